@@ -1,0 +1,14 @@
+// swift-tools-version: 6.1
+// The benchmarks are their own package so that the main package builds and tests without
+// package-benchmark. Run: `cd Benchmarks && swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "VPCEmuBenchmarks",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: "../"),
+        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: []
+)

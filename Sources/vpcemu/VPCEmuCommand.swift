@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct VPCEmuCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vpcemu",
+        abstract: "Packet-level data-plane emulator for peered cloud VPCs.",
+        version: "0.1.0",
+        subcommands: [
+            BenchCommand.self,
+        ]
+    )
+}
