@@ -61,9 +61,10 @@ import Testing
         #expect(TimeExceeded.mayAnswer(headers))
         var answer = ContiguousArray<UInt8>()
         let router = IPAddress.v4(IPv4Address(192, 168, 1, 1))
-        original.withUnsafeBytes {
+        let length = original.withUnsafeBytes {
             TimeExceeded.build(answering: $0, headers: headers, router: router, ethernet: EthernetSpec(), into: &answer)
         }
+        #expect(length == answer.count)
         let (outcome, reply) = parse(Array(answer), .ethernet)
         #expect(outcome == .ip)
         #expect(reply.source == router && reply.destination == headers.source)
@@ -79,9 +80,10 @@ import Testing
         let original = PacketBuilder.frame(for: spec)
         let (_, headers) = parse(original, .ipv6)
         var answer = ContiguousArray<UInt8>()
-        original.withUnsafeBytes {
+        let length = original.withUnsafeBytes {
             TimeExceeded.build(answering: $0, headers: headers, router: IPAddress("2001:db8::fe")!, into: &answer)
         }
+        #expect(length == answer.count)
         let (outcome, reply) = parse(Array(answer), .ipv6)
         #expect(outcome == .ip && answer.count == TimeExceeded.maximumIPv6AnswerLength)
         #expect(reply.ipProtocol == 58 && reply.icmpType == 3 && reply.destination == IPLayerTests.v6Source)
