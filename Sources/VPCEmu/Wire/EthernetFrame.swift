@@ -19,6 +19,7 @@ extension WireCursor {
     static let vlanTagLength = 4
 
     /// Destination MAC (6), source MAC (6), EtherType (2).
+    @inline(__always)
     func decodeEthernet(into headers: inout PacketHeaders) -> ParseOutcome {
         guard count >= Self.ethernetHeaderLength else { return .malformed(.truncatedEthernet) }
         return decodeEtherTypePayload(
@@ -27,6 +28,7 @@ extension WireCursor {
 
     /// Skips VLAN tags (any depth, recording the first two ids), then hands IP to its decoder.
     /// The walk ends: every tag consumes 4 bytes of a finite frame.
+    @inline(__always)
     func decodeEtherTypePayload(_ etherType: UInt16, at start: Int, into headers: inout PacketHeaders) -> ParseOutcome {
         var etherType = etherType
         var offset = start

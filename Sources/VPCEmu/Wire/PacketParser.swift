@@ -66,6 +66,7 @@ struct WireCursor {
     let snapped: Bool
     let options: ParseOptions
 
+    @inline(__always)
     func decode(linkType: LinkType, into headers: inout PacketHeaders) -> ParseOutcome {
         switch linkType {
         case .ethernet: decodeEthernet(into: &headers)
@@ -80,6 +81,7 @@ struct WireCursor {
     }
 
     /// Raw IP: the version nibble says which header follows.
+    @inline(__always)
     func decodeRawIP(into headers: inout PacketHeaders) -> ParseOutcome {
         // `parse` has checked that the frame is not empty.
         switch base.loadByte(at: 0) >> 4 {
