@@ -67,13 +67,12 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         }
     }
 
+    /// True for the `truncated…` reasons: a header runs past the captured bytes or the packet.
+    public var isTruncation: Bool { rawValue <= MalformedReason.truncatedUDP.rawValue }
+
     /// A stable, machine-friendly name used in reports, JSON and pcapng comments.
     public var code: String {
         switch self {
-        case .truncatedEthernet, .truncatedVLAN, .truncatedLinuxSLL, .truncatedLoopback,
-             .truncatedIPv4, .truncatedIPv6, .truncatedIPv6Extension,
-             .truncatedICMP, .truncatedICMPv6, .truncatedTCP, .truncatedUDP:
-            "truncated-\(layer)"
         case .badVersion: "bad-ip-version"
         case .badIPv4HeaderLength: "bad-ipv4-header-length"
         case .badIPv4TotalLength: "bad-ipv4-total-length"
@@ -86,16 +85,13 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         case .badICMPv6Checksum: "bad-checksum-icmpv6"
         case .badTCPChecksum: "bad-checksum-tcp"
         case .badUDPChecksum: "bad-checksum-udp"
+        default: "truncated-\(layer)"  // the truncated… reasons
         }
     }
 
     /// A sentence for people reading a report.
     public var explanation: String {
         switch self {
-        case .truncatedEthernet, .truncatedVLAN, .truncatedLinuxSLL, .truncatedLoopback,
-             .truncatedIPv4, .truncatedIPv6, .truncatedIPv6Extension,
-             .truncatedICMP, .truncatedICMPv6, .truncatedTCP, .truncatedUDP:
-            "the \(layer) header extends past the captured bytes or the IP packet"
         case .badVersion: "the IP version nibble does not match the link-layer protocol"
         case .badIPv4HeaderLength: "IPv4 header length (IHL) is below 5 words"
         case .badIPv4TotalLength: "IPv4 total length is smaller than its header"
@@ -108,6 +104,7 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         case .badICMPv6Checksum: "ICMPv6 checksum does not match"
         case .badTCPChecksum: "TCP checksum does not match"
         case .badUDPChecksum: "UDP checksum does not match"
+        default: "the \(layer) header extends past the captured bytes or the IP packet"  // truncated…
         }
     }
 

@@ -70,3 +70,19 @@ import Testing
         #expect(parse([], linkType).0.malformedReason?.isTruncation == true)
     }
 }
+
+@Suite struct MalformedReasonTests {
+    /// Codes are unique and stable in form; truncation reasons are exactly the truncated- codes.
+    @Test func codesAreUniqueAndConsistent() {
+        let codes = MalformedReason.allCases.map(\.code)
+        #expect(Set(codes).count == codes.count)
+        for reason in MalformedReason.allCases {
+            #expect(reason.isTruncation == reason.code.hasPrefix("truncated-"), "\(reason)")
+            #expect(reason.code.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" })
+            #expect(!reason.explanation.isEmpty)
+        }
+        #expect(MalformedReason.truncatedIPv4.code == "truncated-ipv4")
+        #expect(MalformedReason.truncatedIPv6Extension.code == "truncated-ipv6-extension")
+        #expect(MalformedReason.allCases.filter(\.isTruncation).count == 11)
+    }
+}

@@ -84,10 +84,6 @@ func referenceChecksumSum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     return sum
 }
 
-extension MalformedReason {
-    var isTruncation: Bool { code.hasPrefix("truncated-") }
-}
-
 extension ParseOutcome {
     var malformedReason: MalformedReason? {
         if case .malformed(let reason) = self { return reason }
