@@ -1,0 +1,59 @@
+/// The Internet checksum (RFC 1071): the 16-bit one's complement of the one's complement sum.
+///
+/// Words are summed in the host's byte order, 32 bits at a time into a 64-bit accumulator, and
+/// byte-swapped once at the end; RFC 1071 section 2(B) shows the sum is byte-order independent.
+/// All sums returned here are in "big-endian value" form, so they can be added to header fields
+/// read with `loadBigEndian` (pseudo-header addresses, lengths) and folded again.
+enum InternetChecksum {
+    /// One's complement sum of `count` bytes starting at `bytes`, folded to 16 bits.
+    @inline(__always)
+    static func sum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+        var accumulator: UInt64 = 0
+        var index = 0
+        while index &+ 4 <= count {
+            accumulator &+= UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+            index &+= 4
+        }
+        if index &+ 2 <= count {
+            accumulator &+= UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt16.self))
+            index &+= 2
+        }
+        if index < count {
+            // The odd last byte is the high byte of a zero-padded word in network order, which is
+            // the first byte in memory: a host-order load of [byte, 0] puts it there too.
+            var padded: UInt16 = 0
+            withUnsafeMutableBytes(of: &padded) { $0[0] = bytes.loadByte(at: index) }
+            accumulator &+= UInt64(padded)
+        }
+        return UInt32(UInt16(bigEndian: fold(accumulator)))
+    }
+
+    /// Folds carries back in until the value fits 16 bits (end-around carry).
+    @inline(__always)
+    static func fold(_ value: UInt64) -> UInt16 {
+        var sum = (value & 0xFFFF_FFFF) &+ (value >> 32)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        return UInt16(truncatingIfNeeded: sum)
+    }
+
+    /// Sum of the TCP/UDP/ICMPv6 pseudo-header (RFC 793 / RFC 768 for IPv4, RFC 8200 section
+    /// 8.1 for IPv6): addresses, upper-layer length and protocol.
+    @inline(__always)
+    static func pseudoHeaderSum(_ headers: PacketHeaders, upperLayerLength: Int, protocolNumber: UInt8) -> UInt64 {
+        var sum = UInt64(protocolNumber) &+ UInt64(truncatingIfNeeded: upperLayerLength)
+        sum &+= addressWordsSum(headers.sourceHigh, headers.sourceLow)
+        sum &+= addressWordsSum(headers.destinationHigh, headers.destinationLow)
+        return sum
+    }
+
+    @inline(__always)
+    private static func addressWordsSum(_ high: UInt64, _ low: UInt64) -> UInt64 {
+        (high >> 32) &+ (high & 0xFFFF_FFFF) &+ (low >> 32) &+ (low & 0xFFFF_FFFF)
+    }
+
+    /// True when data that includes its checksum field sums to all ones.
+    @inline(__always)
+    static func isValid(_ sum: UInt64) -> Bool { fold(sum) == 0xFFFF }
+}
