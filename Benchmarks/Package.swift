@@ -10,5 +10,17 @@ let package = Package(
         .package(path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: []
+    targets: [
+        .executableTarget(
+            name: "CaptureBenchmark",
+            dependencies: [
+                .product(name: "VPCEmu", package: "VPCEmu"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "CaptureBenchmark",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
+            ]
+        ),
+    ]
 )

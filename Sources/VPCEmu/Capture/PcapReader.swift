@@ -40,7 +40,7 @@ public final class PcapReader {
             file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &message)
         else {
             fclose(file)
-            throw .damaged(file: path, location: .fileHeader, reason: String(cString: message))
+            throw .damaged(file: path, location: .fileHeader, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(dlt: dlt) else {
