@@ -44,6 +44,7 @@ struct BenchParseCommand: ParsableCommand {
             \(result.file): \(result.packets) packets, \(result.bytes) bytes (mean \(meanSize) B), \
             \(result.ip) IP, \(result.nonIP) non-IP, \(result.malformed) malformed
               read + parse   \(Self.rate(result.packetsPerSecond))
+              read only      \(Self.rate(result.readOnlyPacketsPerSecond))   (PcapReader batches, no parse)
               libpcap loop   \(Self.rate(result.libpcapPacketsPerSecond))   (pcap_next_ex only, same file, same run)
               ratio          \(String(format: "%.2f", result.ratio))x   best of \(result.rounds) rounds each
             """)

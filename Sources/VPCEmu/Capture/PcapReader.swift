@@ -21,10 +21,10 @@ public final class PcapReader {
     public private(set) var recordsDelivered = 0
 
     private var handle: OpaquePointer?
-    /// A record libpcap returned that did not fit in the previous batch. libpcap keeps its bytes
-    /// valid until the next `pcap_next_ex`, which we do not call before copying it.
-    private var pendingHeader: UnsafeMutablePointer<pcap_pkthdr>?
-    private var pendingData: UnsafePointer<UInt8>?
+    /// A record that did not fit in the previous batch; it opens the next one.
+    private var spill = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    private var spillHeader = pcap_pkthdr()
+    private var spillPending = false
     private var pendingError: CaptureError?
     private var reachedEnd = false
 
@@ -35,6 +35,7 @@ public final class PcapReader {
         guard let file = fopen(path, "rb") else {
             throw .cannotOpen(file: path, reason: String(cString: strerror(errno)))
         }
+        Self.tuneForSequentialReading(file)
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_fopen_offline_with_tstamp_precision(
             file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &message)
@@ -55,6 +56,7 @@ public final class PcapReader {
 
     deinit {
         if let handle { pcap_close(handle) }
+        spill.deallocate()
     }
 
     /// Refills `batch` with the next packets. Returns false at the end of the file; throws the
@@ -68,43 +70,43 @@ public final class PcapReader {
         guard !reachedEnd, let handle else { return false }
         batch.reset(firstRecordIndex: recordsDelivered)
 
-        if let header = pendingHeader, let data = pendingData {
+        if spillPending {
             // The batch is empty, so only the buffer size can refuse the record.
-            let length = Int(header.pointee.caplen)
+            let length = Int(spillHeader.caplen)
             if length > batch.bytes.count { batch.growBytes(to: length) }
             let copied = batch.withColumns { columns in
                 columns.append(
-                    data, capturedLength: header.pointee.caplen, wireLength: header.pointee.len,
-                    timestamp: Self.nanoseconds(header.pointee.ts))
+                    spill.baseAddress!.assumingMemoryBound(to: UInt8.self), capturedLength: spillHeader.caplen,
+                    wireLength: spillHeader.len, timestamp: nanoseconds(spillHeader.ts))
             }
             precondition(copied, "an empty batch with room for the record refused it")
-            pendingHeader = nil
-            pendingData = nil
+            spillPending = false
         }
 
-        var status: Int32 = 1
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        batch.withColumns { columns in
-            while true {
-                status = pcap_next_ex(handle, &header, &data)
-                guard status == 1, let header, let data else { return }
-                let record = header.pointee
-                guard columns.append(
-                    data, capturedLength: record.caplen, wireLength: record.len,
-                    timestamp: Self.nanoseconds(record.ts))
-                else { return }
+        var status: Int32 = 0
+        let spillBuffer = spill
+        let state = batch.withColumns { columns in
+            var state = DispatchState(handle: handle, columns: columns, spill: spillBuffer)
+            while state.columns.count < state.columns.offsets.count {
+                let room = Int32(clamping: state.columns.offsets.count &- state.columns.count)
+                status = withUnsafeMutablePointer(to: &state) { state in
+                    pcap_dispatch(handle, room, copyRecordIntoBatch, UnsafeMutableRawPointer(state).assumingMemoryBound(to: UInt8.self))
+                }
+                // PCAP_ERROR_BREAK with no packet read: the pcap_breakloop that ended the previous
+                // dispatch (after a spill) is still pending; libpcap has now cleared it.
+                if status == PCAP_ERROR_BREAK { continue }
+                if status <= 0 || state.spilled { break }
             }
+            columns = state.columns
+            return state
         }
-
-        switch status {
-        case 1:
-            // The batch filled up before this record; it opens the next batch.
-            pendingHeader = header
-            pendingData = data
-        case PCAP_ERROR_BREAK:
+        spill = state.spill
+        if state.spilled {
+            spillHeader = state.spillHeader
+            spillPending = true
+        } else if status == 0 {
             reachedEnd = true
-        default:
+        } else if status < 0 {
             let reason = String(cString: pcap_geterr(handle))
             pendingError = .damaged(
                 file: path, location: .record(recordsDelivered &+ batch.count), reason: reason)
@@ -117,9 +119,62 @@ public final class PcapReader {
         return true
     }
 
-    /// With nanosecond precision libpcap stores nanoseconds in `tv_usec`.
-    @inline(__always)
-    private static func nanoseconds(_ time: timeval) -> Int64 {
-        Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_usec)
+    /// libpcap reads a savefile with two `fread` calls per record (header, then data). With
+    /// stdio's default buffer (one 4 KiB page) that is a read(2) every ~60 small packets, and
+    /// every fread takes the stream lock. A 1 MiB buffer and, on glibc, no locking (this stream
+    /// is ours and read from one thread) take most of that cost away; see docs/capture.md.
+    private static func tuneForSequentialReading(_ file: UnsafeMutablePointer<FILE>) {
+        setvbuf(file, nil, _IOFBF, 1 << 20)
+        #if canImport(Glibc)
+        __fsetlocking(file, Int32(FSETLOCKING_BYCALLER))
+        #endif
     }
+
+}
+
+/// With nanosecond precision libpcap stores nanoseconds in `tv_usec`.
+@inline(__always)
+private func nanoseconds(_ time: timeval) -> Int64 {
+    Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_usec)
+}
+
+/// What `copyRecordIntoBatch` works on during one `pcap_dispatch`.
+private struct DispatchState {
+    let handle: OpaquePointer
+    var columns: PacketBatch.Columns
+    /// Where a record that does not fit in the batch is kept until the next batch (reader-owned,
+    /// grown here when a record is larger).
+    var spill: UnsafeMutableRawBufferPointer
+    var spillHeader = pcap_pkthdr()
+    var spilled = false
+
+    init(handle: OpaquePointer, columns: PacketBatch.Columns, spill: UnsafeMutableRawBufferPointer) {
+        self.handle = handle
+        self.columns = columns
+        self.spill = spill
+    }
+}
+
+/// libpcap's per-record callback: copies the record into the batch, or, when the batch's bytes
+/// are full, into the spill buffer and ends the dispatch with pcap_breakloop.
+private func copyRecordIntoBatch(
+    user: UnsafeMutablePointer<UInt8>?, header: UnsafePointer<pcap_pkthdr>?, data: UnsafePointer<UInt8>?
+) {
+    guard let user, let header, let data else { return }
+    let state = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DispatchState.self)
+    let record = header.pointee
+    if state.pointee.columns.append(
+        data, capturedLength: record.caplen, wireLength: record.len, timestamp: nanoseconds(record.ts))
+    {
+        return
+    }
+    let length = Int(record.caplen)
+    if length > state.pointee.spill.count {
+        state.pointee.spill.deallocate()
+        state.pointee.spill = .allocate(byteCount: length, alignment: 16)
+    }
+    state.pointee.spill.baseAddress!.copyMemory(from: data, byteCount: length)
+    state.pointee.spillHeader = record
+    state.pointee.spilled = true
+    pcap_breakloop(state.pointee.handle)
 }
