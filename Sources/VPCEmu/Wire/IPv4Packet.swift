@@ -74,6 +74,6 @@ extension WireCursor {
                 return .ip
             }
         }
-        return decodeTransport(at: offset &+ headerLength, declaredLength: dataLength, into: &headers)
+        return decodeTransport(at: offset &+ headerLength, declaredLength: dataLength, checksumVerifiable: true, into: &headers)
     }
 }

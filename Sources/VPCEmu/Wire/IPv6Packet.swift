@@ -53,6 +53,7 @@ extension WireCursor {
         var nextHeader = header.nextHeader
         var cursor = offset &+ IPv6HeaderView.length
         var extensionCount = 0
+        var routingSegmentsLeft: UInt8 = 0
         // Each extension header moves the cursor forward by at least 8 bytes and the count is
         // capped, so the walk ends on any input.
         walk: while true {
@@ -96,6 +97,9 @@ extension WireCursor {
                 if fragment.offset != 0 { break walk }
                 continue walk
             }
+            if nextHeader == IPProtocolNumber.ipv6Routing {
+                routingSegmentsLeft |= base.loadByte(at: cursor &+ 3)
+            }
             nextHeader = base.loadByte(at: cursor)
             cursor &+= headerLength
         }
@@ -106,6 +110,10 @@ extension WireCursor {
             headers.payloadLength = UInt32(upperLayerLength)
             return .ip
         }
-        return decodeTransport(at: cursor, declaredLength: upperLayerLength, into: &headers)
+        // RFC 8200 section 8.1: with segments left, the pseudo-header uses the final destination
+        // from the routing header, whose place depends on the routing type; such packets are
+        // not checksum-verified.
+        return decodeTransport(at: cursor, declaredLength: upperLayerLength,
+                               checksumVerifiable: routingSegmentsLeft == 0, into: &headers)
     }
 }

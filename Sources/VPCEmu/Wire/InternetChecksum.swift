@@ -41,16 +41,15 @@ enum InternetChecksum {
     /// Sum of the TCP/UDP/ICMPv6 pseudo-header (RFC 793 / RFC 768 for IPv4, RFC 8200 section
     /// 8.1 for IPv6): addresses, upper-layer length and protocol.
     @inline(__always)
-    static func pseudoHeaderSum(_ headers: PacketHeaders, upperLayerLength: Int, protocolNumber: UInt8) -> UInt64 {
-        var sum = UInt64(protocolNumber) &+ UInt64(truncatingIfNeeded: upperLayerLength)
-        sum &+= addressWordsSum(headers.sourceHigh, headers.sourceLow)
-        sum &+= addressWordsSum(headers.destinationHigh, headers.destinationLow)
-        return sum
-    }
-
-    @inline(__always)
-    private static func addressWordsSum(_ high: UInt64, _ low: UInt64) -> UInt64 {
-        (high >> 32) &+ (high & 0xFFFF_FFFF) &+ (low >> 32) &+ (low & 0xFFFF_FFFF)
+    static func pseudoHeaderSum(
+        source: (high: UInt64, low: UInt64), destination: (high: UInt64, low: UInt64),
+        upperLayerLength: Int, protocolNumber: UInt8
+    ) -> UInt64 {
+        // Adding 32-bit words is fine: 2^16 ≡ 1 modulo 0xFFFF, so folding gives the 16-bit sum.
+        UInt64(protocolNumber) &+ UInt64(truncatingIfNeeded: upperLayerLength)
+            &+ (source.high >> 32) &+ (source.high & 0xFFFF_FFFF) &+ (source.low >> 32) &+ (source.low & 0xFFFF_FFFF)
+            &+ (destination.high >> 32) &+ (destination.high & 0xFFFF_FFFF)
+            &+ (destination.low >> 32) &+ (destination.low & 0xFFFF_FFFF)
     }
 
     /// True when data that includes its checksum field sums to all ones.

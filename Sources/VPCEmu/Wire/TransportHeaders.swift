@@ -22,12 +22,15 @@ enum ICMPv6Type {
 
 extension WireCursor {
     /// Decodes the header at `offset`. `declaredLength` is the upper-layer length the IP header
-    /// declares; the captured bytes may end earlier only when snaplen cut the frame.
-    func decodeTransport(at offset: Int, declaredLength: Int, into headers: inout PacketHeaders) -> ParseOutcome {
+    /// declares; the captured bytes may end earlier only when snaplen cut the frame. Checksums
+    /// are verified only when asked for, `checksumVerifiable`, and the whole unfragmented
+    /// segment was captured.
+    func decodeTransport(at offset: Int, declaredLength: Int, checksumVerifiable: Bool,
+                         into headers: inout PacketHeaders) -> ParseOutcome {
         let declaredEnd = offset &+ declaredLength
         let available = min(declaredEnd, count) &- offset
-        let complete = declaredEnd <= count && !headers.fragment.isFragment
-        let verify = complete && options.contains(.verifyTransportChecksums)
+        let verify = checksumVerifiable && declaredEnd <= count && !headers.fragment.isFragment
+            && options.contains(.verifyTransportChecksums)
         let bytes = base + offset
         let protocolNumber = headers.ipProtocol
         switch protocolNumber {
@@ -53,12 +56,11 @@ extension WireCursor {
             headers.destinationPort = bytes.loadBigEndian(at: 2, as: UInt16.self)
             headers.payloadLength = UInt32(udpLength &- TransportHeaderLength.udp)
             if verify {
-                let checksum = bytes.loadBigEndian(at: 6, as: UInt16.self)
                 // Zero means "not computed" over IPv4 (RFC 768) and is invalid over IPv6 (RFC 8200 8.1).
-                if checksum != 0 || headers.family == .ipv6,
-                   checksum == 0 || !transportChecksumIsValid(bytes, length: udpLength, pseudoHeader: true, headers) {
-                    return .malformed(.badUDPChecksum)
-                }
+                let checksum = bytes.loadBigEndian(at: 6, as: UInt16.self)
+                let valid = checksum == 0 ? headers.family == .ipv4
+                    : transportChecksumIsValid(bytes, length: udpLength, pseudoHeader: true, headers)
+                if !valid { return .malformed(.badUDPChecksum) }
             }
         case IPProtocolNumber.icmp where headers.family == .ipv4,
              IPProtocolNumber.icmpv6 where headers.family == .ipv6:
@@ -93,7 +95,9 @@ extension WireCursor {
     ) -> Bool {
         var sum = UInt64(InternetChecksum.sum(bytes, count: length))
         if pseudoHeader {
-            sum &+= InternetChecksum.pseudoHeaderSum(headers, upperLayerLength: length, protocolNumber: headers.ipProtocol)
+            sum &+= InternetChecksum.pseudoHeaderSum(
+                source: (headers.sourceHigh, headers.sourceLow), destination: (headers.destinationHigh, headers.destinationLow),
+                upperLayerLength: length, protocolNumber: headers.ipProtocol)
         }
         return InternetChecksum.isValid(sum)
     }
