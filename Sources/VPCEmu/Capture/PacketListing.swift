@@ -23,12 +23,12 @@ public struct PacketListing<Output: TextOutputStream>: PacketVisitor {
             : " vlan \(headers.outerVLANID)/\(headers.innerVLANID)"
         switch outcome {
         case .malformed(let reason):
-            return prefix + "malformed \(reason.code): \(reason.explanation)\(vlan) " + length
+            return prefix + "malformed \(reason.code) (\(reason.explanation))\(vlan) " + length
         case .notIP(let type):
             let hex = String(type, radix: 16, uppercase: false)
             return prefix + "non-IP 0x" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + vlan + " " + length
         case .ip:
-            let name = IPProtocolName.of(headers.ipProtocol).uppercased()
+            let name = headers.ipProtocol == IPProtocolNumber.icmpv6 ? "ICMPv6" : IPProtocolName.of(headers.ipProtocol).uppercased()
             var source = headers.source.description
             var destination = headers.destination.description
             var detail = ""
