@@ -16,6 +16,11 @@ struct BenchParseCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.", completion: .file())
     var file: String
 
+    @Option(help: ArgumentHelp(
+        "First write FILE: this many small packets (46-78 bytes: Ethernet, IPv4/IPv6, TCP/UDP/ICMP, 4 bytes of data) as a nanosecond pcap.",
+        valueName: "count"))
+    var makeSmallPackets: Int?
+
     @Option(help: "Rounds of each measurement.")
     var rounds = 5
 
@@ -24,11 +29,15 @@ struct BenchParseCommand: ParsableCommand {
 
     func validate() throws {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+        if let count = makeSmallPackets, count < 1 { throw ValidationError("--make-small-packets must be at least 1.") }
     }
 
     func run() throws {
         let result: ParseBenchmark.Result
         do {
+            if let count = makeSmallPackets {
+                try SampleCaptures.writeSmallPacketCapture(path: file, count: count)
+            }
             result = try ParseBenchmark.run(path: file, rounds: rounds)
         } catch {
             throw ValidationError(error.description)

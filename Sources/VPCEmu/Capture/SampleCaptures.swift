@@ -154,7 +154,7 @@ public enum SampleCaptures {
 
     // MARK: Benchmark captures
 
-    /// Writes `count` small packets (60–86 bytes: Ethernet + IPv4/IPv6 + UDP/TCP/ICMP, the sizes
+    /// Writes `count` small packets (46–78 bytes: Ethernet + IPv4/IPv6 + UDP/TCP/ICMP + 4 bytes of data, the sizes
     /// that stress per-packet cost) as a nanosecond pcap. 64 distinct frames repeat in order.
     public static func writeSmallPacketCapture(path: String, count: Int) throws(CaptureError) {
         let writer = try PcapWriter(path: path, linkType: .ethernet, snapshotLength: 65_535)
