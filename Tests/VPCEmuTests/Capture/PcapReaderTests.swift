@@ -202,3 +202,30 @@ import Testing
         #expect(error.description.contains("unsupported link type \(name)"))
     }
 }
+
+@Suite struct PcapngInterfaceTests {
+    /// libpcap hands out one link type per file; a pcapng section whose interfaces differ is
+    /// refused at the first packet of the odd interface, after the packets before it.
+    @Test func aSecondInterfaceWithAnotherLinkTypeIsReportedAtItsFirstPacket() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("mixed.pcapng").path
+        let writer = try PcapngWriter(path: path)
+        let ethernet = try writer.addInterface(name: "eth0", linkType: .ethernet)
+        let frame = writerTestFrames[0]
+        try frame.withUnsafeBytes { try writer.write(interface: ethernet, $0, timestamp: 1) }
+        try frame.withUnsafeBytes { try writer.write(interface: ethernet, $0, timestamp: 2) }
+        let raw = try writer.addInterface(name: "tun0", linkType: .raw)
+        try frame.withUnsafeBytes { try writer.write(interface: raw, $0, timestamp: 3) }
+        try writer.finish()
+
+        let result = readAll(path)
+        #expect(result.frames.count == 2)
+        let error = try #require(result.error)
+        guard case .damaged(path, .record(2), let reason) = error else {
+            Issue.record("unexpected \(error)")
+            return
+        }
+        #expect(reason.contains("different"), "libpcap's message: \(reason)")
+    }
+}
