@@ -7,7 +7,8 @@ let package = Package(
     name: "VPCEmuBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../"),
+        // Named, so that the product reference below does not depend on the checkout's directory name.
+        .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [

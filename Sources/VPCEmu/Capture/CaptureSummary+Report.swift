@@ -48,7 +48,12 @@ extension CaptureSummary {
         func field(_ name: String, _ value: String) {
             lines.append("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0) + value)
         }
-        if let linkType { field("link type", "\(linkType) (LINKTYPE \(linkType.rawValue))") }
+        guard let linkType else {
+            // Never opened: there is nothing to count.
+            field("error", error?.description ?? "not read")
+            return lines.joined(separator: "\n")
+        }
+        field("link type", "\(linkType) (LINKTYPE \(linkType.rawValue))")
         let snapped = wireBytes > capturedBytes ? ", \(wireBytes) on the wire" : ""
         field("packets", "\(packets) (\(capturedBytes) bytes captured\(snapped))")
         if let first = earliestTimestamp, let last = latestTimestamp {

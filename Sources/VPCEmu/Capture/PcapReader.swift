@@ -10,13 +10,15 @@ import Darwin
 /// Timestamps are read at nanosecond precision whatever the file stores. Memory stays flat:
 /// libpcap holds one record, the batch holds at most its capacity.
 ///
+/// One `pcap_dispatch` per batch copies records straight into the batch from libpcap's
+/// callback (cheaper than a `pcap_next_ex` call per record). A record that no longer fits in
+/// the batch's bytes is kept in a spill buffer and opens the next batch.
+///
 /// Errors are raised in file order: a damaged record is reported only after every packet before
 /// it was delivered, on the `nextBatch` call after the one that delivered them.
 public final class PcapReader {
     public let path: String
     public let linkType: LinkType
-    /// The file's snapshot length (the largest captured length its header allows).
-    public let snapshotLength: Int
     /// Packets delivered so far; also the index of the next record.
     public private(set) var recordsDelivered = 0
 
@@ -51,7 +53,6 @@ public final class PcapReader {
         }
         self.handle = handle
         self.linkType = linkType
-        snapshotLength = Int(pcap_snapshot(handle))
     }
 
     deinit {
