@@ -11,17 +11,17 @@ let package = Package(
         .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: [
+    targets: ["CaptureBenchmark", "ParseBenchmark"].map { name in
         .executableTarget(
-            name: "CaptureBenchmark",
+            name: name,
             dependencies: [
                 .product(name: "VPCEmu", package: "VPCEmu"),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
-            path: "CaptureBenchmark",
+            path: name,
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
             ]
-        ),
-    ]
+        )
+    }
 )

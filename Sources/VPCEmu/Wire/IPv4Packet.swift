@@ -54,8 +54,8 @@ extension WireCursor {
         headers.trafficClass = header.typeOfService
         headers.ipTotalLength = UInt32(totalLength)
         headers.ipProtocol = header.protocolNumber
-        headers.l3Offset = UInt16(truncatingIfNeeded: offset)
-        headers.l4Offset = UInt16(truncatingIfNeeded: offset &+ headerLength)
+        headers.l3Offset = UInt32(truncatingIfNeeded: offset)
+        headers.l4Offset = UInt32(truncatingIfNeeded: offset &+ headerLength)
 
         let dataLength = totalLength &- headerLength
         let fragmentField = header.fragmentField

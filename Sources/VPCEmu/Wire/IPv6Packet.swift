@@ -46,7 +46,7 @@ extension WireCursor {
         headers.ttl = header.hopLimit
         headers.trafficClass = header.trafficClass
         headers.ipTotalLength = UInt32(totalLength)
-        headers.l3Offset = UInt16(truncatingIfNeeded: offset)
+        headers.l3Offset = UInt32(truncatingIfNeeded: offset)
 
         let declaredEnd = offset &+ totalLength
         let end = min(declaredEnd, count)
@@ -104,7 +104,7 @@ extension WireCursor {
             cursor &+= headerLength
         }
         headers.ipProtocol = nextHeader
-        headers.l4Offset = UInt16(truncatingIfNeeded: cursor)
+        headers.l4Offset = UInt32(truncatingIfNeeded: cursor)
         let upperLayerLength = declaredEnd &- cursor
         if headers.fragment.isNonFirst {
             headers.payloadLength = UInt32(upperLayerLength)

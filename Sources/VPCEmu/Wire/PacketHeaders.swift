@@ -62,10 +62,10 @@ public struct PacketHeaders: Equatable, Hashable, Sendable {
     /// DSCP and ECN: IPv4 type-of-service byte or IPv6 traffic class.
     public var trafficClass: UInt8 = 0
     /// Offset of the IP header within the frame (the link-layer header length).
-    public var l3Offset: UInt16 = 0
+    public var l3Offset: UInt32 = 0
     /// Offset of the upper-layer header within the frame (after IPv4 options / IPv6 extension
     /// headers); for a non-first fragment, the start of the fragment data.
-    public var l4Offset: UInt16 = 0
+    public var l4Offset: UInt32 = 0
     /// IP packet length as declared: IPv4 total length, or 40 + IPv6 payload length.
     public var ipTotalLength: UInt32 = 0
     /// The final upper-layer protocol: after the IPv6 extension chain (e.g. 6, 17, 1, 58, or 59

@@ -116,7 +116,7 @@ enum RandomPackets {
         (h.destinationHigh, h.destinationLow) = spec.destination.bits
         h.ttl = spec.ttl
         h.trafficClass = spec.trafficClass
-        h.l3Offset = UInt16(spec.ethernet == nil ? 0 : 14 + 4 * vlans.count)
+        h.l3Offset = UInt32(spec.ethernet == nil ? 0 : 14 + 4 * vlans.count)
         h.ipTotalLength = UInt32(frameLength) - UInt32(h.l3Offset)
         let fragment = spec.fragment ?? FragmentSpec()
         let isNonFirst = fragment.offset != 0
@@ -154,7 +154,7 @@ enum RandomPackets {
             h.fragment.moreFragments = fragment.moreFragments
         }
         h.ipProtocol = transportProtocol
-        h.l4Offset = UInt16(headerEnd)
+        h.l4Offset = UInt32(headerEnd)
         h.payloadLength = UInt32(spec.payload.count)
         guard !isNonFirst else { return h }
         switch spec.transport {
