@@ -22,9 +22,9 @@ public final class PcapReader {
     /// Packets delivered so far; also the index of the next record.
     public private(set) var recordsDelivered = 0
 
-    private var handle: OpaquePointer?
+    private let handle: OpaquePointer
     /// A record that did not fit in the previous batch; it opens the next one.
-    private var spill = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+    private var spill: UnsafeMutableRawBufferPointer
     private var spillHeader = pcap_pkthdr()
     private var spillPending = false
     private var pendingError: CaptureError?
@@ -36,6 +36,11 @@ public final class PcapReader {
         // a file libpcap does not understand.
         guard let file = fopen(path, "rb") else {
             throw .cannotOpen(file: path, reason: String(cString: strerror(errno)))
+        }
+        var status = stat()
+        if fstat(fileno(file), &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            fclose(file)
+            throw .cannotOpen(file: path, reason: String(cString: strerror(EISDIR)))
         }
         Self.tuneForSequentialReading(file)
         var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
@@ -53,10 +58,11 @@ public final class PcapReader {
         }
         self.handle = handle
         self.linkType = linkType
+        spill = .allocate(byteCount: 2048, alignment: 16)
     }
 
     deinit {
-        if let handle { pcap_close(handle) }
+        pcap_close(handle)
         spill.deallocate()
     }
 
@@ -68,7 +74,7 @@ public final class PcapReader {
             reachedEnd = true
             throw error
         }
-        guard !reachedEnd, let handle else { return false }
+        guard !reachedEnd else { return false }
         batch.reset(firstRecordIndex: recordsDelivered)
 
         if spillPending {

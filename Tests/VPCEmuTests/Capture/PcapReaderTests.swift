@@ -190,6 +190,7 @@ import Testing
 
         let missing = directory.appendingPathComponent("missing.pcap").path
         #expect(readAll(missing).error == .cannotOpen(file: missing, reason: "No such file or directory"))
+        #expect(readAll(directory.path).error == .cannotOpen(file: directory.path, reason: "Is a directory"))
 
         // tcpdump's corpus has IEEE 802.15.4 captures, a link type VPCEmu does not decode.
         let radiotap = SharedData.tcpdumpCorpus.appendingPathComponent("802_15_4_beacon.pcap").path
