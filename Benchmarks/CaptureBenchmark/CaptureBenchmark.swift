@@ -2,8 +2,7 @@
 // file, plus the malloc count per pass. Two captures of 10,000 and 1,000,000 small packets are
 // made on first use under /tmp (VPCEMU_BENCH_DIR overrides). One iteration reads a whole file:
 // equal malloc counts per iteration for both sizes show that reading allocates nothing per
-// packet. Packets per second are
-// the packet count divided by the wall-clock time per iteration.
+// packet. Packets per second are the packet count divided by the wall-clock time per iteration.
 //
 //     cd Benchmarks && swift package benchmark --target CaptureBenchmark
 import Benchmark
