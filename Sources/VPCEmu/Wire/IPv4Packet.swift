@@ -32,6 +32,7 @@ struct IPv4HeaderView {
 let maximumReassembledLength = 65_535
 
 extension WireCursor {
+    @inline(__always)
     func decodeIPv4(at offset: Int, into headers: inout PacketHeaders) -> ParseOutcome {
         let available = count &- offset
         guard available >= IPv4HeaderView.minimumLength else { return .malformed(.truncatedIPv4) }

@@ -1,7 +1,8 @@
 /// The Internet checksum (RFC 1071): the 16-bit one's complement of the one's complement sum.
 ///
-/// Words are summed in the host's byte order, 32 bits at a time into a 64-bit accumulator, and
-/// byte-swapped once at the end; RFC 1071 section 2(B) shows the sum is byte-order independent.
+/// Words are summed in the host's byte order, 64 bits at a time with end-around carry, and
+/// byte-swapped once at the end; RFC 1071 section 2(B) shows the sum is byte-order independent,
+/// and since 2^16 ≡ 1 (mod 0xFFFF) a 64-bit one's complement sum folds to the 16-bit one.
 /// All sums returned here are in "big-endian value" form, so they can be added to header fields
 /// read with `loadBigEndian` (pseudo-header addresses, lengths) and folded again.
 enum InternetChecksum {
@@ -10,22 +11,32 @@ enum InternetChecksum {
     static func sum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
         var accumulator: UInt64 = 0
         var index = 0
-        while index &+ 4 <= count {
-            accumulator &+= UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+        while index &+ 8 <= count {
+            accumulator = addWithCarry(accumulator, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            index &+= 8
+        }
+        if index &+ 4 <= count {
+            accumulator = addWithCarry(accumulator, UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
             index &+= 4
         }
         if index &+ 2 <= count {
-            accumulator &+= UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt16.self))
+            accumulator = addWithCarry(accumulator, UInt64(bytes.loadUnaligned(fromByteOffset: index, as: UInt16.self)))
             index &+= 2
         }
         if index < count {
-            // The odd last byte is the high byte of a zero-padded word in network order, which is
-            // the first byte in memory: a host-order load of [byte, 0] puts it there too.
-            var padded: UInt16 = 0
-            withUnsafeMutableBytes(of: &padded) { $0[0] = bytes.loadByte(at: index) }
-            accumulator &+= UInt64(padded)
+            // The odd last byte is the high byte of a zero-padded word in network order, i.e. the
+            // first byte in memory: the host-order value of the bytes [byte, 0].
+            let padded = UInt16(littleEndian: UInt16(bytes.loadByte(at: index)))
+            accumulator = addWithCarry(accumulator, UInt64(padded))
         }
         return UInt32(UInt16(bigEndian: fold(accumulator)))
+    }
+
+    /// One's complement addition: the carry out of bit 63 comes back in at bit 0.
+    @inline(__always)
+    private static func addWithCarry(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return sum &+ (overflow ? 1 : 0)
     }
 
     /// Folds carries back in until the value fits 16 bits (end-around carry).

@@ -73,18 +73,18 @@ struct WireCursor {
         case .linuxSLL2: decodeLinuxSLL2(into: &headers)
         case .null: decodeLoopback(networkOrder: false, into: &headers)
         case .loop: decodeLoopback(networkOrder: true, into: &headers)
-        case .raw: decodeRawIP(at: 0, into: &headers)
+        case .raw: decodeRawIP(into: &headers)
         case .ipv4: decodeIPv4(at: 0, into: &headers)
         case .ipv6: decodeIPv6(at: 0, into: &headers)
         }
     }
 
     /// Raw IP: the version nibble says which header follows.
-    func decodeRawIP(at offset: Int, into headers: inout PacketHeaders) -> ParseOutcome {
-        guard offset < count else { return .malformed(.truncatedIPv4) }
-        switch base.loadByte(at: offset) >> 4 {
-        case 4: return decodeIPv4(at: offset, into: &headers)
-        case 6: return decodeIPv6(at: offset, into: &headers)
+    func decodeRawIP(into headers: inout PacketHeaders) -> ParseOutcome {
+        // `parse` has checked that the frame is not empty.
+        switch base.loadByte(at: 0) >> 4 {
+        case 4: return decodeIPv4(at: 0, into: &headers)
+        case 6: return decodeIPv6(at: 0, into: &headers)
         default: return .malformed(.badVersion)
         }
     }

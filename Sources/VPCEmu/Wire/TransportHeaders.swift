@@ -25,6 +25,7 @@ extension WireCursor {
     /// declares; the captured bytes may end earlier only when snaplen cut the frame. Checksums
     /// are verified only when asked for, `checksumVerifiable`, and the whole unfragmented
     /// segment was captured.
+    @inline(__always)
     func decodeTransport(at offset: Int, declaredLength: Int, checksumVerifiable: Bool,
                          into headers: inout PacketHeaders) -> ParseOutcome {
         let declaredEnd = offset &+ declaredLength
