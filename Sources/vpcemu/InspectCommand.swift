@@ -25,7 +25,9 @@ struct InspectCommand: ParsableCommand {
     var verifyChecksums = false
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("Give at least one capture file.") }
+        if packets && json {
+            throw ValidationError("--packets prints text lines; it cannot be mixed with --json.")
+        }
     }
 
     func run() throws {
