@@ -230,3 +230,42 @@ import Testing
         #expect(reason.contains("different"), "libpcap's message: \(reason)")
     }
 }
+
+@Suite struct PcapReaderMutationTests {
+    /// Seeded byte flips anywhere in a pcap and a pcapng file (headers, lengths, data): the
+    /// reader never traps, delivers exactly the packets libpcap's own loop returns, and reports
+    /// libpcap's stopping error at the same record.
+    @Test(arguments: ["pcap", "pcapng"])
+    func mutatedFilesAgreeWithLibpcap(format: String) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let whole = directory.appendingPathComponent("whole.\(format)").path
+        if format == "pcap" { try writePcap(whole) } else { try writePcapng(whole) }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: whole)))
+        let mutated = directory.appendingPathComponent("mutated.\(format)")
+        var generator = SeededGenerator(seed: format == "pcap" ? 0xCAB1E : 0x9C0FFEE)
+        for _ in 0 ..< 300 {
+            var bytes = original
+            for _ in 0 ..< Int.random(in: 1 ... 4, using: &generator) {
+                bytes[Int.random(in: 0 ..< bytes.count, using: &generator)] = UInt8.random(in: 0 ... 255, using: &generator)
+            }
+            try Data(bytes).write(to: mutated)
+            let ours = readAll(mutated.path)
+            guard let libpcap = LibpcapBaseline.run(path: mutated.path) else {
+                switch ours.error {
+                case .damaged(_, .fileHeader, _)?, .unsupportedLinkType?: break
+                default: Issue.record("libpcap cannot open it, we said \(String(describing: ours.error))")
+                }
+                continue
+            }
+            if case .unsupportedLinkType? = ours.error { continue }
+            #expect(ours.frames.count == libpcap.packets)
+            #expect(ours.frames.reduce(0) { $0 + $1.count } == libpcap.bytes)
+            if let message = libpcap.error {
+                #expect(ours.error == .damaged(file: mutated.path, location: .record(libpcap.packets), reason: message))
+            } else {
+                #expect(ours.error == nil)
+            }
+        }
+    }
+}
