@@ -7,20 +7,21 @@ let package = Package(
     name: "VPCEmuBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
+        // Named, so that the product reference below does not depend on the checkout's directory name.
         .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: [
+    targets: ["CaptureBenchmark", "ParseBenchmark"].map { name in
         .executableTarget(
-            name: "ParseBenchmark",
+            name: name,
             dependencies: [
                 .product(name: "VPCEmu", package: "VPCEmu"),
                 .product(name: "Benchmark", package: "package-benchmark"),
             ],
-            path: "ParseBenchmark",
+            path: name,
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
             ]
-        ),
-    ]
+        )
+    }
 )

@@ -1,0 +1,136 @@
+/// A batch of captured packets in one reusable buffer: packet `i` is
+/// `bytes[offsets[i] ..< offsets[i] + capturedLengths[i]]`. The reader refills the same
+/// storage batch after batch, so steady-state reading allocates nothing.
+///
+/// Walk a batch by entering `withUnsafeBytes` once and slicing frames inside:
+/// ```swift
+/// batch.withUnsafeBytes { bytes in
+///     for i in 0..<batch.count {
+///         let frame = batch.frame(i, in: bytes)
+///         …
+///     }
+/// }
+/// ```
+public struct PacketBatch: Sendable {
+    /// Packet bytes, back to back. Only the first `byteCount` bytes are meaningful.
+    public private(set) var bytes: ContiguousArray<UInt8>
+    public private(set) var offsets: ContiguousArray<Int>
+    public private(set) var capturedLengths: ContiguousArray<UInt32>
+    /// Length of the packet on the wire; larger than the captured length when the capture was
+    /// cut by a snapshot length.
+    public private(set) var wireLengths: ContiguousArray<UInt32>
+    /// Nanoseconds since the Unix epoch.
+    public private(set) var timestamps: ContiguousArray<Int64>
+    /// Packets in this batch.
+    public private(set) var count: Int = 0
+    /// Bytes used in `bytes`.
+    public private(set) var byteCount: Int = 0
+    /// The 0-based index in the file of this batch's first packet.
+    public private(set) var firstRecordIndex: Int = 0
+
+    /// The most packets a batch holds.
+    public let packetCapacity: Int
+
+    /// - Parameters:
+    ///   - packetCapacity: packets per batch (default 256).
+    ///   - byteCapacity: bytes per batch (default 256 KiB); a packet larger than this grows the
+    ///     buffer once.
+    public init(packetCapacity: Int = 256, byteCapacity: Int = 1 << 18) {
+        precondition(packetCapacity > 0 && byteCapacity > 0, "a batch must hold something")
+        self.packetCapacity = packetCapacity
+        bytes = ContiguousArray(repeating: 0, count: byteCapacity)
+        offsets = ContiguousArray(repeating: 0, count: packetCapacity)
+        capturedLengths = ContiguousArray(repeating: 0, count: packetCapacity)
+        wireLengths = ContiguousArray(repeating: 0, count: packetCapacity)
+        timestamps = ContiguousArray(repeating: 0, count: packetCapacity)
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Calls `body` with the batch's packet bytes.
+    @inlinable
+    public func withUnsafeBytes<R, E: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(E) -> R
+    ) throws(E) -> R {
+        let result: Result<R, E> = bytes.withUnsafeBytes { raw in
+            do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Packet `index`, sliced out of `bytes` obtained from `withUnsafeBytes`.
+    @inlinable
+    public func frame(_ index: Int, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = offsets[index]
+        return UnsafeRawBufferPointer(rebasing: bytes[start ..< start &+ Int(capturedLengths[index])])
+    }
+
+    // MARK: Filling (PcapReader)
+
+    mutating func reset(firstRecordIndex: Int) {
+        count = 0
+        byteCount = 0
+        self.firstRecordIndex = firstRecordIndex
+    }
+
+    /// Replaces the byte buffer with one that holds at least `byteCapacity` bytes. Only for an
+    /// empty batch meeting a packet larger than its buffer; the larger buffer is then kept.
+    mutating func growBytes(to byteCapacity: Int) {
+        precondition(count == 0, "growing would move packets already in the batch")
+        bytes = ContiguousArray(repeating: 0, count: byteCapacity)
+    }
+
+    /// Gives `body` raw access to every column at once, so the fill loop does no per-packet
+    /// uniqueness or exclusivity checks.
+    mutating func withColumns<R>(_ body: (inout Columns) -> R) -> R {
+        let packets = count, used = byteCount
+        var result: R?
+        var filled = (count: packets, byteCount: used)
+        bytes.withUnsafeMutableBytes { bytes in
+            offsets.withUnsafeMutableBufferPointer { offsets in
+                capturedLengths.withUnsafeMutableBufferPointer { capturedLengths in
+                    wireLengths.withUnsafeMutableBufferPointer { wireLengths in
+                        timestamps.withUnsafeMutableBufferPointer { timestamps in
+                            var columns = Columns(
+                                bytes: bytes, offsets: offsets, capturedLengths: capturedLengths,
+                                wireLengths: wireLengths, timestamps: timestamps,
+                                count: packets, byteCount: used)
+                            result = body(&columns)
+                            filled = (columns.count, columns.byteCount)
+                        }
+                    }
+                }
+            }
+        }
+        count = filled.count
+        byteCount = filled.byteCount
+        return result!
+    }
+
+    struct Columns {
+        let bytes: UnsafeMutableRawBufferPointer
+        let offsets: UnsafeMutableBufferPointer<Int>
+        let capturedLengths: UnsafeMutableBufferPointer<UInt32>
+        let wireLengths: UnsafeMutableBufferPointer<UInt32>
+        let timestamps: UnsafeMutableBufferPointer<Int64>
+        var count: Int
+        var byteCount: Int
+
+        /// Copies one packet in if it fits; returns false, changing nothing, when the batch is full.
+        @inline(__always)
+        mutating func append(
+            _ data: UnsafePointer<UInt8>, capturedLength: UInt32, wireLength: UInt32, timestamp: Int64
+        ) -> Bool {
+            let length = Int(capturedLength)
+            guard count < offsets.count, length <= bytes.count &- byteCount else { return false }
+            (bytes.baseAddress! + byteCount).copyMemory(from: data, byteCount: length)
+            offsets[count] = byteCount
+            capturedLengths[count] = capturedLength
+            wireLengths[count] = wireLength
+            timestamps[count] = timestamp
+            count &+= 1
+            byteCount &+= length
+            return true
+        }
+    }
+}

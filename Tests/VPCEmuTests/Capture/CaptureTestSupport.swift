@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import VPCEmu
+
+/// Shared data lives next to the package: ../shared/data relative to the package root.
+enum SharedData {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Capture
+        .deletingLastPathComponent()  // VPCEmuTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // package root
+        .appendingPathComponent("../shared/data")
+        .standardized
+
+    static let tcpdumpCorpus = root.appendingPathComponent("pcap-corpus/tcpdump")
+}
+
+/// Everything a reader delivered from one file.
+struct ReadResult {
+    var frames: [[UInt8]] = []
+    var wireLengths: [UInt32] = []
+    var timestamps: [Int64] = []
+    var firstRecordIndices: [Int] = []
+    var error: CaptureError?
+    var linkType: LinkType?
+}
+
+/// Reads a whole file with a deliberately small batch, so that batch boundaries are crossed.
+func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7, byteCapacity: 600)) -> ReadResult {
+    var result = ReadResult()
+    var batch = batch
+    do {
+        let reader = try PcapReader(path: path)
+        result.linkType = reader.linkType
+        while try reader.nextBatch(into: &batch) {
+            result.firstRecordIndices.append(batch.firstRecordIndex)
+            batch.withUnsafeBytes { bytes in
+                for index in 0 ..< batch.count {
+                    result.frames.append(Array(batch.frame(index, in: bytes)))
+                    result.wireLengths.append(batch.wireLengths[index])
+                    result.timestamps.append(batch.timestamps[index])
+                }
+            }
+        }
+        // After the end (or the error) the reader stays finished.
+        #expect(try reader.nextBatch(into: &batch) == false)
+    } catch {
+        result.error = error
+    }
+    return result
+}
+
+/// A fresh directory under the system temporary directory, removed by the caller.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("vpcemu-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a tool found on PATH; nil when it is not installed.
+func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String)? {
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        .split(separator: ":").map { "\($0)/\(name)" }
+        .first { FileManager.default.isExecutableFile(atPath: $0) }
+    guard let path else { return nil }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
