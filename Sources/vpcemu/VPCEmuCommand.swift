@@ -8,6 +8,7 @@ struct VPCEmuCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             BenchCommand.self,
+            TopologyCommand.self,
         ]
     )
 }

@@ -92,7 +92,7 @@ extension ControlPlaneState {
             var message = "route table \(table.name): destination \(route.destination) via peering \(name) is "
             message += inside.isEmpty ? "not inside \(peer.name)'s blocks (\(peerBlocks.map(\.description).joined(separator: ", ")))"
                 : "only partly inside \(peer.name) (\(inside.map(\.description).joined(separator: ", ")))"
-            message += "; peering does not transit, so the rest is dropped in \(peer.name)"
+            message += "; peering does not transit, so \(inside.isEmpty ? "such packets are" : "the rest is") dropped in \(peer.name)"
             if !beyond.isEmpty { message += " (it covers VPC \(beyond.joined(separator: ", ")), which \(peer.name) cannot forward to)" }
             findings.append(PrecheckFinding(kind: .destinationNotReachable, subject: subject, message: message))
         }
