@@ -51,11 +51,8 @@ public enum TopologyLoader {
         let topology = decoder.decode(root)
         let sourceMap = decoder.sourceMap
         var diagnostics = decoder.reader.diagnostics
-        if diagnostics.isEmpty {
-            // Reference checks on a half-decoded model would report echoes of the shape errors.
-            var validator = TopologyValidator(topology: topology, sourceMap: sourceMap, file: file)
-            diagnostics += validator.validate()
-        }
+        var validator = TopologyValidator(topology: topology, sourceMap: sourceMap, file: file)
+        diagnostics += validator.validate(replayControlPlane: diagnostics.isEmpty)
         if diagnostics.isEmpty {
             diagnostics += warnings(topology, sourceMap: sourceMap, file: file)
         }

@@ -6,9 +6,6 @@ struct TopologyValidator {
     let sourceMap: TopologySourceMap
     let file: String
     var diagnostics: [TopologyDiagnostic] = []
-    /// Peerings whose VPC references are already reported, so the control plane's refusal of
-    /// them is not reported a second time.
-    var brokenPeerings: Set<String> = []
 
     init(topology: Topology, sourceMap: TopologySourceMap, file: String) {
         self.topology = topology
@@ -21,9 +18,20 @@ struct TopologyValidator {
                                               message: message, found: found, expected: expected))
     }
 
-    func names<T>(_ items: [T], _ name: (T) -> String) -> String { items.map(name).joined(separator: ", ") }
+    /// Whether the file declares an object of that name, even one that failed to decode: a
+    /// reference to it is then not reported as unknown (its own error already is).
+    func isDeclared(_ kind: TopologySourceMap.Kind, _ name: String) -> Bool {
+        sourceMap.objectPaths[TopologySourceMap.key(kind, name)] != nil
+    }
 
-    mutating func validate() -> [TopologyDiagnostic] {
+    func names<T>(_ items: [T], _ name: (T) -> String) -> String {
+        var seen: Set<String> = []
+        return items.map(name).filter { seen.insert($0).inserted }.joined(separator: ", ")
+    }
+
+    /// Runs every check; the control-plane replay only when the file's shape is valid (a
+    /// half-decoded model would make it refuse actions on objects that failed to decode).
+    mutating func validate(replayControlPlane: Bool) -> [TopologyDiagnostic] {
         let regions = Set(topology.regions.map(\.name))
         let accounts = Set(topology.accounts.map(\.name))
         for region in topology.regions {
@@ -35,10 +43,10 @@ struct TopologyValidator {
         }
         for vpc in topology.vpcs {
             let path = sourceMap.path(.vpc, vpc.name)
-            if !accounts.contains(vpc.account) {
+            if !accounts.contains(vpc.account), !isDeclared(.account, vpc.account) {
                 report("\(path).account", "unknown account", found: "'\(vpc.account)'", expected: "one of \(names(topology.accounts, \.name))")
             }
-            if !regions.contains(vpc.region) {
+            if !regions.contains(vpc.region), !isDeclared(.region, vpc.region) {
                 report("\(path).region", "unknown region", found: "'\(vpc.region)'", expected: "one of \(names(topology.regions, \.name))")
             }
             for (i, secondary) in vpc.secondaryCIDRs.enumerated() {
@@ -53,7 +61,7 @@ struct TopologyValidator {
         validateInstances()
         validateSecurityGroups()
         validatePeeringReferences()
-        validateControlPlane()
+        if replayControlPlane { validateControlPlane() }
         for alert in topology.alerts {
             if let peering = alert.peering, ControlPlaneState(topology: topology).declaredPeerings[peering] == nil {
                 report("\(sourceMap.path(.alert, alert.name)).peering", "unknown peering", found: "'\(peering)'", expected: "a peering declared in the file")
@@ -92,7 +100,7 @@ struct TopologyValidator {
                     report("\(path).route_table", "route table belongs to another VPC", found: "'\(table.name)' of VPC '\(table.vpc)'",
                            expected: "a route table of VPC '\(vpc.name)'")
                 }
-            } else {
+            } else if !isDeclared(.routeTable, vswitch.routeTable) {
                 report("\(path).route_table", "unknown route table", found: "'\(vswitch.routeTable)'",
                        expected: "one of \(names(topology.routeTables.filter { $0.vpc == vpc.name }, \.name))")
             }
@@ -102,7 +110,7 @@ struct TopologyValidator {
                         report("\(path).network_acl", "network ACL belongs to another VPC", found: "'\(aclName)' of VPC '\(acl.vpc)'",
                                expected: "a network ACL of VPC '\(vpc.name)'")
                     }
-                } else {
+                } else if !isDeclared(.networkACL, aclName) {
                     report("\(path).network_acl", "unknown network ACL", found: "'\(aclName)'",
                            expected: "one of \(names(topology.networkACLs.filter { $0.vpc == vpc.name }, \.name))")
                 }
@@ -114,7 +122,7 @@ struct TopologyValidator {
         let initial = ControlPlaneState(topology: topology)
         for table in topology.routeTables {
             for route in table.routes {
-                if let problem = initial.routeProblem(route, inTable: table.name) {
+                if let problem = initial.routeProblem(route, inTable: table.name), !referencesBrokenObject(route, problem) {
                     let path = sourceMap.routePath(table: table.name, route.destination)
                     let field = if case .routeRejected = problem.kind { "destination" } else {
                         switch route.nextHop {
@@ -129,11 +137,21 @@ struct TopologyValidator {
         }
     }
 
+    func referencesBrokenObject(_ route: RouteEntry, _ problem: ControlPlaneError) -> Bool {
+        guard problem.kind == .unknownObject else { return false }
+        switch route.nextHop {
+        case .peering(let name): return isDeclared(.peering, name)
+        case .instance(let name): return isDeclared(.instance, name)
+        case .blackhole: return false
+        }
+    }
+
     mutating func validateInstances() {
         var owners: [String: [IPAddress: String]] = [:]  // VPC -> address -> instance
         for instance in topology.instances {
             let path = sourceMap.path(.instance, instance.name)
             guard let vswitch = topology.vswitch(named: instance.vswitch) else {
+                if isDeclared(.vswitch, instance.vswitch) { continue }
                 report("\(path).vswitch", "unknown vSwitch", found: "'\(instance.vswitch)'", expected: "one of \(names(topology.vswitches, \.name))")
                 continue
             }
@@ -156,13 +174,16 @@ struct TopologyValidator {
                 }
             }
             for (i, group) in instance.securityGroups.enumerated() {
+                // A single group may be written as a scalar instead of a one-element list.
+                let itemPath = sourceMap.location("\(path).security_groups[\(i)]") == nil ? "\(path).security_groups" : "\(path).security_groups[\(i)]"
                 guard let declared = topology.securityGroups.first(where: { $0.name == group }) else {
-                    report("\(path).security_groups[\(i)]", "unknown security group", found: "'\(group)'",
+                    if isDeclared(.securityGroup, group) { continue }
+                    report(itemPath, "unknown security group", found: "'\(group)'",
                            expected: "one of \(names(topology.securityGroups.filter { $0.vpc == vswitch.vpc }, \.name))")
                     continue
                 }
                 if declared.vpc != vswitch.vpc {
-                    report("\(path).security_groups[\(i)]", "security group belongs to another VPC", found: "'\(group)' of VPC '\(declared.vpc)'",
+                    report(itemPath, "security group belongs to another VPC", found: "'\(group)' of VPC '\(declared.vpc)'",
                            expected: "a security group of VPC '\(vswitch.vpc)'")
                 }
             }
@@ -173,7 +194,7 @@ struct TopologyValidator {
         let groups = Set(topology.securityGroups.map(\.name))
         for group in topology.securityGroups {
             for rule in group.rules {
-                if case .securityGroup(let peer) = rule.peer, !groups.contains(peer) {
+                if case .securityGroup(let peer) = rule.peer, !groups.contains(peer), !isDeclared(.securityGroup, peer) {
                     let path = sourceMap.objectPaths[TopologySourceMap.ruleKey(group: group.name, rule.id)] ?? sourceMap.path(.securityGroup, group.name)
                     report("\(path).group", "unknown security group", found: "'\(peer)'", expected: "one of \(groups.sorted().joined(separator: ", "))")
                 }
@@ -186,8 +207,8 @@ struct TopologyValidator {
         for peering in topology.peerings {
             let path = sourceMap.path(.peering, peering.name)
             for (key, vpc) in [("requester", peering.requesterVPC), ("accepter", peering.accepterVPC)] where !vpcs.contains(vpc) {
+                if isDeclared(.vpc, vpc) { continue }
                 report("\(path).\(key)", "unknown VPC", found: "'\(vpc)'", expected: "one of \(vpcs.sorted().joined(separator: ", "))")
-                brokenPeerings.insert(peering.name)
             }
         }
     }
@@ -197,7 +218,8 @@ struct TopologyValidator {
         for rejected in TopologyTimeline.rejectedEvents(of: topology) {
             if let index = rejected.eventIndex {
                 report("timeline[\(index)]", "at \(rejected.time): \(topology.timeline[index].action.keyword) refused: \(rejected.error.message)")
-            } else if let name = rejected.peering, !brokenPeerings.contains(name) {
+            } else if let name = rejected.peering, rejected.error.kind != .unknownObject {
+                // Unknown VPCs of `peerings:` are already reported by validatePeeringReferences.
                 report(sourceMap.path(.peering, name), "peering cannot be created: \(rejected.error.message)")
             }
         }
