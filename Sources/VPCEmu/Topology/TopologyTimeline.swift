@@ -54,6 +54,8 @@ public struct TopologyTimeline: Sendable {
         while nextEvent < schedule.count, schedule[nextEvent].event.time <= time {
             let (index, event) = schedule[nextEvent]
             nextEvent += 1
+            // Transitions due first, so a refused event does not lose them.
+            changes += state.advance(to: event.time)
             do {
                 changes += try state.apply(event.action, at: event.time)
             } catch {
