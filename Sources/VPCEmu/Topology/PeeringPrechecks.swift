@@ -71,7 +71,7 @@ extension ControlPlaneState {
         return findings
     }
 
-    func routeFindings(_ table: RouteTable) -> [PrecheckFinding] {
+    func routeFindings(_ table: VPCRouteTable) -> [PrecheckFinding] {
         var findings: [PrecheckFinding] = []
         for route in effectiveRoutes(table: table.name) where route.origin == .custom {
             let subject = PrecheckFinding.Subject.route(table: table.name, destination: route.destination)

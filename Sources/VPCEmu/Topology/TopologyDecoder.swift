@@ -166,7 +166,7 @@ struct TopologyDecoder {
         }
         let systemName = systemTables.first?.name ?? TopologySourceMap.implicitSystemTableName(vpc: vpcName)
         if systemTables.isEmpty {
-            topology.routeTables.append(RouteTable(name: systemName, vpc: vpcName, isSystem: true))
+            topology.routeTables.append(VPCRouteTable(name: systemName, vpc: vpcName, isSystem: true))
             register(.routeTable, systemName, fields.path("route_tables"), node: fields["route_tables"] ?? node)
         }
         topology.routeTables += tables
@@ -197,7 +197,7 @@ struct TopologyDecoder {
         return VSwitch(name: name, vpc: vpc, zone: zone, cidr: cidr, ipv6CIDR: ipv6, routeTable: table ?? systemTable, networkACL: acl)
     }
 
-    mutating func decodeRouteTable(_ node: Node, _ path: String, vpc: String) -> RouteTable? {
+    mutating func decodeRouteTable(_ node: Node, _ path: String, vpc: String) -> VPCRouteTable? {
         guard let fields = reader.fields(node, path, allowed: ["name", "system", "routes"], required: ["name"]),
               let name = name(fields, .routeTable) else { return nil }
         let isSystem = fields["system"].flatMap { reader.bool($0, fields.path("system")) } ?? false
@@ -213,7 +213,7 @@ struct TopologyDecoder {
             objectPaths[TopologySourceMap.routeKey(table: name, route.destination)] = routePath
             routes.append(route)
         }
-        return RouteTable(name: name, vpc: vpc, isSystem: isSystem, routes: routes)
+        return VPCRouteTable(name: name, vpc: vpc, isSystem: isSystem, routes: routes)
     }
 
     static let routeKeys = ["destination", "peering", "instance", "blackhole"]

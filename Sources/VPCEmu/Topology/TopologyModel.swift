@@ -109,7 +109,7 @@ public struct RouteEntry: Sendable, Hashable {
     }
 }
 
-public struct RouteTable: Sendable, Hashable {
+public struct VPCRouteTable: Sendable, Hashable {
     public var name: String
     public var vpc: String
     /// The VPC's system route table: used by every vSwitch that names no other table.
@@ -198,7 +198,7 @@ public struct Topology: Sendable, Hashable {
     public var accounts: [Account]
     public var vpcs: [VPC]
     public var vswitches: [VSwitch]
-    public var routeTables: [RouteTable]
+    public var routeTables: [VPCRouteTable]
     public var instances: [Instance]
     public var securityGroups: [SecurityGroup]
     public var networkACLs: [NetworkACL]
@@ -210,7 +210,7 @@ public struct Topology: Sendable, Hashable {
 
     public init(profile: RoutingProfile = .alibaba, settings: ControlPlaneSettings = .init(),
                 regions: [Region] = [], accounts: [Account] = [], vpcs: [VPC] = [], vswitches: [VSwitch] = [],
-                routeTables: [RouteTable] = [], instances: [Instance] = [], securityGroups: [SecurityGroup] = [],
+                routeTables: [VPCRouteTable] = [], instances: [Instance] = [], securityGroups: [SecurityGroup] = [],
                 networkACLs: [NetworkACL] = [], peerings: [PeeringConnection] = [], timeline: [TimelineEvent] = [],
                 alerts: [AlertRule] = [], pricing: PriceTable = .init()) {
         self.profile = profile

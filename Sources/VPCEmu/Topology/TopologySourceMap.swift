@@ -65,7 +65,7 @@ extension Topology {
     public func vpc(named name: String) -> VPC? { vpcs.first { $0.name == name } }
     public func vswitch(named name: String) -> VSwitch? { vswitches.first { $0.name == name } }
     public func instance(named name: String) -> Instance? { instances.first { $0.name == name } }
-    public func routeTable(named name: String) -> RouteTable? { routeTables.first { $0.name == name } }
+    public func routeTable(named name: String) -> VPCRouteTable? { routeTables.first { $0.name == name } }
 
     /// The VPC an instance lives in.
     public func vpc(ofInstance name: String) -> String? { instance(named: name).flatMap { vswitch(named: $0.vswitch)?.vpc } }

@@ -13,7 +13,7 @@ import Testing
         for n in 0..<count {
             topology.vpcs.append(VPC(name: "vpc\(n)", account: n == 0 ? "alice" : owner(n), region: region(n),
                                      cidr: network("10.\(n).0.0/16")))
-            topology.routeTables.append(RouteTable(name: "rt\(n)", vpc: "vpc\(n)", isSystem: true))
+            topology.routeTables.append(VPCRouteTable(name: "rt\(n)", vpc: "vpc\(n)", isSystem: true))
             topology.vswitches.append(VSwitch(name: "vsw\(n)", vpc: "vpc\(n)", zone: "z", cidr: network("10.\(n).1.0/24"), routeTable: "rt\(n)"))
             topology.instances.append(Instance(name: "ecs\(n)", vswitch: "vsw\(n)", addresses: [address("10.\(n).1.10")]))
         }
