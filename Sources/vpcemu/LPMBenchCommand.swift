@@ -41,7 +41,11 @@ struct LPMBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = ipv6 ? try measure(IPv6Address.self) : try measure(IPv4Address.self)
+        let result = ipv6
+            ? LPMBenchmark.run(try LPMWorkload<IPv6Address>(routesFile: routes, addressesFile: addrs),
+                               repetitions: repeat_, batchSize: batch, verify: verify)
+            : LPMBenchmark.run(try LPMWorkload<IPv4Address>(routesFile: routes, addressesFile: addrs),
+                               repetitions: repeat_, batchSize: batch, verify: verify)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -52,11 +56,6 @@ struct LPMBenchCommand: ParsableCommand {
         if let ribChecksum = result.ribChecksum, ribChecksum != result.checksum {
             throw ValidationError("FIB checksum \(result.checksum) differs from RIB checksum \(ribChecksum)")
         }
-    }
-
-    private func measure<Key: PoptrieKey>(_: Key.Type) throws -> LPMBenchmark.Result {
-        let workload = try LPMWorkload<Key>(routesFile: routes, addressesFile: addrs)
-        return LPMBenchmark.run(workload, repetitions: repeat_, batchSize: batch, verify: verify)
     }
 
     static func text(_ r: LPMBenchmark.Result) -> String {

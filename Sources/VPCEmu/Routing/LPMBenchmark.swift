@@ -22,8 +22,18 @@ public enum LPMBenchmark {
         public var ribChecksum: UInt64?
     }
 
-    public static func run<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
-                                            verify: Bool) -> Result {
+    public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    }
+
+    public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    }
+
+    /// Generic body; the two public entry points make the compiler specialise it per family
+    /// inside this module (a generic call from another module would go through witness tables).
+    static func measure<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
+                                         verify: Bool) -> Result {
         precondition(repetitions > 0 && batchSize > 0)
         let clock = ContinuousClock()
         var rib = BinaryTrie<Key, UInt32>()
