@@ -1,0 +1,110 @@
+/// `vpcemu bench lpm`: build the RIB and FIB from a workload, then time single and batch
+/// lookups over every address (best of several repetitions). File parsing is not timed.
+public enum LPMBenchmark {
+    public struct Result: Codable, Sendable {
+        public var family: String
+        /// Route lines read (duplicates of a prefix replace the earlier next hop, as in rte_lpm).
+        public var routes: Int
+        /// Distinct prefixes in the RIB.
+        public var prefixes: Int
+        public var lookups: Int
+        public var ribBuildSeconds: Double
+        /// FIB build (compile from the RIB) time: the cost of one rebuild after a route change.
+        public var buildSeconds: Double
+        public var memoryBytes: Int
+        public var bytesPerRoute: Double
+        public var mlpsSingle: Double
+        public var mlpsBatch: Double
+        public var batchSize: Int
+        /// Sum over all addresses of the matched next hop, 0 on a miss (the DPDK harness prints the same).
+        public var checksum: UInt64
+        /// The same sum from RIB longest-prefix matches, when verification was asked for.
+        public var ribChecksum: UInt64?
+    }
+
+    public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    }
+
+    public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    }
+
+    /// Generic body; the two public entry points make the compiler specialise it per family
+    /// inside this module (a generic call from another module would go through witness tables).
+    static func measure<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
+                                         verify: Bool) -> Result {
+        precondition(repetitions > 0 && batchSize > 0)
+        let clock = ContinuousClock()
+        var rib = BinaryTrie<Key, UInt32>()
+        let ribTime = clock.measure {
+            for route in workload.routes { rib.insert(route.prefix, length: route.length, value: route.nextHop) }
+        }
+        var fib: Poptrie<Key>?
+        var buildTime = Duration.seconds(1_000_000)
+        for _ in 0..<repetitions {
+            buildTime = min(buildTime, clock.measure { fib = rib.build() })
+        }
+        guard let fib else { preconditionFailure("repetitions > 0 built a FIB") }
+
+        var singleTime = Duration.seconds(1_000_000), batchTime = singleTime
+        var singleSum: UInt64 = 0, batchSum: UInt64 = 0
+        var results = [UInt32](repeating: 0, count: batchSize)
+        workload.addresses.withUnsafeBufferPointer { addresses in
+            results.withUnsafeMutableBufferPointer { results in
+                for _ in 0..<repetitions {
+                    singleTime = min(singleTime, clock.measure { singleSum = sumSingle(fib, addresses) })
+                    batchTime = min(batchTime, clock.measure {
+                        batchSum = sumBatch(fib, addresses, results: results)
+                    })
+                }
+            }
+        }
+        precondition(singleSum == batchSum, "single and batch lookups disagree")
+
+        var ribSum: UInt64?
+        if verify {
+            ribSum = workload.addresses.reduce(UInt64(0)) { $0 &+ UInt64(rib.longestMatch($1)?.value ?? 0) }
+        }
+        let lookups = workload.addresses.count
+        return Result(
+            family: Key.bitWidth == 32 ? "IPv4" : "IPv6", routes: workload.routes.count, prefixes: rib.count,
+            lookups: lookups, ribBuildSeconds: ribTime.seconds, buildSeconds: buildTime.seconds,
+            memoryBytes: fib.memoryBytes, bytesPerRoute: Double(fib.memoryBytes) / Double(max(rib.count, 1)),
+            mlpsSingle: Double(lookups) / singleTime.seconds / 1e6, mlpsBatch: Double(lookups) / batchTime.seconds / 1e6,
+            batchSize: batchSize, checksum: batchSum, ribChecksum: ribSum)
+    }
+
+    /// Checksum term of one lookup result: the next hop, 0 on a miss.
+    @inline(__always) static func term(_ nextHop: UInt32) -> UInt64 {
+        nextHop == PoptrieNode.noRoute ? 0 : UInt64(nextHop)
+    }
+
+    @inline(never) static func sumSingle<Key: PoptrieKey>(_ fib: Poptrie<Key>, _ addresses: UnsafeBufferPointer<Key>) -> UInt64 {
+        var sum: UInt64 = 0
+        for address in addresses { sum &+= term(fib.lookup(address)) }
+        return sum
+    }
+
+    @inline(never) static func sumBatch<Key: PoptrieKey>(_ fib: Poptrie<Key>, _ addresses: UnsafeBufferPointer<Key>,
+                                                        results: UnsafeMutableBufferPointer<UInt32>) -> UInt64 {
+        var sum: UInt64 = 0
+        var start = 0
+        while start < addresses.count {
+            let end = min(start + results.count, addresses.count)
+            let batch = UnsafeBufferPointer(rebasing: addresses[start..<end])
+            fib.lookup(batch, into: results)
+            for index in 0..<batch.count { sum &+= term(results[index]) }
+            start = end
+        }
+        return sum
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a floating-point number.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
