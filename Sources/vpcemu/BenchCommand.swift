@@ -6,6 +6,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure lookup, classification, parsing and replay throughput.",
         subcommands: [
+            BenchACLCommand.self,
         ]
     )
 }
