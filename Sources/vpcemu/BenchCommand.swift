@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure lookup, classification, parsing and replay throughput.",
         subcommands: [
             LPMBenchCommand.self,
+            BenchACLCommand.self,
         ]
     )
 }
