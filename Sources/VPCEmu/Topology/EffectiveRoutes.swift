@@ -118,8 +118,13 @@ extension ControlPlaneState {
     /// The route a packet to `address` takes in `table`: the longest installed prefix, system
     /// routes winning ties. This linear scan is the reference the compiled FIB is tested against.
     public func lookupRoute(_ address: IPAddress, table: String) -> EffectiveRoute? {
+        Self.longestMatch(address, in: effectiveRoutes(table: table))
+    }
+
+    /// The longest installed route of `routes` containing `address`; the first one wins ties.
+    public static func longestMatch(_ address: IPAddress, in routes: [EffectiveRoute]) -> EffectiveRoute? {
         var best: EffectiveRoute?
-        for route in effectiveRoutes(table: table) where route.isInstalled && route.destination.contains(address) {
+        for route in routes where route.isInstalled && route.destination.contains(address) {
             if let current = best, current.destination.prefixLength >= route.destination.prefixLength { continue }
             best = route
         }
