@@ -87,7 +87,7 @@ static uint32_t host_order(const uint8_t *ip) { uint32_t v; memcpy(&v, ip, 4); r
 static void report(const char *family, size_t routes, size_t lookups, double build, size_t memory,
 		   double single, double bulk, int batch, uint64_t checksum, uint64_t bulk_checksum)
 {
-	printf("family          %s (DPDK %s)\n", family, family[4] == '4' ? "rte_lpm" : "rte_lpm6");
+	printf("family          %s (DPDK %s)\n", family, family[3] == '4' ? "rte_lpm" : "rte_lpm6");
 	printf("routes          %zu\naddresses       %zu\n", routes, lookups);
 	printf("build           %.3f s\n", build);
 	printf("memory          %zu bytes (%.2f bytes/route)\n", memory, (double)memory / routes);

@@ -35,7 +35,11 @@ struct LPMBenchCommand: ParsableCommand {
     @Option(help: "Addresses per batch lookup call.")
     var batch: Int = 64
 
+    @Option(help: "Bits resolved by the FIB's direct root array, 1...24 (default 18 for IPv4, 18 for IPv6).")
+    var rootBits: Int?
+
     func validate() throws {
+        if let rootBits, !(1...24).contains(rootBits) { throw ValidationError("--root-bits must be 1...24") }
         guard repeat_ > 0 else { throw ValidationError("--repeat must be at least 1") }
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
     }
@@ -43,9 +47,11 @@ struct LPMBenchCommand: ParsableCommand {
     func run() throws {
         let result = ipv6
             ? LPMBenchmark.run(try LPMWorkload<IPv6Address>(routesFile: routes, addressesFile: addrs),
-                               repetitions: repeat_, batchSize: batch, verify: verify)
+                               repetitions: repeat_, batchSize: batch, verify: verify,
+                               rootBits: rootBits ?? IPv6Address.defaultRootBits)
             : LPMBenchmark.run(try LPMWorkload<IPv4Address>(routesFile: routes, addressesFile: addrs),
-                               repetitions: repeat_, batchSize: batch, verify: verify)
+                               repetitions: repeat_, batchSize: batch, verify: verify,
+                               rootBits: rootBits ?? IPv4Address.defaultRootBits)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -65,7 +71,7 @@ struct LPMBenchCommand: ParsableCommand {
             "routes          \(r.routes) (\(r.prefixes) distinct prefixes)",
             "addresses       \(r.lookups)",
             "RIB build       \(f(r.ribBuildSeconds, 3)) s",
-            "FIB build       \(f(r.buildSeconds, 3)) s",
+            "FIB build       \(f(r.buildSeconds, 3)) s (Poptrie, \(r.rootBits)-bit root)",
             "FIB memory      \(r.memoryBytes) bytes (\(f(r.bytesPerRoute, 2)) bytes/route)",
             "single lookup   \(f(r.mlpsSingle, 1)) Mlookups/s",
             "batch lookup    \(f(r.mlpsBatch, 1)) Mlookups/s (batch \(r.batchSize))",

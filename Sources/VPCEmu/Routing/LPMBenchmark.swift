@@ -16,24 +16,27 @@ public enum LPMBenchmark {
         public var mlpsSingle: Double
         public var mlpsBatch: Double
         public var batchSize: Int
+        public var rootBits: Int
         /// Sum over all addresses of the matched next hop, 0 on a miss (the DPDK harness prints the same).
         public var checksum: UInt64
         /// The same sum from RIB longest-prefix matches, when verification was asked for.
         public var ribChecksum: UInt64?
     }
 
-    public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
-        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool,
+                           rootBits: Int = IPv4Address.defaultRootBits) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
-    public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool) -> Result {
-        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify)
+    public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool,
+                           rootBits: Int = IPv6Address.defaultRootBits) -> Result {
+        measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
     /// Generic body; the two public entry points make the compiler specialise it per family
     /// inside this module (a generic call from another module would go through witness tables).
     static func measure<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
-                                         verify: Bool) -> Result {
+                                         verify: Bool, rootBits: Int) -> Result {
         precondition(repetitions > 0 && batchSize > 0)
         let clock = ContinuousClock()
         var rib = BinaryTrie<Key, UInt32>()
@@ -43,7 +46,7 @@ public enum LPMBenchmark {
         var fib: Poptrie<Key>?
         var buildTime = Duration.seconds(1_000_000)
         for _ in 0..<repetitions {
-            buildTime = min(buildTime, clock.measure { fib = rib.build() })
+            buildTime = min(buildTime, clock.measure { fib = rib.build(rootBits: rootBits) })
         }
         guard let fib else { preconditionFailure("repetitions > 0 built a FIB") }
 
@@ -72,7 +75,7 @@ public enum LPMBenchmark {
             lookups: lookups, ribBuildSeconds: ribTime.seconds, buildSeconds: buildTime.seconds,
             memoryBytes: fib.memoryBytes, bytesPerRoute: Double(fib.memoryBytes) / Double(max(rib.count, 1)),
             mlpsSingle: Double(lookups) / singleTime.seconds / 1e6, mlpsBatch: Double(lookups) / batchTime.seconds / 1e6,
-            batchSize: batchSize, checksum: batchSum, ribChecksum: ribSum)
+            batchSize: batchSize, rootBits: rootBits, checksum: batchSum, ribChecksum: ribSum)
     }
 
     /// Checksum term of one lookup result: the next hop, 0 on a miss.

@@ -51,16 +51,69 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// Looks up every address of `addresses` into the same position of `results`
     /// (which must be at least as long). This is the call the forwarding pipeline makes.
+    ///
+    /// Addresses are walked `lanes` at a time in lockstep, one level per pass and without
+    /// branches inside a pass, so the cache misses of different addresses overlap instead of
+    /// each waiting behind the mispredicted loop exit of the previous one.
     @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
+        guard let input = addresses.baseAddress, let output = results.baseAddress else { return }
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
                 leaves.withUnsafeBufferPointer { leaves in
-                    for index in addresses.indices {
-                        results[index] = Self.find(addresses[index].window, rootBits: rootBits,
-                                                   root: root, nodes: nodes, leaves: leaves)
+                    var start = 0
+                    while start + Self.lanes <= addresses.count {
+                        Self.findLanes(input + start, output + start, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
+                        start += Self.lanes
+                    }
+                    while start < addresses.count {
+                        output[start] = Self.find(input[start].window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
+                        start += 1
                     }
                 }
+            }
+        }
+    }
+
+    @usableFromInline static var lanes: Int { 8 }
+
+    /// `lanes` lookups in lockstep: first every root entry, then node levels until all lanes hit a leaf.
+    @inlinable @inline(__always)
+    static func findLanes(_ input: UnsafePointer<Key>, _ output: UnsafeMutablePointer<UInt32>, rootBits: Int,
+                         root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<PoptrieNode>,
+                         leaves: UnsafeBufferPointer<UInt32>) {
+        let rootBase = root.baseAddress.unsafelyUnwrapped
+        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        let leafBase = leaves.baseAddress.unsafelyUnwrapped
+        var keys = InlineArray<8, Key.Window>(repeating: input[0].window)
+        var current = InlineArray<8, Int>(repeating: 0)
+        var active: UInt32 = 0
+        for lane in 0..<8 {
+            var key = input[lane].window
+            let entry = rootBase[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
+            key.shiftLeft(rootBits)
+            keys[lane] = key
+            let isNode = entry >> 31
+            active |= isNode &<< UInt32(lane)
+            // Lanes done at the root walk node 0 harmlessly until the others finish.
+            current[lane] = isNode != 0 ? Int(truncatingIfNeeded: entry & ~PoptrieNode.nodeTag) : 0
+            output[lane] = entry
+        }
+        while active != 0 {
+            for lane in 0..<8 {
+                let node = nodeBase[current[lane]]
+                let slot = keys[lane].top &>> 58
+                let upToSlot = (2 &<< slot) &- 1
+                let isNode = node.vector &>> slot & 1 != 0
+                let child = Int(truncatingIfNeeded: node.nodeBase) &+ (node.vector & upToSlot).nonzeroBitCount &- 1
+                // Index 0 is a sentinel leaf, so this read stays in range even when slot holds a node.
+                let leaf = leafBase[Int(truncatingIfNeeded: node.leafBase) &+ (node.leafVector & upToSlot).nonzeroBitCount &- 1]
+                let laneBit: UInt32 = 1 &<< UInt32(lane)
+                let finishes = active & laneBit != 0 && !isNode
+                output[lane] = finishes ? leaf : output[lane]
+                active = finishes ? active & ~laneBit : active
+                current[lane] = isNode ? child : current[lane]
+                keys[lane].shiftLeft(isNode ? PoptrieNode.strideBits : 0)
             }
         }
     }
@@ -138,9 +191,10 @@ public struct Window128: PoptrieWindow {
 
     @inlinable public var top: UInt64 { high }
 
-    /// `bits` is below 64 for every caller (root width or one stride).
+    /// `bits` is 0...63 for every caller (root width, one stride, or 0 for a finished lane).
     @inlinable public mutating func shiftLeft(_ bits: Int) {
-        high = high &<< UInt64(bits) | low &>> UInt64(64 - bits)
+        // Two shifts so that 0 bits moves nothing from `low` (`&>> 64` would shift by 0).
+        high = high &<< UInt64(bits) | (low &>> 1) &>> UInt64(63 - bits)
         low = low &<< UInt64(bits)
     }
 }
@@ -180,7 +234,8 @@ struct PoptrieBuilder<Key: RouteKey> {
 
     let rib: [RIBNode]
     var nodes: [PoptrieNode] = []
-    var leaves: [UInt32] = []
+    /// Starts with a sentinel so that every node's `leafBase` is at least 1 (see `findLanes`).
+    var leaves: [UInt32] = [PoptrieNode.noRoute]
 
     init(rib: [RIBNode]) { self.rib = rib }
 
