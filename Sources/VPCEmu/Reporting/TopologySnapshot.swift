@@ -24,11 +24,13 @@ public struct TopologySnapshot: Encodable, Sendable {
     public struct PeeringRow: Encodable, Sendable {
         public struct Transition: Encodable, Sendable {
             public var time: String
+            public var timeSeconds: Double
             public var state: String
         }
         public var name, requester, accepter: String
         public var state: String
         public var since: String
+        public var sinceSeconds: Double
         public var interRegion: Bool
         public var bandwidthMbps: Int?
         public var linkType: String?
@@ -49,6 +51,7 @@ public struct TopologySnapshot: Encodable, Sendable {
     }
 
     public var time: String
+    public var timeSeconds: Double
     public var profile: String
     public var vpcs: [VPCRow]
     public var vswitches: [VSwitchRow]
@@ -59,6 +62,7 @@ public struct TopologySnapshot: Encodable, Sendable {
     public init(_ state: ControlPlaneState) {
         let topology = state.topology
         time = state.time.description
+        timeSeconds = Self.seconds(state.time)
         profile = topology.profile.rawValue
         vpcs = topology.vpcs.map { VPCRow(name: $0.name, account: $0.account, region: $0.region, cidrs: $0.allCIDRs.map(\.description)) }
         vswitches = topology.vswitches.map {
@@ -71,9 +75,10 @@ public struct TopologySnapshot: Encodable, Sendable {
         }
         peerings = state.peerings.map { peering in
             PeeringRow(name: peering.name, requester: peering.connection.requesterVPC, accepter: peering.connection.accepterVPC,
-                       state: peering.state.rawValue, since: peering.stateSince.description, interRegion: peering.isInterRegion,
+                       state: peering.state.rawValue, since: peering.stateSince.description,
+                       sinceSeconds: Self.seconds(peering.stateSince), interRegion: peering.isInterRegion,
                        bandwidthMbps: peering.bandwidthMbps, linkType: peering.linkType?.description,
-                       history: peering.history.map { .init(time: $0.time.description, state: $0.state.rawValue) })
+                       history: peering.history.map { .init(time: $0.time.description, timeSeconds: Self.seconds($0.time), state: $0.state.rawValue) })
         }
         routeTables = topology.routeTables.map { table in
             RouteTableRow(name: table.name, vpc: table.vpc, system: table.isSystem,
@@ -84,6 +89,8 @@ public struct TopologySnapshot: Encodable, Sendable {
                           })
         }
     }
+
+    static func seconds(_ time: EmulatedTime) -> Double { Double(time.nanoseconds) / 1e9 }
 
     public func json() throws -> String {
         let encoder = JSONEncoder()
