@@ -32,3 +32,20 @@ import Testing
         #expect(actions == TopologyDecoder.eventKeys.mapValues(Set.init))
     }
 }
+
+/// The annotated example of docs/topology.md is a valid topology that does what its comments say.
+@Suite struct TopologyDocumentationTests {
+    @Test func annotatedExampleLoads() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("docs/topology.md"), encoding: .utf8)
+        let start = try #require(text.range(of: "```yaml\n"))
+        let end = try #require(text.range(of: "\n```", range: start.upperBound..<text.endIndex))
+        let loaded = try TopologyLoader.load(yaml: String(text[start.upperBound..<end.lowerBound]), file: "docs/topology.md")
+        #expect(loaded.warnings.isEmpty)
+        let topology = loaded.topology
+        #expect(topology.routeTables.map(\.name) == ["rt-hz", "rt-sv"])
+        #expect(TopologyTimeline.state(of: topology, at: time("59s")).state(of: "pcx-hz-sv") == .accepting)
+        #expect(TopologyTimeline.state(of: topology, at: time("61s")).state(of: "pcx-hz-sv") == .activated)
+        #expect(TopologyTimeline.state(of: topology, at: time("120s")).peering(named: "pcx-hz-sv")?.bandwidthMbps == 20)
+        #expect(topology.settings == ControlPlaneSettings(), "the example spells out the defaults")
+    }
+}
