@@ -12,15 +12,14 @@ struct TopologyGraphCommand: ParsableCommand {
 
     @OptionGroup var topology: TopologyFileArgument
 
-    @Option(help: "Emulated time since start, e.g. 90s (default 0).", transform: parseTime)
-    var at: EmulatedTime = .zero
+    @OptionGroup var time: TimeOption
 
-    @Option(help: "Render SVG to this file with Graphviz's dot instead of printing DOT.")
+    @Option(help: ArgumentHelp("Render SVG to this file with Graphviz's dot instead of printing DOT.", valueName: "out"))
     var svg: String?
 
     func run() throws {
         let loaded = try loadTopology(topology.file)
-        let dot = TopologyGraph.dot(TopologyTimeline.state(of: loaded.topology, at: at))
+        let dot = TopologyGraph.dot(TopologyTimeline.state(of: loaded.topology, at: time.at))
         guard let svg else {
             print(dot, terminator: "")
             return

@@ -228,9 +228,14 @@ public struct ControlPlaneState: Sendable {
 
     // MARK: routes
 
-    private func tablePosition(_ name: String) throws(ControlPlaneError) -> Int {
-        guard let position = index.routeTables[name] else { throw ControlPlaneError(.unknownObject, "route table '\(name)' does not exist") }
+    /// The position of `name` in `positions`, or an unknown-object error naming its `kind`.
+    private func position(of name: String, in positions: [String: Int], kind: String) throws(ControlPlaneError) -> Int {
+        guard let position = positions[name] else { throw ControlPlaneError(.unknownObject, "\(kind) '\(name)' does not exist") }
         return position
+    }
+
+    private func tablePosition(_ name: String) throws(ControlPlaneError) -> Int {
+        try position(of: name, in: index.routeTables, kind: "route table")
     }
 
     /// Why a custom route may not be in `table`, or nil when it may. Shared by the file
@@ -287,13 +292,11 @@ public struct ControlPlaneState: Sendable {
     // MARK: rules
 
     private func groupPosition(_ name: String) throws(ControlPlaneError) -> Int {
-        guard let position = index.securityGroups[name] else { throw ControlPlaneError(.unknownObject, "security group '\(name)' does not exist") }
-        return position
+        try position(of: name, in: index.securityGroups, kind: "security group")
     }
 
     private func aclPosition(_ name: String) throws(ControlPlaneError) -> Int {
-        guard let position = index.networkACLs[name] else { throw ControlPlaneError(.unknownObject, "network ACL '\(name)' does not exist") }
-        return position
+        try position(of: name, in: index.networkACLs, kind: "network ACL")
     }
 
     private mutating func addRule(_ rule: SecurityGroupRule, to name: String) throws(ControlPlaneError) -> [ControlPlaneChange] {

@@ -24,6 +24,13 @@ struct TopologyDecoder {
         }
     }
 
+    /// An object written as its bare name (`regions: [cn-hangzhou]`).
+    mutating func bareName(_ node: Node, _ path: String, _ kind: TopologySourceMap.Kind) -> String? {
+        guard let name = reader.string(node, path, expected: "a \(kind.rawValue) name") else { return nil }
+        register(kind, name, path, node: node)
+        return name
+    }
+
     mutating func name(_ fields: MappingFields, _ kind: TopologySourceMap.Kind) -> String? {
         guard let name = reader.string(fields["name"], fields.path("name"), expected: "a name") else { return nil }
         register(kind, name, fields.path, node: fields["name"])
@@ -103,11 +110,7 @@ struct TopologyDecoder {
 
     /// A region is a name, or a mapping with a name and one-way latencies to other regions.
     mutating func decodeRegion(_ node: Node, _ path: String) -> Region? {
-        if case .scalar = node {
-            guard let name = reader.string(node, path, expected: "a region name") else { return nil }
-            register(.region, name, path, node: node)
-            return Region(name: name)
-        }
+        if case .scalar = node { return bareName(node, path, .region).map { Region(name: $0) } }
         guard let fields = reader.fields(node, path, allowed: ["name", "latency"], required: ["name"]),
               let name = name(fields, .region) else { return nil }
         var region = Region(name: name)
@@ -128,11 +131,7 @@ struct TopologyDecoder {
     }
 
     mutating func decodeAccount(_ node: Node, _ path: String) -> Account? {
-        if case .scalar = node {
-            guard let name = reader.string(node, path, expected: "an account name") else { return nil }
-            register(.account, name, path, node: node)
-            return Account(name: name)
-        }
+        if case .scalar = node { return bareName(node, path, .account).map(Account.init) }
         guard let fields = reader.fields(node, path, allowed: ["name"], required: ["name"]),
               let name = name(fields, .account) else { return nil }
         return Account(name: name)
