@@ -204,11 +204,13 @@ struct TopologyValidator {
 
     mutating func validatePeeringReferences() {
         let vpcs = Set(topology.vpcs.map(\.name))
+        let declared = sourceMap.objectPaths.keys.filter { $0.hasPrefix(TopologySourceMap.key(.vpc, "")) }
+            .map { String($0.dropFirst(TopologySourceMap.key(.vpc, "").count)) }
         for peering in topology.peerings {
             let path = sourceMap.path(.peering, peering.name)
             for (key, vpc) in [("requester", peering.requesterVPC), ("accepter", peering.accepterVPC)] where !vpcs.contains(vpc) {
                 if isDeclared(.vpc, vpc) { continue }
-                report("\(path).\(key)", "unknown VPC", found: "'\(vpc)'", expected: "one of \(vpcs.sorted().joined(separator: ", "))")
+                report("\(path).\(key)", "unknown VPC", found: "'\(vpc)'", expected: "one of \(declared.sorted().joined(separator: ", "))")
             }
         }
     }

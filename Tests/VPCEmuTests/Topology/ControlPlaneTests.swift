@@ -204,6 +204,40 @@ import Testing
         #expect(timeline.nextChangeTime == nil)
     }
 
+    @Test func aclEntriesAreInsertedAndRemovedInOrder() throws {
+        var topology = Self.topology(vpcs: 1)
+        let entry = { (name: String) in NetworkACLEntry(name: name, policy: .accept, ipProtocol: .all, network: network("0.0.0.0/0")) }
+        topology.networkACLs = [NetworkACL(name: "acl", vpc: "vpc0", ingress: [entry("a"), entry("c")], egress: [])]
+        var state = ControlPlaneState(topology: topology)
+        #expect(try state.apply(.addACLEntry(acl: "acl", .ingress, entry("b"), position: 1), at: .zero) == [.networkACL("acl")])
+        _ = try state.apply(.addACLEntry(acl: "acl", .egress, entry("out"), position: nil), at: .zero)
+        #expect(state.topology.networkACLs[0].ingress.map(\.name) == ["a", "b", "c"])
+        #expect(state.topology.networkACLs[0].egress.map(\.name) == ["out"])
+        let past = #expect(throws: ControlPlaneError.self) { try state.apply(.addACLEntry(acl: "acl", .egress, entry("x"), position: 5), at: .zero) }
+        #expect(past?.kind == .invalidParameter)
+        let twice = #expect(throws: ControlPlaneError.self) { try state.apply(.addACLEntry(acl: "acl", .ingress, entry("a"), position: nil), at: .zero) }
+        #expect(twice?.kind == .duplicate)
+        _ = try state.apply(.removeACLEntry(acl: "acl", .ingress, name: "a"), at: .zero)
+        #expect(state.topology.networkACLs[0].ingress.map(\.name) == ["b", "c"])
+        let missing = #expect(throws: ControlPlaneError.self) { try state.apply(.removeACLEntry(acl: "nope", .ingress, name: "a"), at: .zero) }
+        #expect(missing?.message == "network ACL 'nope' does not exist")
+    }
+
+    @Test func securityGroupRulesNeedKnownPeers() throws {
+        var topology = Self.topology(vpcs: 1)
+        topology.securityGroups = [SecurityGroup(name: "sg", vpc: "vpc0", rules: [])]
+        var state = ControlPlaneState(topology: topology)
+        let rule = SecurityGroupRule(id: "r", direction: .ingress, policy: .accept, ipProtocol: .tcp, ports: PortRange(22, 22),
+                                     peer: .securityGroup("ghost"))
+        let error = #expect(throws: ControlPlaneError.self) { try state.apply(.addSecurityGroupRule(group: "sg", rule), at: .zero) }
+        #expect(error?.kind == .unknownObject)
+        var valid = rule
+        valid.peer = .securityGroup("sg")
+        #expect(try state.apply(.addSecurityGroupRule(group: "sg", valid), at: .zero) == [.securityGroup("sg")])
+        #expect(try state.apply(.removeSecurityGroupRule(group: "sg", id: "r"), at: .zero) == [.securityGroup("sg")])
+        #expect(state.topology.securityGroups[0].rules.isEmpty)
+    }
+
     @Test func durationsParseAndPrint() {
         #expect(EmulatedDuration(parsing: "90")?.nanoseconds == 90_000_000_000)
         #expect(EmulatedDuration(parsing: "1.5ms")?.nanoseconds == 1_500_000)
