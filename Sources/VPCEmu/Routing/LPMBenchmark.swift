@@ -33,19 +33,19 @@ public enum LPMBenchmark {
     }
 
     public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool,
-                           rootBits: Int = IPv4Address.defaultRootBits) -> Result {
+                           rootBits: Int? = nil) -> Result {
         measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
     public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool,
-                           rootBits: Int = IPv6Address.defaultRootBits) -> Result {
+                           rootBits: Int? = nil) -> Result {
         measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
     /// Generic body; the two public entry points make the compiler specialise it per family
     /// inside this module (a generic call from another module would go through witness tables).
     static func measure<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
-                                         verify: Bool, rootBits: Int) -> Result {
+                                         verify: Bool, rootBits: Int?) -> Result {
         precondition(repetitions > 0 && batchSize > 0)
         var rib = BinaryTrie<Key, UInt32>()
         let ribTime = cpuSeconds {
@@ -83,7 +83,7 @@ public enum LPMBenchmark {
             lookups: lookups, ribBuildSeconds: ribTime, buildSeconds: buildTime,
             memoryBytes: fib.memoryBytes, bytesPerRoute: Double(fib.memoryBytes) / Double(max(rib.count, 1)),
             mlpsSingle: Double(lookups) / singleTime / 1e6, mlpsBatch: Double(lookups) / batchTime / 1e6,
-            batchSize: batchSize, rootBits: rootBits, checksum: batchSum, ribChecksum: ribSum)
+            batchSize: batchSize, rootBits: fib.rootBits, checksum: batchSum, ribChecksum: ribSum)
     }
 
     /// Checksum term of one lookup result: the next hop, 0 on a miss.

@@ -21,13 +21,16 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// The largest next hop a FIB can hold; larger RIB values are a programming error.
     public static var maxNextHop: UInt32 { PoptrieLimits.noRoute - 1 }
 
-    @usableFromInline let rootBits: Int
+    /// Bits resolved by the root array.
+    public let rootBits: Int
     @usableFromInline let root: [UInt32]
     @usableFromInline let nodes: [Node]
     @usableFromInline let leaves: [UInt32]
 
-    /// Compiles `rib`. `rootBits` (1...24) trades root-array memory for fewer levels.
-    public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int = Key.defaultRootBits) {
+    /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
+    /// levels; by default it grows with the table (`Key.rootBits(forRoutes:)`).
+    public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int? = nil) {
+        let rootBits = rootBits ?? Key.rootBits(forRoutes: rib.count)
         precondition((1...24).contains(rootBits), "rootBits must be 1...24")
         var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
@@ -196,8 +199,17 @@ public protocol PoptrieKey: RouteKey {
     associatedtype Node: PoptrieNode
     /// The address with its first bit in bit 63 of `Window.top`.
     var window: Window { get }
-    /// The root width `build()` uses unless told otherwise (measured; see docs/routing.md).
-    static var defaultRootBits: Int { get }
+    /// The root width for a full-size table (measured; see docs/routing.md).
+    static var maxRootBits: Int { get }
+}
+
+extension PoptrieKey {
+    /// The root width `build()` uses unless told otherwise: about 16 root entries per route,
+    /// 8 bits at least and `maxRootBits` at most, so that a VPC route table of tens of routes
+    /// builds in microseconds into a few KiB while a full BGP table gets the measured optimum.
+    public static func rootBits(forRoutes count: Int) -> Int {
+        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 4))
+    }
 }
 
 /// A left-aligned key being consumed from the top, one Poptrie level at a time.
@@ -234,13 +246,13 @@ public struct Window128: PoptrieWindow {
 extension IPv4Address: PoptrieKey {
     public typealias Node = PoptrieNode64
     @inlinable public var window: UInt64 { UInt64(value) &<< 32 }
-    public static var defaultRootBits: Int { 18 }
+    public static var maxRootBits: Int { 18 }
 }
 
 extension IPv6Address: PoptrieKey {
     public typealias Node = PoptrieNode256
     @inlinable public var window: Window128 { Window128(high: high, low: low) }
-    public static var defaultRootBits: Int { 24 }
+    public static var maxRootBits: Int { 24 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -248,7 +260,7 @@ public typealias IPv6FIB = Poptrie<IPv6Address>
 
 extension BinaryTrie where Value == UInt32, Key: PoptrieKey {
     /// Compiles this RIB into its FIB. Every value must be at most `Poptrie.maxNextHop`.
-    public func build(rootBits: Int = Key.defaultRootBits) -> Poptrie<Key> {
+    public func build(rootBits: Int? = nil) -> Poptrie<Key> {
         Poptrie(self, rootBits: rootBits)
     }
 }
