@@ -35,7 +35,7 @@ struct LPMBenchCommand: ParsableCommand {
     @Option(help: "Addresses per batch lookup call.")
     var batch: Int = 64
 
-    @Option(help: "Bits resolved by the FIB's direct root array, 1...24 (default 18 for IPv4, 18 for IPv6).")
+    @Option(help: "Bits resolved by the FIB's direct root array, 1...24 (default: grows with the table up to 18 for IPv4, 24 for IPv6).")
     var rootBits: Int?
 
     func validate() throws {
@@ -48,10 +48,10 @@ struct LPMBenchCommand: ParsableCommand {
         let result = ipv6
             ? LPMBenchmark.run(try LPMWorkload<IPv6Address>(routesFile: routes, addressesFile: addrs),
                                repetitions: repeat_, batchSize: batch, verify: verify,
-                               rootBits: rootBits ?? IPv6Address.defaultRootBits)
+                               rootBits: rootBits)
             : LPMBenchmark.run(try LPMWorkload<IPv4Address>(routesFile: routes, addressesFile: addrs),
                                repetitions: repeat_, batchSize: batch, verify: verify,
-                               rootBits: rootBits ?? IPv4Address.defaultRootBits)
+                               rootBits: rootBits)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -1,5 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `vpcemu bench lpm`: build the RIB and FIB from a workload, then time single and batch
 /// lookups over every address (best of several repetitions). File parsing is not timed.
+///
+/// Times are the CPU time of the measuring thread (`CLOCK_THREAD_CPUTIME_ID`), as in the DPDK
+/// harness: on a shared machine, wall-clock time also counts whoever else held the core.
 public enum LPMBenchmark {
     public struct Result: Codable, Sendable {
         public var family: String
@@ -24,40 +33,39 @@ public enum LPMBenchmark {
     }
 
     public static func run(_ workload: LPMWorkload<IPv4Address>, repetitions: Int, batchSize: Int, verify: Bool,
-                           rootBits: Int = IPv4Address.defaultRootBits) -> Result {
+                           rootBits: Int? = nil) -> Result {
         measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
     public static func run(_ workload: LPMWorkload<IPv6Address>, repetitions: Int, batchSize: Int, verify: Bool,
-                           rootBits: Int = IPv6Address.defaultRootBits) -> Result {
+                           rootBits: Int? = nil) -> Result {
         measure(workload, repetitions: repetitions, batchSize: batchSize, verify: verify, rootBits: rootBits)
     }
 
     /// Generic body; the two public entry points make the compiler specialise it per family
     /// inside this module (a generic call from another module would go through witness tables).
     static func measure<Key: PoptrieKey>(_ workload: LPMWorkload<Key>, repetitions: Int, batchSize: Int,
-                                         verify: Bool, rootBits: Int) -> Result {
+                                         verify: Bool, rootBits: Int?) -> Result {
         precondition(repetitions > 0 && batchSize > 0)
-        let clock = ContinuousClock()
         var rib = BinaryTrie<Key, UInt32>()
-        let ribTime = clock.measure {
+        let ribTime = cpuSeconds {
             for route in workload.routes { rib.insert(route.prefix, length: route.length, value: route.nextHop) }
         }
         var fib: Poptrie<Key>?
-        var buildTime = Duration.seconds(1_000_000)
+        var buildTime = Double.infinity
         for _ in 0..<repetitions {
-            buildTime = min(buildTime, clock.measure { fib = rib.build(rootBits: rootBits) })
+            buildTime = min(buildTime, cpuSeconds { fib = rib.build(rootBits: rootBits) })
         }
         guard let fib else { preconditionFailure("repetitions > 0 built a FIB") }
 
-        var singleTime = Duration.seconds(1_000_000), batchTime = singleTime
+        var singleTime = Double.infinity, batchTime = singleTime
         var singleSum: UInt64 = 0, batchSum: UInt64 = 0
         var results = [UInt32](repeating: 0, count: batchSize)
         workload.addresses.withUnsafeBufferPointer { addresses in
             results.withUnsafeMutableBufferPointer { results in
                 for _ in 0..<repetitions {
-                    singleTime = min(singleTime, clock.measure { singleSum = sumSingle(fib, addresses) })
-                    batchTime = min(batchTime, clock.measure {
+                    singleTime = min(singleTime, cpuSeconds { singleSum = sumSingle(fib, addresses) })
+                    batchTime = min(batchTime, cpuSeconds {
                         batchSum = sumBatch(fib, addresses, results: results)
                     })
                 }
@@ -72,15 +80,15 @@ public enum LPMBenchmark {
         let lookups = workload.addresses.count
         return Result(
             family: Key.bitWidth == 32 ? "IPv4" : "IPv6", routes: workload.routes.count, prefixes: rib.count,
-            lookups: lookups, ribBuildSeconds: ribTime.seconds, buildSeconds: buildTime.seconds,
+            lookups: lookups, ribBuildSeconds: ribTime, buildSeconds: buildTime,
             memoryBytes: fib.memoryBytes, bytesPerRoute: Double(fib.memoryBytes) / Double(max(rib.count, 1)),
-            mlpsSingle: Double(lookups) / singleTime.seconds / 1e6, mlpsBatch: Double(lookups) / batchTime.seconds / 1e6,
-            batchSize: batchSize, rootBits: rootBits, checksum: batchSum, ribChecksum: ribSum)
+            mlpsSingle: Double(lookups) / singleTime / 1e6, mlpsBatch: Double(lookups) / batchTime / 1e6,
+            batchSize: batchSize, rootBits: fib.rootBits, checksum: batchSum, ribChecksum: ribSum)
     }
 
     /// Checksum term of one lookup result: the next hop, 0 on a miss.
     @inline(__always) static func term(_ nextHop: UInt32) -> UInt64 {
-        nextHop == PoptrieNode.noRoute ? 0 : UInt64(nextHop)
+        nextHop == PoptrieLimits.noRoute ? 0 : UInt64(nextHop)
     }
 
     @inline(never) static func sumSingle<Key: PoptrieKey>(_ fib: Poptrie<Key>, _ addresses: UnsafeBufferPointer<Key>) -> UInt64 {
@@ -104,10 +112,11 @@ public enum LPMBenchmark {
     }
 }
 
-extension Duration {
-    /// The duration in seconds as a floating-point number.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
+/// Seconds of CPU time the calling thread spends in `body`.
+func cpuSeconds(_ body: () -> Void) -> Double {
+    var start = timespec(), end = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+    body()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+    return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
 }

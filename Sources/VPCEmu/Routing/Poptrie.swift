@@ -3,27 +3,34 @@
 /// from a `BinaryTrie` RIB by `build()`. docs/routing.md has the measurements that chose it.
 ///
 /// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address,
-/// then 64-way nodes, each consuming 6 bits. A node keeps two bitmaps instead of 64 pointers:
-/// `vector` marks the children that are nodes (stored contiguously from `nodeBase`), and
-/// `leafVector` marks where a run of equal next hops starts among the leaf children (stored
-/// contiguously from `leafBase`, one entry per run). A child's slot is a population count of
-/// the bitmap below it. The whole IPv4 BGP table fits in a few MiB, so lookups mostly hit the
-/// cache instead of walking DRAM as DIR-24-8's 64 MiB table does.
+/// then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4: 64-way nodes; 8 for
+/// IPv6: 256-way nodes, so that a /48 is three levels below a 24-bit root). A node keeps
+/// two bitmaps instead of one pointer per child: one marks the children that are nodes
+/// (stored contiguously from `nodeBase`), the other marks where a run of equal next hops
+/// starts among the leaf children (stored contiguously from `leafBase`, one entry per run).
+/// A child's position is a population count of the bitmap below it. The whole IPv4 BGP
+/// table fits in a few MiB, so lookups mostly hit the cache instead of walking DRAM as
+/// DIR-24-8's 64 MiB table does.
 ///
 /// Route changes are handled by rebuilding from the RIB (docs/routing.md gives the times).
 public struct Poptrie<Key: PoptrieKey>: Sendable {
-    /// `lookup` answers this when no route matches (not even a default route).
-    public static var noRoute: UInt32 { PoptrieNode.noRoute }
-    /// The largest next hop a FIB can hold; larger RIB values are a programming error.
-    public static var maxNextHop: UInt32 { PoptrieNode.noRoute - 1 }
+    public typealias Node = Key.Node
 
-    @usableFromInline let rootBits: Int
+    /// `lookup` answers this when no route matches (not even a default route).
+    public static var noRoute: UInt32 { PoptrieLimits.noRoute }
+    /// The largest next hop a FIB can hold; larger RIB values are a programming error.
+    public static var maxNextHop: UInt32 { PoptrieLimits.noRoute - 1 }
+
+    /// Bits resolved by the root array.
+    public let rootBits: Int
     @usableFromInline let root: [UInt32]
-    @usableFromInline let nodes: [PoptrieNode]
+    @usableFromInline let nodes: [Node]
     @usableFromInline let leaves: [UInt32]
 
-    /// Compiles `rib`. `rootBits` (1...24) trades root-array memory for one fewer level.
-    public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int = Key.defaultRootBits) {
+    /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
+    /// levels; by default it grows with the table (`Key.rootBits(forRoutes:)`).
+    public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int? = nil) {
+        let rootBits = rootBits ?? Key.rootBits(forRoutes: rib.count)
         precondition((1...24).contains(rootBits), "rootBits must be 1...24")
         var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
@@ -34,7 +41,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// Bytes held by the lookup tables.
     public var memoryBytes: Int {
-        root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<PoptrieNode>.stride
+        root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<Node>.stride
             + leaves.count * MemoryLayout<UInt32>.stride
     }
 
@@ -51,69 +58,16 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// Looks up every address of `addresses` into the same position of `results`
     /// (which must be at least as long). This is the call the forwarding pipeline makes.
-    ///
-    /// Addresses are walked `lanes` at a time in lockstep, one level per pass and without
-    /// branches inside a pass, so the cache misses of different addresses overlap instead of
-    /// each waiting behind the mispredicted loop exit of the previous one.
     @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
-        guard let input = addresses.baseAddress, let output = results.baseAddress else { return }
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
                 leaves.withUnsafeBufferPointer { leaves in
-                    var start = 0
-                    while start + Self.lanes <= addresses.count {
-                        Self.findLanes(input + start, output + start, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
-                        start += Self.lanes
-                    }
-                    while start < addresses.count {
-                        output[start] = Self.find(input[start].window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
-                        start += 1
+                    for index in addresses.indices {
+                        results[index] = Self.find(addresses[index].window, rootBits: rootBits,
+                                                   root: root, nodes: nodes, leaves: leaves)
                     }
                 }
-            }
-        }
-    }
-
-    @usableFromInline static var lanes: Int { 8 }
-
-    /// `lanes` lookups in lockstep: first every root entry, then node levels until all lanes hit a leaf.
-    @inlinable @inline(__always)
-    static func findLanes(_ input: UnsafePointer<Key>, _ output: UnsafeMutablePointer<UInt32>, rootBits: Int,
-                         root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<PoptrieNode>,
-                         leaves: UnsafeBufferPointer<UInt32>) {
-        let rootBase = root.baseAddress.unsafelyUnwrapped
-        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        let leafBase = leaves.baseAddress.unsafelyUnwrapped
-        var keys = InlineArray<8, Key.Window>(repeating: input[0].window)
-        var current = InlineArray<8, Int>(repeating: 0)
-        var active: UInt32 = 0
-        for lane in 0..<8 {
-            var key = input[lane].window
-            let entry = rootBase[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
-            key.shiftLeft(rootBits)
-            keys[lane] = key
-            let isNode = entry >> 31
-            active |= isNode &<< UInt32(lane)
-            // Lanes done at the root walk node 0 harmlessly until the others finish.
-            current[lane] = isNode != 0 ? Int(truncatingIfNeeded: entry & ~PoptrieNode.nodeTag) : 0
-            output[lane] = entry
-        }
-        while active != 0 {
-            for lane in 0..<8 {
-                let node = nodeBase[current[lane]]
-                let slot = keys[lane].top &>> 58
-                let upToSlot = (2 &<< slot) &- 1
-                let isNode = node.vector &>> slot & 1 != 0
-                let child = Int(truncatingIfNeeded: node.nodeBase) &+ (node.vector & upToSlot).nonzeroBitCount &- 1
-                // Index 0 is a sentinel leaf, so this read stays in range even when slot holds a node.
-                let leaf = leafBase[Int(truncatingIfNeeded: node.leafBase) &+ (node.leafVector & upToSlot).nonzeroBitCount &- 1]
-                let laneBit: UInt32 = 1 &<< UInt32(lane)
-                let finishes = active & laneBit != 0 && !isNode
-                output[lane] = finishes ? leaf : output[lane]
-                active = finishes ? active & ~laneBit : active
-                current[lane] = isNode ? child : current[lane]
-                keys[lane].shiftLeft(isNode ? PoptrieNode.strideBits : 0)
             }
         }
     }
@@ -122,55 +76,147 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// buffers are read without bounds checks.
     @inlinable @inline(__always)
     static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
-                     nodes: UnsafeBufferPointer<PoptrieNode>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
         var key = key
         let entry = root.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
-        if entry & PoptrieNode.nodeTag == 0 { return entry }
+        if entry & PoptrieLimits.nodeTag == 0 { return entry }
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        var node = nodeBase[Int(truncatingIfNeeded: entry & ~PoptrieNode.nodeTag)]
+        // A pointer, not a copy: a lookup reads only the words of a node that it needs.
+        var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
         key.shiftLeft(rootBits)
         while true {
-            let slot = key.top &>> 58
-            // Bits 0...slot: `&<<` masks the count, and 2 << 63 wraps to 0, so slot 63 gives all ones.
-            let upToSlot = (2 &<< slot) &- 1
-            if node.vector &>> slot & 1 != 0 {
-                node = nodeBase[Int(truncatingIfNeeded: node.nodeBase) &+ (node.vector & upToSlot).nonzeroBitCount &- 1]
-                key.shiftLeft(PoptrieNode.strideBits)
-            } else {
-                return leaves.baseAddress.unsafelyUnwrapped[
-                    Int(truncatingIfNeeded: node.leafBase) &+ (node.leafVector & upToSlot).nonzeroBitCount &- 1]
-            }
+            let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
+            let (isNode, index) = node.pointee.child(slot)
+            if !isNode { return leaves.baseAddress.unsafelyUnwrapped[index] }
+            node = nodeBase + index
+            key.shiftLeft(Node.strideBits)
         }
     }
 }
 
-/// One 64-way Poptrie node (24 bytes).
-@usableFromInline struct PoptrieNode: Sendable {
-    @usableFromInline static var strideBits: Int { 6 }
+@usableFromInline enum PoptrieLimits {
     @usableFromInline static var noRoute: UInt32 { 0x7FFF_FFFF }
     /// A root entry with this bit set holds a node index; otherwise it is a next hop.
     @usableFromInline static var nodeTag: UInt32 { 0x8000_0000 }
-    /// Bit i set: child i is a node.
+}
+
+/// A Poptrie node layout: `1 << strideBits` children behind two bitmaps.
+public protocol PoptrieNode: Sendable {
+    static var strideBits: Int { get }
+    /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
+    init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
+    /// Child `slot` as an index into the node array (`isNode`) or the leaf array.
+    func child(_ slot: Int) -> (isNode: Bool, index: Int)
+}
+
+/// 64 children (6 bits) in 24 bytes: the original Poptrie node.
+public struct PoptrieNode64: PoptrieNode {
     @usableFromInline var vector: UInt64
-    /// Bit i set: child i is a leaf whose next hop differs from the previous leaf child's.
     @usableFromInline var leafVector: UInt64
     @usableFromInline var nodeBase: UInt32
     @usableFromInline var leafBase: UInt32
+
+    @inlinable public static var strideBits: Int { 6 }
+
+    public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
+        (vector, leafVector) = (0, 0)
+        for slot in 0..<64 {
+            if isNode[slot] { vector |= 1 << UInt64(slot) }
+            if runStart[slot] { leafVector |= 1 << UInt64(slot) }
+        }
+        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+    }
+
+    @inlinable @inline(__always)
+    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+        let bit = UInt64(truncatingIfNeeded: slot)
+        // Bits 0...slot: `&<<` masks the count, and 2 << 63 wraps to 0, so slot 63 gives all ones.
+        let upToSlot = (2 &<< bit) &- 1
+        if vector &>> bit & 1 != 0 {
+            return (true, Int(truncatingIfNeeded: nodeBase) &+ (vector & upToSlot).nonzeroBitCount &- 1)
+        }
+        return (false, Int(truncatingIfNeeded: leafBase) &+ (leafVector & upToSlot).nonzeroBitCount &- 1)
+    }
+}
+
+/// 256 children (8 bits) in 80 bytes: four 64-bit words per bitmap, plus the number of
+/// set bits before each word (a rank directory) so that one population count suffices.
+public struct PoptrieNode256: PoptrieNode {
+    @usableFromInline var vector: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var leafVector: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var nodeBase: UInt32
+    @usableFromInline var leafBase: UInt32
+    /// Byte w: set bits of `vector` (`leafVector`) in words before w (at most 192, fits a byte).
+    @usableFromInline var nodeRanks: UInt32
+    @usableFromInline var leafRanks: UInt32
+
+    @inlinable public static var strideBits: Int { 8 }
+
+    public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
+        var vector = [UInt64](repeating: 0, count: 4), leafVector = vector
+        for slot in 0..<256 {
+            if isNode[slot] { vector[slot >> 6] |= 1 << UInt64(slot & 63) }
+            if runStart[slot] { leafVector[slot >> 6] |= 1 << UInt64(slot & 63) }
+        }
+        func ranks(_ words: [UInt64]) -> UInt32 {
+            var packed: UInt32 = 0, total = 0
+            for word in 0..<4 {
+                packed |= UInt32(total) << UInt32(8 * word)
+                total += words[word].nonzeroBitCount
+            }
+            return packed
+        }
+        self.vector = (vector[0], vector[1], vector[2], vector[3])
+        self.leafVector = (leafVector[0], leafVector[1], leafVector[2], leafVector[3])
+        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+        (nodeRanks, leafRanks) = (ranks(vector), ranks(leafVector))
+    }
+
+    @inlinable @inline(__always)
+    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+        let word = slot &>> 6
+        let bit = UInt64(truncatingIfNeeded: slot & 63)
+        let upToSlot = (2 &<< bit) &- 1
+        let rankShift = UInt32(truncatingIfNeeded: word &* 8)
+        let nodeWord = Self.word(vector, word)
+        if nodeWord &>> bit & 1 != 0 {
+            let rank = Int(truncatingIfNeeded: nodeRanks &>> rankShift & 0xFF) &+ (nodeWord & upToSlot).nonzeroBitCount
+            return (true, Int(truncatingIfNeeded: nodeBase) &+ rank &- 1)
+        }
+        let rank = Int(truncatingIfNeeded: leafRanks &>> rankShift & 0xFF) &+ (Self.word(leafVector, word) & upToSlot).nonzeroBitCount
+        return (false, Int(truncatingIfNeeded: leafBase) &+ rank &- 1)
+    }
+
+    @inlinable @inline(__always)
+    static func word(_ words: (UInt64, UInt64, UInt64, UInt64), _ index: Int) -> UInt64 {
+        withUnsafeBytes(of: words) { $0.load(fromByteOffset: index &* 8, as: UInt64.self) }
+    }
 }
 
 /// An address type the Poptrie can walk: it exposes itself as a left-aligned bit window.
 public protocol PoptrieKey: RouteKey {
     associatedtype Window: PoptrieWindow
+    associatedtype Node: PoptrieNode
     /// The address with its first bit in bit 63 of `Window.top`.
     var window: Window { get }
-    /// The root width `build()` uses unless told otherwise (measured; see docs/routing.md).
-    static var defaultRootBits: Int { get }
+    /// The root width for a full-size table (measured; see docs/routing.md).
+    static var maxRootBits: Int { get }
 }
 
-/// A left-aligned key being consumed from the top, 6 bits per Poptrie level.
+extension PoptrieKey {
+    /// The root width `build()` uses unless told otherwise: about 16 root entries per route,
+    /// 8 bits at least and `maxRootBits` at most, so that a VPC route table of tens of routes
+    /// builds in microseconds into a few KiB while a full BGP table gets the measured optimum.
+    public static func rootBits(forRoutes count: Int) -> Int {
+        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 4))
+    }
+}
+
+/// A left-aligned key being consumed from the top, one Poptrie level at a time.
 public protocol PoptrieWindow: Sendable {
     /// The next 64 bits of the key (zeros past its end).
     var top: UInt64 { get }
+    /// Drops `bits` (1...63) bits from the top.
     mutating func shiftLeft(_ bits: Int)
 }
 
@@ -191,22 +237,22 @@ public struct Window128: PoptrieWindow {
 
     @inlinable public var top: UInt64 { high }
 
-    /// `bits` is 0...63 for every caller (root width, one stride, or 0 for a finished lane).
     @inlinable public mutating func shiftLeft(_ bits: Int) {
-        // Two shifts so that 0 bits moves nothing from `low` (`&>> 64` would shift by 0).
-        high = high &<< UInt64(bits) | (low &>> 1) &>> UInt64(63 - bits)
+        high = high &<< UInt64(bits) | low &>> UInt64(64 - bits)
         low = low &<< UInt64(bits)
     }
 }
 
 extension IPv4Address: PoptrieKey {
+    public typealias Node = PoptrieNode64
     @inlinable public var window: UInt64 { UInt64(value) &<< 32 }
-    public static var defaultRootBits: Int { 18 }
+    public static var maxRootBits: Int { 18 }
 }
 
 extension IPv6Address: PoptrieKey {
+    public typealias Node = PoptrieNode256
     @inlinable public var window: Window128 { Window128(high: high, low: low) }
-    public static var defaultRootBits: Int { 18 }
+    public static var maxRootBits: Int { 24 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -214,15 +260,16 @@ public typealias IPv6FIB = Poptrie<IPv6Address>
 
 extension BinaryTrie where Value == UInt32, Key: PoptrieKey {
     /// Compiles this RIB into its FIB. Every value must be at most `Poptrie.maxNextHop`.
-    public func build(rootBits: Int = Key.defaultRootBits) -> Poptrie<Key> {
+    public func build(rootBits: Int? = nil) -> Poptrie<Key> {
         Poptrie(self, rootBits: rootBits)
     }
 }
 
 /// Turns the binary trie into Poptrie arrays, depth first. A node's node-children are
 /// reserved as one contiguous block before any of them is filled in, as the lookup requires.
-struct PoptrieBuilder<Key: RouteKey> {
+struct PoptrieBuilder<Key: PoptrieKey> {
     typealias RIBNode = BinaryTrie<Key, UInt32>.Node
+    typealias Node = Key.Node
 
     /// What one child slot of a node (or one root entry) becomes.
     enum Slot {
@@ -233,26 +280,26 @@ struct PoptrieBuilder<Key: RouteKey> {
     }
 
     let rib: [RIBNode]
-    var nodes: [PoptrieNode] = []
-    /// Starts with a sentinel so that every node's `leafBase` is at least 1 (see `findLanes`).
-    var leaves: [UInt32] = [PoptrieNode.noRoute]
+    var nodes: [Node] = []
+    var leaves: [UInt32] = []
+    /// A placeholder for reserved node slots.
+    let blank = Node(nodeBase: 0, leafBase: 0, isNode: Array(repeating: false, count: 1 << Node.strideBits),
+                     runStart: Array(repeating: false, count: 1 << Node.strideBits))
 
     init(rib: [RIBNode]) { self.rib = rib }
 
     mutating func buildRoot(bits: Int) -> [UInt32] {
-        var slots = [Slot](repeating: .leaf(PoptrieNode.noRoute), count: 1 << bits)
-        collect(BinaryTrie<Key, UInt32>.rootIndex, levels: bits, nextHop: PoptrieNode.noRoute, position: 0, into: &slots)
+        var slots = [Slot](repeating: .leaf(PoptrieLimits.noRoute), count: 1 << bits)
+        collect(BinaryTrie<Key, UInt32>.rootIndex, levels: bits, nextHop: PoptrieLimits.noRoute, position: 0, into: &slots)
         var root = [UInt32](repeating: 0, count: slots.count)
         for (index, slot) in slots.enumerated() {
             switch slot {
             case .leaf(let nextHop):
                 root[index] = nextHop
             case .subtree(let ribNode, let nextHop):
-                let nodeIndex = nodes.count
-                precondition(nodeIndex < Int(PoptrieNode.nodeTag), "Poptrie node index overflow")
-                nodes.append(PoptrieNode(vector: 0, leafVector: 0, nodeBase: 0, leafBase: 0))
+                let nodeIndex = reserveNodes(1)
                 nodes[nodeIndex] = makeNode(ribNode, nextHop: nextHop)
-                root[index] = PoptrieNode.nodeTag | UInt32(nodeIndex)
+                root[index] = PoptrieLimits.nodeTag | UInt32(nodeIndex)
             }
         }
         return root
@@ -268,7 +315,7 @@ struct PoptrieBuilder<Key: RouteKey> {
         let node = rib[Int(index)]
         var nextHop = nextHop
         if let value = node.value {
-            precondition(value < PoptrieNode.noRoute, "next hop \(value) is not below Poptrie.noRoute")
+            precondition(value < PoptrieLimits.noRoute, "next hop \(value) is not below Poptrie.noRoute")
             nextHop = value
         }
         if levels == 0 {
@@ -280,32 +327,38 @@ struct PoptrieBuilder<Key: RouteKey> {
     }
 
     /// Builds the node for RIB node `ribNode`, whose own prefix is already in `nextHop`.
-    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> PoptrieNode {
-        let stride = PoptrieNode.strideBits
-        var slots = [Slot](repeating: .leaf(nextHop), count: 1 << stride)
-        collect(ribNode, levels: stride, nextHop: nextHop, position: 0, into: &slots)
-        var node = PoptrieNode(vector: 0, leafVector: 0, nodeBase: UInt32(nodes.count), leafBase: UInt32(leaves.count))
+    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> Node {
+        let width = 1 << Node.strideBits
+        var slots = [Slot](repeating: .leaf(nextHop), count: width)
+        collect(ribNode, levels: Node.strideBits, nextHop: nextHop, position: 0, into: &slots)
+        let leafBase = UInt32(leaves.count)
+        var isNode = [Bool](repeating: false, count: width), runStart = isNode
         var previousLeaf: UInt32?
         var children: [(ribNode: Int32, nextHop: UInt32)] = []
-        for (bit, slot) in slots.enumerated() {
-            switch slot {
+        for (slot, kind) in slots.enumerated() {
+            switch kind {
             case .leaf(let value):
                 if value != previousLeaf {
-                    node.leafVector |= 1 << UInt64(bit)
+                    runStart[slot] = true
                     leaves.append(value)
                     previousLeaf = value
                 }
             case .subtree(let child, let value):
-                node.vector |= 1 << UInt64(bit)
+                isNode[slot] = true
                 children.append((child, value))
             }
         }
-        precondition(nodes.count + children.count < Int(PoptrieNode.nodeTag), "Poptrie node index overflow")
-        let blank = PoptrieNode(vector: 0, leafVector: 0, nodeBase: 0, leafBase: 0)
-        nodes.append(contentsOf: repeatElement(blank, count: children.count))
+        let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
-            nodes[Int(node.nodeBase) + offset] = makeNode(child.ribNode, nextHop: child.nextHop)
+            nodes[nodeBase + offset] = makeNode(child.ribNode, nextHop: child.nextHop)
         }
-        return node
+        return Node(nodeBase: UInt32(nodeBase), leafBase: leafBase, isNode: isNode, runStart: runStart)
+    }
+
+    /// Appends `count` placeholder nodes, returning the index of the first.
+    private mutating func reserveNodes(_ count: Int) -> Int {
+        precondition(nodes.count + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
+        nodes.append(contentsOf: repeatElement(blank, count: count))
+        return nodes.count - count
     }
 }
