@@ -126,9 +126,8 @@ public struct ConnectionTracker: Sendable {
     // MARK: The table
 
     /// Whether `tuple` belongs to a live tracked flow of `zone` (either direction); no update.
-    public mutating func contains(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
-        guard let (key, _) = Self.trackingKey(tuple) else { return false }
-        return find(key, zone: zone, now: now) != nil
+    public func contains(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
+        state(of: tuple, zone: zone, now: now) != nil
     }
 
     /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
@@ -196,8 +195,9 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
-    public mutating func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
-        guard let (key, _) = Self.trackingKey(tuple), let slot = find(key, zone: zone, now: now) else { return nil }
+    public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
+        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, zone: zone),
+              !isExpired(slots[slot], now: now) else { return nil }
         return slots[slot].state
     }
 
@@ -207,20 +207,25 @@ public struct ConnectionTracker: Sendable {
         now > entry.lastSeen && now - entry.lastSeen > timeout(entry.state, ipProtocol: entry.key.ipProtocol)
     }
 
-    private mutating func find(_ key: FiveTuple, zone: UInt32, now: UInt64) -> Int? {
+    /// The slot holding `key` in `zone`, expired or not.
+    private func probe(_ key: FiveTuple, zone: UInt32) -> Int? {
         var slot = Self.hash(key, zone) & slotMask
         while slots[slot].occupied {
-            if slots[slot].zone == zone, slots[slot].key == key {
-                guard !isExpired(slots[slot], now: now) else {
-                    remove(at: slot)
-                    statistics.expired &+= 1
-                    return nil
-                }
-                return slot
-            }
+            if slots[slot].zone == zone, slots[slot].key == key { return slot }
             slot = (slot + 1) & slotMask
         }
         return nil
+    }
+
+    /// The slot of the live entry for `key`; an expired one is removed on the way.
+    private mutating func find(_ key: FiveTuple, zone: UInt32, now: UInt64) -> Int? {
+        guard let slot = probe(key, zone: zone) else { return nil }
+        guard !isExpired(slots[slot], now: now) else {
+            remove(at: slot)
+            statistics.expired &+= 1
+            return nil
+        }
+        return slot
     }
 
     /// Makes room: removes the expired or else least recently seen entry among the occupied

@@ -95,9 +95,9 @@ public enum ClassBench {
 
     /// Non-blank lines with their 1-based numbers (blank lines hold no record).
     private static func lines(_ text: some StringProtocol) -> [(Int, Substring)] {
-        Substring(text).split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-            return trimmed.allSatisfy(\.isWhitespace) ? nil : (index + 1, trimmed)
+        // "\r\n" is one Character, so CRLF files split the same way.
+        Substring(text).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { index, line in
+            line.allSatisfy(\.isWhitespace) ? nil : (index + 1, line)
         }
     }
 }
