@@ -66,11 +66,9 @@ public struct RouteTable<NextHop: Hashable & Sendable>: Sendable {
             + ipv6.map { (IPNetwork(address: .v6($0.prefix), prefixLength: $0.length), nextHops[Int($0.value)]) }
     }
 
-    /// Compiles both families for lookups. `rootBits` sizes each family's direct-indexed root
-    /// (2^rootBits entries); small tables such as a VPC's do well with a smaller root.
-    public func build(rootBits: Int? = nil) -> CompiledRouteTable<NextHop> {
-        CompiledRouteTable(ipv4: ipv4.build(rootBits: rootBits ?? IPv4Address.defaultRootBits),
-                           ipv6: ipv6.build(rootBits: rootBits ?? IPv6Address.defaultRootBits), nextHops: nextHops)
+    /// Compiles both families for lookups.
+    public func build() -> CompiledRouteTable<NextHop> {
+        CompiledRouteTable(ipv4: ipv4.build(), ipv6: ipv6.build(), nextHops: nextHops)
     }
 
     private mutating func retain(_ nextHop: NextHop) -> UInt32 {

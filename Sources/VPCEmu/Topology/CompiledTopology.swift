@@ -66,11 +66,6 @@ public struct CompiledTopology: Sendable {
         public var egress: NetworkACLFilter
     }
 
-    /// Root size of the topology's FIBs: VPC route tables hold tens of routes, so a 2^12-entry
-    /// root (16 KiB per family) keeps each table small and its rebuild cheap; the Routing
-    /// default (2^18, 1 MiB) is sized for full BGP tables.
-    public static let fibRootBits = 12
-
     /// Marks an address that several instances use (in overlapping VPCs) in `sourceOwners`.
     public static let ambiguousOwner = UInt32.max
 
@@ -127,8 +122,8 @@ public struct CompiledTopology: Sendable {
                 if previous != nil { owners.insert(host, nextHop: Self.ambiguousOwner) }
             }
         }
-        hosts = hostTables.map { $0.build(rootBits: Self.fibRootBits) }
-        sourceOwners = owners.build(rootBits: Self.fibRootBits)
+        hosts = hostTables.map { $0.build() }
+        sourceOwners = owners.build()
 
         tables = []
         instanceFilters = []
@@ -205,7 +200,7 @@ public struct CompiledTopology: Sendable {
             table.insert(route.destination, nextHop: RouteSlot(route: UInt32(position), target: target))
         }
         let vpc = state.index.routeTables[name].map { state.topology.routeTables[$0].vpc } ?? ""
-        return Table(name: name, vpc: UInt32(state.index.vpcs[vpc] ?? 0), routes: routes, fib: table.build(rootBits: Self.fibRootBits))
+        return Table(name: name, vpc: UInt32(state.index.vpcs[vpc] ?? 0), routes: routes, fib: table.build())
     }
 
     /// Member addresses of every security group (an empty list for groups without members).
