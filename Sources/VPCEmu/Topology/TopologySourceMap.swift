@@ -43,8 +43,6 @@ public struct TopologyIndex: Sendable {
     public let instances: [String: Int]
     public let securityGroups: [String: Int]
     public let networkACLs: [String: Int]
-    public let regions: [String: Int]
-    public let accounts: [String: Int]
 
     public init(_ topology: Topology) {
         func positions(_ names: [String]) -> [String: Int] {
@@ -56,8 +54,6 @@ public struct TopologyIndex: Sendable {
         instances = positions(topology.instances.map(\.name))
         securityGroups = positions(topology.securityGroups.map(\.name))
         networkACLs = positions(topology.networkACLs.map(\.name))
-        regions = positions(topology.regions.map(\.name))
-        accounts = positions(topology.accounts.map(\.name))
     }
 }
 

@@ -74,6 +74,11 @@ struct TopologyValidator {
         let vswitches = topology.vswitches.filter { $0.vpc == vpc.name }
         for (i, vswitch) in vswitches.enumerated() {
             let path = sourceMap.path(.vswitch, vswitch.name)
+            let sizes = vswitch.allowedPrefixLengths(profile: topology.profile)
+            if !sizes.contains(vswitch.cidr.prefixLength) {
+                report("\(path).cidr", "vSwitch block size not allowed by the \(topology.profile.rawValue) profile",
+                       found: vswitch.cidr.description, expected: "a prefix length from /\(sizes.lowerBound) to /\(sizes.upperBound)")
+            }
             let ipv4Blocks = [vpc.cidr] + vpc.secondaryCIDRs
             if !ipv4Blocks.contains(where: { $0.contains(vswitch.cidr) }) {
                 report("\(path).cidr", "vSwitch block is not inside the VPC's IPv4 blocks", found: vswitch.cidr.description,

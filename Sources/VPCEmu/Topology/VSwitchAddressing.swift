@@ -17,6 +17,12 @@ extension VSwitch {
         return .v4(IPv4Address(profile == .alibaba ? last.value - 2 : first.value + 1))
     }
 
+    /// IPv4 prefix lengths a vSwitch may have: /16 to /29 on Alibaba Cloud, /16 to /28 for an
+    /// AWS subnet.
+    public func allowedPrefixLengths(profile: RoutingProfile) -> ClosedRange<Int> {
+        profile == .alibaba ? 16...29 : 16...28
+    }
+
     /// Whether `address` belongs to one of the vSwitch's blocks.
     public func contains(_ address: IPAddress) -> Bool { allCIDRs.contains { $0.contains(address) } }
 }

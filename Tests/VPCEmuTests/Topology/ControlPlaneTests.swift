@@ -238,6 +238,18 @@ import Testing
         #expect(state.topology.securityGroups[0].rules.isEmpty)
     }
 
+    @Test func gatewaysAndReservedAddressesFollowTheProfile() {
+        let vswitch = VSwitch(name: "v", vpc: "p", zone: "z", cidr: network("10.0.1.0/24"), routeTable: "t")
+        #expect(vswitch.gatewayIPv4Address(profile: .alibaba) == address("10.0.1.253"))
+        #expect(vswitch.gatewayIPv4Address(profile: .aws) == address("10.0.1.1"))
+        #expect(vswitch.reservedIPv4Addresses(profile: .alibaba).map(\.description) == ["10.0.1.0", "10.0.1.255", "10.0.1.254", "10.0.1.253"])
+        #expect(vswitch.reservedIPv4Addresses(profile: .aws).map(\.description) == ["10.0.1.0", "10.0.1.1", "10.0.1.2", "10.0.1.3", "10.0.1.255"])
+        #expect(vswitch.allowedPrefixLengths(profile: .alibaba) == 16...29)
+        let tiny = VSwitch(name: "v", vpc: "p", zone: "z", cidr: network("10.0.1.0/30"), routeTable: "t")
+        #expect(tiny.gatewayIPv4Address(profile: .alibaba) == nil)
+        #expect(tiny.reservedIPv4Addresses(profile: .aws).isEmpty)
+    }
+
     @Test func durationsParseAndPrint() {
         #expect(EmulatedDuration(parsing: "90")?.nanoseconds == 90_000_000_000)
         #expect(EmulatedDuration(parsing: "1.5ms")?.nanoseconds == 1_500_000)
