@@ -22,5 +22,16 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
             ]
         ),
+        .executableTarget(
+            name: "TopologyBenchmark",
+            dependencies: [
+                .product(name: "VPCEmu", package: "VPCEmu"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "TopologyBenchmark",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
+            ]
+        ),
     ]
 )

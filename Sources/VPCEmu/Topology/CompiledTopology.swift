@@ -232,13 +232,16 @@ public struct CompiledTopology: Sendable {
 
     // MARK: lookups
 
+    // Not @inlinable: CompiledRouteTable is generic, and an inlined call from another module
+    // would run it unspecialised; inside VPCEmu whole-module optimisation specialises it.
+
     /// The route taken from `table` to `address`, nil when there is none.
-    @inlinable public func route(table: UInt32, to address: IPAddress) -> RouteSlot? {
+    public func route(table: UInt32, to address: IPAddress) -> RouteSlot? {
         tables[Int(table)].fib.lookup(address)
     }
 
     /// The instance of `vpc` that owns `address`.
-    @inlinable public func instance(in vpc: UInt32, owning address: IPAddress) -> UInt32? {
+    public func instance(in vpc: UInt32, owning address: IPAddress) -> UInt32? {
         hosts[Int(vpc)].lookup(address)
     }
 }
