@@ -282,11 +282,16 @@ public struct ControlPlaneState: Sendable {
 
     private mutating func removeRoute(_ destination: IPNetwork, from name: String) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try tablePosition(name)
-        guard let entry = topology.routeTables[position].routes.firstIndex(where: { $0.destination == destination }) else {
-            throw ControlPlaneError(.unknownObject, "route table '\(name)' has no custom route to \(destination)")
-        }
-        topology.routeTables[position].routes.remove(at: entry)
+        try Self.removeFirst(from: &topology.routeTables[position].routes, where: { $0.destination == destination },
+                             else: "route table '\(name)' has no custom route to \(destination)")
         return [.routeTable(name)]
+    }
+
+    /// Removes the first element that matches, or throws an unknown-object error with `message`.
+    private static func removeFirst<Element>(from list: inout [Element], where matches: (Element) -> Bool,
+                                             else message: @autoclosure () -> String) throws(ControlPlaneError) {
+        guard let position = list.firstIndex(where: matches) else { throw ControlPlaneError(.unknownObject, message()) }
+        list.remove(at: position)
     }
 
     // MARK: rules
@@ -313,10 +318,8 @@ public struct ControlPlaneState: Sendable {
 
     private mutating func removeRule(_ id: String, from name: String) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try groupPosition(name)
-        guard let rule = topology.securityGroups[position].rules.firstIndex(where: { $0.id == id }) else {
-            throw ControlPlaneError(.unknownObject, "security group '\(name)' has no rule '\(id)'")
-        }
-        topology.securityGroups[position].rules.remove(at: rule)
+        try Self.removeFirst(from: &topology.securityGroups[position].rules, where: { $0.id == id },
+                             else: "security group '\(name)' has no rule '\(id)'")
         return [.securityGroup(name)]
     }
 
@@ -338,10 +341,8 @@ public struct ControlPlaneState: Sendable {
     private mutating func removeEntry(_ entryName: String, from name: String, _ direction: TrafficDirection) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try aclPosition(name)
         var entries = direction == .ingress ? topology.networkACLs[position].ingress : topology.networkACLs[position].egress
-        guard let entry = entries.firstIndex(where: { $0.name == entryName }) else {
-            throw ControlPlaneError(.unknownObject, "network ACL '\(name)' has no \(direction.rawValue) entry '\(entryName)'")
-        }
-        entries.remove(at: entry)
+        try Self.removeFirst(from: &entries, where: { $0.name == entryName },
+                             else: "network ACL '\(name)' has no \(direction.rawValue) entry '\(entryName)'")
         if direction == .ingress { topology.networkACLs[position].ingress = entries } else { topology.networkACLs[position].egress = entries }
         return [.networkACL(name)]
     }
