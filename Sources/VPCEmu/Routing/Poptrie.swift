@@ -204,11 +204,11 @@ public protocol PoptrieKey: RouteKey {
 }
 
 extension PoptrieKey {
-    /// The root width `build()` uses unless told otherwise: about 16 root entries per route,
+    /// The root width `build()` uses unless told otherwise: about 64 root entries per route,
     /// 8 bits at least and `maxRootBits` at most, so that a VPC route table of tens of routes
     /// builds in microseconds into a few KiB while a full BGP table gets the measured optimum.
     public static func rootBits(forRoutes count: Int) -> Int {
-        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 4))
+        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 6))
     }
 }
 
