@@ -8,15 +8,13 @@ import Benchmark
 import Foundation
 import VPCEmu
 
-/// A seeded SplitMix64, so every run measures the same tables and addresses.
-struct SplitMix64: RandomNumberGenerator {
+/// Knuth's MMIX linear congruential generator, high bits out: seeded, so every run measures
+/// the same tables and addresses (statistical quality is not the point here).
+struct SeededLCG: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state ^ (state >> 29)
     }
 }
 
@@ -30,8 +28,8 @@ struct Case<Key: PoptrieKey> {
     var hits: [Key] = []
     var uniform: [Key] = []
 
-    init(_ routes: [LPMWorkload<Key>.Route], size: Int?, randomKey: (inout SplitMix64) -> Key) {
-        var generator = SplitMix64(state: 42)
+    init(_ routes: [LPMWorkload<Key>.Route], size: Int?, randomKey: (inout SeededLCG) -> Key) {
+        var generator = SeededLCG(state: 42)
         let chosen = size.map { Array(routes.shuffled(using: &generator).prefix($0)) } ?? routes
         for route in chosen { rib.insert(route.prefix, length: route.length, value: route.nextHop) }
         for _ in 0..<addressesPerCase {
@@ -71,7 +69,7 @@ func rebuildBenchmark<Key: PoptrieKey>(_ name: String, _ rib: BinaryTrie<Key, UI
 
 /// A VPC route table's worth of routes: `count` /16../28 blocks inside 10.0.0.0/8 plus a default.
 func vpcSizedTable(_ count: Int) -> IPv4RIB {
-    var rib = IPv4RIB(), generator = SplitMix64(state: 7)
+    var rib = IPv4RIB(), generator = SeededLCG(state: 7)
     rib.insert(IPv4Address(0), length: 0, value: 0)
     for index in 1...count {
         let length = Int.random(in: 16...28, using: &generator)
@@ -93,8 +91,8 @@ let benchmarks: @Sendable () -> Void = {
     } catch {
         fatalError("LPMBenchmark: \(error) (generate the workload: see the top of LPMBenchmark.swift)")
     }
-    let random4: (inout SplitMix64) -> IPv4Address = { IPv4Address(UInt32(truncatingIfNeeded: $0.next())) }
-    let random6: (inout SplitMix64) -> IPv6Address = { IPv6Address(high: $0.next(), low: $0.next()) }
+    let random4: (inout SeededLCG) -> IPv4Address = { IPv4Address(UInt32(truncatingIfNeeded: $0.next())) }
+    let random6: (inout SeededLCG) -> IPv6Address = { IPv6Address(high: $0.next(), low: $0.next()) }
 
     for (label, size) in [("1K", 1_000), ("100K", 100_000), ("full", nil as Int?)] {
         let table = Case(v4.routes, size: size, randomKey: random4)

@@ -83,6 +83,31 @@ static uint8_t *read_addresses(const char *path, int family, size_t *count)
 	return addrs;
 }
 
+/*
+ * Best-of-`repeat` timing of single lookups (SINGLE(i) adds address i's next hop to `sum`) and
+ * bulk lookups (BULK(i, m) looks up m addresses from i into `hops`, HIT(j)/HOP(j) read them).
+ */
+#define TIME_LOOKUPS(SINGLE, BULK, HIT, HOP)                                              \
+	for (int r = 0; r < repeat; r++) {                                                \
+		uint64_t sum = 0;                                                         \
+		double t = now();                                                         \
+		for (size_t i = 0; i < n; i++) SINGLE(i);                                 \
+		double d = now() - t;                                                     \
+		if (d < best_single) best_single = d;                                     \
+		single_sum = sum;                                                         \
+		sum = 0;                                                                  \
+		t = now();                                                                \
+		for (size_t i = 0; i < n; i += batch) {                                   \
+			unsigned m = n - i < (size_t)batch ? n - i : (unsigned)batch;     \
+			BULK(i, m);                                                       \
+			for (unsigned j = 0; j < m; j++)                                  \
+				if (HIT(j)) sum += HOP(j);                                \
+		}                                                                         \
+		d = now() - t;                                                            \
+		if (d < best_bulk) best_bulk = d;                                         \
+		bulk_sum = sum;                                                           \
+	}
+
 static uint32_t host_order(const uint8_t *ip) { uint32_t v; memcpy(&v, ip, 4); return ntohl(v); }
 
 static void report(const char *family, size_t routes, size_t lookups, double build, size_t memory,
@@ -119,28 +144,11 @@ static void bench_ipv4(struct route *routes, size_t n_routes, uint8_t *raw, size
 		}
 	double build = now() - t, best_single = 1e9, best_bulk = 1e9;
 	uint64_t single_sum = 0, bulk_sum = 0;
-	for (int r = 0; r < repeat; r++) {
-		uint64_t sum = 0;
-		t = now();
-		for (size_t i = 0; i < n; i++) {
-			uint32_t hop;
-			if (rte_lpm_lookup(lpm, ips[i], &hop) == 0) sum += hop;
-		}
-		double d = now() - t;
-		if (d < best_single) best_single = d;
-		single_sum = sum;
-		sum = 0;
-		t = now();
-		for (size_t i = 0; i < n; i += batch) {
-			unsigned m = n - i < (size_t)batch ? n - i : (unsigned)batch;
-			rte_lpm_lookup_bulk(lpm, ips + i, hops, m);
-			for (unsigned j = 0; j < m; j++)
-				if (hops[j] & RTE_LPM_LOOKUP_SUCCESS) sum += hops[j] & 0x00FFFFFF;
-		}
-		d = now() - t;
-		if (d < best_bulk) best_bulk = d;
-		bulk_sum = sum;
-	}
+#define SINGLE4(i) do { uint32_t hop; if (rte_lpm_lookup(lpm, ips[i], &hop) == 0) sum += hop; } while (0)
+#define BULK4(i, m) rte_lpm_lookup_bulk(lpm, ips + (i), hops, (m))
+#define HIT4(j) (hops[j] & RTE_LPM_LOOKUP_SUCCESS)
+#define HOP4(j) (hops[j] & 0x00FFFFFF)
+	TIME_LOOKUPS(SINGLE4, BULK4, HIT4, HOP4)
 	/* tbl24 (2^24 four-byte entries) plus the tbl8 groups allocated up front (256 entries each). */
 	size_t memory = ((size_t)1 << 24) * 4 + (size_t)groups * 256 * 4;
 	report("IPv4", n_routes, n, build, memory, best_single, best_bulk, batch, single_sum, bulk_sum);
@@ -163,28 +171,11 @@ static void bench_ipv6(struct route *routes, size_t n_routes, uint8_t *raw, size
 	double build = now() - t, best_single = 1e9, best_bulk = 1e9;
 	uint64_t single_sum = 0, bulk_sum = 0;
 	uint8_t (*ips)[16] = (uint8_t (*)[16])raw;
-	for (int r = 0; r < repeat; r++) {
-		uint64_t sum = 0;
-		t = now();
-		for (size_t i = 0; i < n; i++) {
-			uint32_t hop;
-			if (rte_lpm6_lookup(lpm, ips[i], &hop) == 0) sum += hop;
-		}
-		double d = now() - t;
-		if (d < best_single) best_single = d;
-		single_sum = sum;
-		sum = 0;
-		t = now();
-		for (size_t i = 0; i < n; i += batch) {
-			unsigned m = n - i < (size_t)batch ? n - i : (unsigned)batch;
-			rte_lpm6_lookup_bulk_func(lpm, ips + i, hops, m);
-			for (unsigned j = 0; j < m; j++)
-				if (hops[j] >= 0) sum += hops[j];
-		}
-		d = now() - t;
-		if (d < best_bulk) best_bulk = d;
-		bulk_sum = sum;
-	}
+#define SINGLE6(i) do { uint32_t hop; if (rte_lpm6_lookup(lpm, ips[i], &hop) == 0) sum += hop; } while (0)
+#define BULK6(i, m) rte_lpm6_lookup_bulk_func(lpm, ips + (i), hops, (m))
+#define HIT6(j) (hops[j] >= 0)
+#define HOP6(j) ((uint64_t)hops[j])
+	TIME_LOOKUPS(SINGLE6, BULK6, HIT6, HOP6)
 	/* tbl24 (2^24 four-byte entries) plus the tbl8 groups allocated up front; rules not counted. */
 	size_t memory = ((size_t)1 << 24) * 4 + (size_t)tbl8s * 256 * 4;
 	report("IPv6", n_routes, n, build, memory, best_single, best_bulk, batch, single_sum, bulk_sum);

@@ -58,14 +58,42 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// Looks up every address of `addresses` into the same position of `results`
     /// (which must be at least as long). This is the call the forwarding pipeline makes.
+    ///
+    /// Level by level: one pass loads every root entry, then each further pass moves every
+    /// address still at a node one level down. The loads of one pass are independent of each
+    /// other, so the CPU overlaps their cache misses; `results` holds the walk's state
+    /// (`nodeTag | node index` while an address is still at a node).
     @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
                 leaves.withUnsafeBufferPointer { leaves in
+                    let rootBase = root.baseAddress.unsafelyUnwrapped
+                    let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+                    let leafBase = leaves.baseAddress.unsafelyUnwrapped
+                    let rootShift = UInt64(64 - rootBits)
+                    var pending = false
                     for index in addresses.indices {
-                        results[index] = Self.find(addresses[index].window, rootBits: rootBits,
-                                                   root: root, nodes: nodes, leaves: leaves)
+                        let entry = rootBase[Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)]
+                        results[index] = entry
+                        pending = pending || entry & PoptrieLimits.nodeTag != 0
+                    }
+                    var depth = rootBits
+                    while pending {
+                        pending = false
+                        for index in addresses.indices where results[index] & PoptrieLimits.nodeTag != 0 {
+                            var key = addresses[index].window
+                            key.shiftLeft(depth)
+                            let node = nodeBase + Int(truncatingIfNeeded: results[index] & ~PoptrieLimits.nodeTag)
+                            let (isNode, child) = node.pointee.child(Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits)))
+                            if isNode {
+                                results[index] = PoptrieLimits.nodeTag | UInt32(truncatingIfNeeded: child)
+                                pending = true
+                            } else {
+                                results[index] = leafBase[child]
+                            }
+                        }
+                        depth += Node.strideBits
                     }
                 }
             }
@@ -77,9 +105,16 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable @inline(__always)
     static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
                      nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
-        var key = key
         let entry = root.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
+        return walk(from: entry, key, rootBits: rootBits, nodes: nodes, leaves: leaves)
+    }
+
+    /// The node levels below root entry `entry`, which holds a node index.
+    @inlinable @inline(__always)
+    static func walk(from entry: UInt32, _ key: Key.Window, rootBits: Int,
+                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        var key = key
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         // A pointer, not a copy: a lookup reads only the words of a node that it needs.
         var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
@@ -109,6 +144,15 @@ public protocol PoptrieNode: Sendable {
     func child(_ slot: Int) -> (isNode: Bool, index: Int)
 }
 
+extension PoptrieNode {
+    /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
+    static func bitmap(_ flags: [Bool]) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: (flags.count + 63) / 64)
+        for (index, flag) in flags.enumerated() where flag { words[index >> 6] |= 1 << UInt64(index & 63) }
+        return words
+    }
+}
+
 /// 64 children (6 bits) in 24 bytes: the original Poptrie node.
 public struct PoptrieNode64: PoptrieNode {
     @usableFromInline var vector: UInt64
@@ -119,11 +163,7 @@ public struct PoptrieNode64: PoptrieNode {
     @inlinable public static var strideBits: Int { 6 }
 
     public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
-        (vector, leafVector) = (0, 0)
-        for slot in 0..<64 {
-            if isNode[slot] { vector |= 1 << UInt64(slot) }
-            if runStart[slot] { leafVector |= 1 << UInt64(slot) }
-        }
+        (vector, leafVector) = (Self.bitmap(isNode)[0], Self.bitmap(runStart)[0])
         (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
     }
 
@@ -153,11 +193,7 @@ public struct PoptrieNode256: PoptrieNode {
     @inlinable public static var strideBits: Int { 8 }
 
     public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
-        var vector = [UInt64](repeating: 0, count: 4), leafVector = vector
-        for slot in 0..<256 {
-            if isNode[slot] { vector[slot >> 6] |= 1 << UInt64(slot & 63) }
-            if runStart[slot] { leafVector[slot >> 6] |= 1 << UInt64(slot & 63) }
-        }
+        let vector = Self.bitmap(isNode), leafVector = Self.bitmap(runStart)
         func ranks(_ words: [UInt64]) -> UInt32 {
             var packed: UInt32 = 0, total = 0
             for word in 0..<4 {
@@ -204,11 +240,11 @@ public protocol PoptrieKey: RouteKey {
 }
 
 extension PoptrieKey {
-    /// The root width `build()` uses unless told otherwise: about 16 root entries per route,
+    /// The root width `build()` uses unless told otherwise: about 64 root entries per route,
     /// 8 bits at least and `maxRootBits` at most, so that a VPC route table of tens of routes
     /// builds in microseconds into a few KiB while a full BGP table gets the measured optimum.
     public static func rootBits(forRoutes count: Int) -> Int {
-        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 4))
+        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 6))
     }
 }
 
@@ -216,12 +252,13 @@ extension PoptrieKey {
 public protocol PoptrieWindow: Sendable {
     /// The next 64 bits of the key (zeros past its end).
     var top: UInt64 { get }
-    /// Drops `bits` (1...63) bits from the top.
+    /// Drops `bits` (1 up to the key's width) bits from the top.
     mutating func shiftLeft(_ bits: Int)
 }
 
 extension UInt64: PoptrieWindow {
     @inlinable public var top: UInt64 { self }
+    /// A 32-bit key sits in the top half, so `bits` stays below 64.
     @inlinable public mutating func shiftLeft(_ bits: Int) { self = self &<< UInt64(bits) }
 }
 
@@ -238,8 +275,13 @@ public struct Window128: PoptrieWindow {
     @inlinable public var top: UInt64 { high }
 
     @inlinable public mutating func shiftLeft(_ bits: Int) {
-        high = high &<< UInt64(bits) | low &>> UInt64(64 - bits)
-        low = low &<< UInt64(bits)
+        if bits >= 64 {
+            high = low &<< UInt64(bits &- 64)
+            low = 0
+        } else {
+            high = high &<< UInt64(bits) | low &>> UInt64(64 - bits)
+            low = low &<< UInt64(bits)
+        }
     }
 }
 

@@ -59,7 +59,7 @@ import Testing
         let fib = rib.build()
         #expect(fib.lookup(anywhere) == 5)
         #expect(fib.memoryBytes < 2048)
-        #expect(IPv6Address.rootBits(forRoutes: 160_000) == 22 && IPv4Address.rootBits(forRoutes: 900_000) == 18)
+        #expect(IPv6Address.rootBits(forRoutes: 160_000) == 24 && IPv4Address.rootBits(forRoutes: 900_000) == 18)
     }
 
     @Test func window128ShiftsAcrossTheHalves() {
@@ -69,6 +69,9 @@ import Testing
         #expect(window.top == 0x2345_6789_ABCD_EFFE)
         window.shiftLeft(60)
         #expect(window.top == 0xEDCB_A987_6543_2100)
+        var far = Window128(high: 1, low: 0xFEDC_BA98_7654_3210)
+        far.shiftLeft(72)
+        #expect(far.top == 0xDCBA_9876_5432_1000)
     }
 }
 
