@@ -7,8 +7,20 @@ let package = Package(
     name: "VPCEmuBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../"),
+        .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: []
+    targets: [
+        .executableTarget(
+            name: "ACLBenchmark",
+            dependencies: [
+                .product(name: "VPCEmu", package: "VPCEmu"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/ACLBenchmark",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
+            ]
+        ),
+    ]
 )
