@@ -19,6 +19,7 @@ public struct PacketClassifier: Sendable {
     public let ruleCount: Int
     /// Build statistics: node count, deepest leaf, rule references stored in leaves.
     public let statistics: Statistics
+    @usableFromInline let lockstepGroup: Int
 
     public struct Statistics: Sendable, Hashable {
         public var trees: Int
@@ -37,11 +38,15 @@ public struct PacketClassifier: Sendable {
         /// A single tree may store each rule this many times on average in its leaves before
         /// the rules are partitioned into several trees instead.
         public var singleTreeReplication: Int = 12
+        /// Packets the batch lookup walks through a tree together.
+        public var lockstepGroup: Int = 8
 
-        public init(leafSize: Int = 4, maximumDepth: Int = 64, singleTreeReplication: Int = 12) {
+        public init(leafSize: Int = 4, maximumDepth: Int = 64, singleTreeReplication: Int = 12, lockstepGroup: Int = 8) {
+            precondition(leafSize >= 1 && lockstepGroup >= 1, "leaf size and lockstep group are at least 1")
             self.leafSize = leafSize
             self.maximumDepth = maximumDepth
             self.singleTreeReplication = singleTreeReplication
+            self.lockstepGroup = lockstepGroup
         }
     }
 
@@ -63,6 +68,7 @@ public struct PacketClassifier: Sendable {
         self.leafRules = builder.leafRules
         self.rules = packed
         self.ruleCount = rules.count
+        self.lockstepGroup = configuration.lockstepGroup
         self.statistics = Statistics(trees: trees.count, nodes: builder.nodes.count, leaves: builder.leafCount,
                                      maximumDepth: builder.deepest, leafRuleReferences: builder.leafRules.count)
     }
@@ -114,8 +120,6 @@ public struct PacketClassifier: Sendable {
         }
     }
 
-    /// Packets walked through the tree together by the batch lookup.
-    @usableFromInline static let lockstepGroup = 8
 
     /// Classifies `tuples` into `results` (same count). Each group of packets descends every
     /// tree in lockstep; a leaf is scanned only up to the best answer found so far.
@@ -124,14 +128,14 @@ public struct PacketClassifier: Sendable {
         guard let keyBase = tuples.baseAddress, let resultBase = results.baseAddress else { return }
         let keys = UnsafeRawPointer(keyBase)
         let stride = MemoryLayout<FiveTuple>.stride
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.lockstepGroup) { cursors in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: lockstepGroup) { cursors in
             trees.withUnsafeBufferPointer { trees in
                 nodes.withUnsafeBufferPointer { nodes in
                     leafRules.withUnsafeBufferPointer { leafRules in
                         rules.withUnsafeBufferPointer { rules in
                             var start = 0
                             while start < tuples.count {
-                                let end = min(start &+ Self.lockstepGroup, tuples.count)
+                                let end = min(start &+ lockstepGroup, tuples.count)
                                 for index in start..<end { resultBase[index] = Self.noMatch }
                                 for tree in trees {
                                     // Descend: each pass moves every packet still on an inner node one level.
