@@ -10,7 +10,7 @@ public struct PacketClassifier: Sendable {
     /// 1-based index, 0 for no match.
     public static let noMatch: UInt32 = .max
 
-    /// One tree per address-width class (see `partition`), ordered by their first rule.
+    /// The trees (see `treeSubsets`), ordered by their first rule.
     @usableFromInline let trees: ContiguousArray<Tree>
     @usableFromInline let nodes: ContiguousArray<ClassifierNode>
     @usableFromInline let leafRules: ContiguousArray<UInt32>
@@ -52,14 +52,14 @@ public struct PacketClassifier: Sendable {
 
     public init(rules: [ClassifierRule], configuration: Configuration = .init()) {
         let packed = ContiguousArray(rules.map(PackedRule.init))
-        // One tree is fastest to search; when it would copy rules into too many leaves, fall
-        // back to one tree per address-width class.
+        // One tree is fastest to search: keep it unless it stores each rule more than
+        // `singleTreeReplication` times in its leaves.
         var builder = DecisionTreeBuilder(rules: packed, configuration: configuration)
         builder.referenceBudget = configuration.singleTreeReplication * rules.count + 1024
         var trees: ContiguousArray<Tree> = [Tree(root: UInt32(builder.build(subset: (0..<rules.count).map(Int32.init))), firstRule: 0)]
         if builder.overBudget {
             builder = DecisionTreeBuilder(rules: packed, configuration: configuration)
-            trees = ContiguousArray(Self.partition(rules).map { subset in
+            trees = ContiguousArray(Self.mergedClasses(packed, rules, configuration).map { subset in
                 Tree(root: UInt32(builder.build(subset: subset)), firstRule: subset.first.map(UInt32.init) ?? 0)
             })
         }
@@ -77,6 +77,28 @@ public struct PacketClassifier: Sendable {
         @usableFromInline var root: UInt32
         /// The lowest rule index in the tree: once a packet has a better answer, skip the tree.
         @usableFromInline var firstRule: UInt32
+    }
+
+    /// The rule subsets to build one tree each for when all rules do not fit one tree: the
+    /// address-width classes (`partition`) merged greedily, largest first, into as few trees as
+    /// stay within the replication budget.
+    static func mergedClasses(_ packed: ContiguousArray<PackedRule>, _ rules: [ClassifierRule],
+                            _ configuration: Configuration) -> [[Int32]] {
+        func fitsOneTree(_ subset: [Int32]) -> Bool {
+            var trial = DecisionTreeBuilder(rules: packed, configuration: configuration)
+            trial.referenceBudget = configuration.singleTreeReplication * subset.count + 1024
+            _ = trial.build(subset: subset)
+            return !trial.overBudget
+        }
+        var subsets: [[Int32]] = []
+        for rulesOfClass in partition(rules).sorted(by: { $0.count > $1.count }) {
+            if let index = subsets.indices.first(where: { fitsOneTree((subsets[$0] + rulesOfClass).sorted()) }) {
+                subsets[index] = (subsets[index] + rulesOfClass).sorted()
+            } else {
+                subsets.append(rulesOfClass)
+            }
+        }
+        return subsets.sorted { $0[0] < $1[0] }
     }
 
     /// Splits the rules by whether each address is wide (prefix shorter than half the address)
