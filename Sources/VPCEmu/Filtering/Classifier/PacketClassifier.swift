@@ -1,7 +1,8 @@
 /// A compiled, immutable 5-tuple classifier: the answer is exactly the index of the first rule
 /// of the ordered list that matches (what `LinearClassifier` returns), found in a balanced
-/// binary decision tree over 8 dimensions (HyperSplit-style, see docs/filtering.md) whose
-/// leaves hold the few rules, in list order, that can match there.
+/// binary decision tree over 8 dimensions (HyperSplit-style, see docs/filtering.md) — or a few
+/// such trees for wildcard-heavy sets — whose leaves hold the few rules, in list order, that
+/// can match there.
 ///
 /// Lookups never allocate, never throw and touch no class or existential. The batch lookup
 /// walks a group of packets through the tree in lockstep so their node loads overlap.
@@ -10,7 +11,7 @@ public struct PacketClassifier: Sendable {
     /// 1-based index, 0 for no match.
     public static let noMatch: UInt32 = .max
 
-    /// The trees (see `treeSubsets`), ordered by their first rule.
+    /// One tree, or one per merged address-width class (`mergedClasses`), ordered by first rule.
     @usableFromInline let trees: ContiguousArray<Tree>
     @usableFromInline let nodes: ContiguousArray<ClassifierNode>
     @usableFromInline let leafRules: ContiguousArray<UInt32>
