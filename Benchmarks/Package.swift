@@ -23,6 +23,17 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "ACLBenchmark",
+            dependencies: [
+                .product(name: "VPCEmu", package: "VPCEmu"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/ACLBenchmark",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
+            ]
+        ),
+        .executableTarget(
             name: "TopologyBenchmark",
             dependencies: [
                 .product(name: "VPCEmu", package: "VPCEmu"),

@@ -27,6 +27,9 @@ struct BenchACLCommand: ParsableCommand {
     @Option(help: "Tree tuning: a node with at most this many rules becomes a leaf.")
     var leafSize = PacketClassifier.Configuration().leafSize
 
+    @Option(help: "Lookup tuning: packets walked through the tree together by the batch lookup.")
+    var lockstepGroup = PacketClassifier.Configuration().lockstepGroup
+
     @Flag(help: "Also classify every packet with a linear scan and fail on any difference.")
     var verify = false
 
@@ -36,6 +39,7 @@ struct BenchACLCommand: ParsableCommand {
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
         guard leafSize >= 1 else { throw ValidationError("--leaf-size must be at least 1") }
+        guard lockstepGroup >= 1 else { throw ValidationError("--lockstep-group must be at least 1") }
     }
 
     func run() throws {
@@ -43,7 +47,7 @@ struct BenchACLCommand: ParsableCommand {
         let tuples = try ClassBench.readTrace(path: trace).map(\.tuple)
 
         let buildStart = ContinuousClock.now
-        let classifier = PacketClassifier(rules: ruleList, configuration: .init(leafSize: leafSize))
+        let classifier = PacketClassifier(rules: ruleList, configuration: .init(leafSize: leafSize, lockstepGroup: lockstepGroup))
         let buildSeconds = (ContinuousClock.now - buildStart).seconds
 
         var results = [UInt32](repeating: 0, count: tuples.count)
@@ -68,7 +72,7 @@ struct BenchACLCommand: ParsableCommand {
         }
 
         let report = Report(rules: ruleList.count, packets: tuples.count, buildSeconds: buildSeconds,
-                            memoryBytes: classifier.memoryBytes, mpps: Double(tuples.count) / bestSeconds / 1e6,
+                            memoryBytes: classifier.memoryBytes, mpps: tuples.isEmpty ? 0 : Double(tuples.count) / max(bestSeconds, 1e-9) / 1e6,
                             checksum: checksum, repetitions: repetitions, trees: classifier.statistics.trees, nodes: classifier.statistics.nodes,
                             treeDepth: classifier.statistics.maximumDepth,
                             leafRuleReferences: classifier.statistics.leafRuleReferences, verified: verified)

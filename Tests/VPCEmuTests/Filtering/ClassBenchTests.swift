@@ -20,6 +20,7 @@ import Testing
         ("10.0.0.0/8\t1.1.1.1/32\t0 : 1\t0 : 1\t0x06/0xFF", "rule"),
         ("@10.0.0.0/33\t1.1.1.1/32\t0 : 1\t0 : 1\t0x06/0xFF", "source prefix"),
         ("@10.0.0.0/8\t1.1.1/32\t0 : 1\t0 : 1\t0x06/0xFF", "destination prefix"),
+        ("@10.0.0.0/8\tfd00::/8\t0 : 1\t0 : 1\t0x06/0xFF", "destination prefix"),
         ("@10.0.0.0/8\t1.1.1.1/32\t0 - 1\t0 : 1\t0x06/0xFF", "source port range"),
         ("@10.0.0.0/8\t1.1.1.1/32\t0 : 1\t9 : 1\t0x06/0xFF", "destination port range"),
         ("@10.0.0.0/8\t1.1.1.1/32\t0 : 1\t0 : 70000\t0x06/0xFF", "destination port range"),

@@ -51,6 +51,9 @@ public enum ClassBench {
             cursor.tokens[0] = cursor.tokens[0].dropFirst()
             let source = try cursor.prefix("source prefix")
             let destination = try cursor.prefix("destination prefix")
+            guard destination.family == source.family else {
+                throw cursor.error("destination prefix", "\(destination) is \(destination.family) but the source prefix is \(source.family)")
+            }
             let sourcePorts = try cursor.portRange("source port range")
             let destinationPorts = try cursor.portRange("destination port range")
             let (proto, mask) = try cursor.valueAndMask("protocol", limit: 0xFF)

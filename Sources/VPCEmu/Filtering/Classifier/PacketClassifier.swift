@@ -1,7 +1,8 @@
 /// A compiled, immutable 5-tuple classifier: the answer is exactly the index of the first rule
 /// of the ordered list that matches (what `LinearClassifier` returns), found in a balanced
-/// binary decision tree over 8 dimensions (HyperSplit-style, see docs/filtering.md) whose
-/// leaves hold the few rules, in list order, that can match there.
+/// binary decision tree over 8 dimensions (HyperSplit-style, see docs/filtering.md) — or a few
+/// such trees for wildcard-heavy sets — whose leaves hold the few rules, in list order, that
+/// can match there.
 ///
 /// Lookups never allocate, never throw and touch no class or existential. The batch lookup
 /// walks a group of packets through the tree in lockstep so their node loads overlap.
@@ -10,7 +11,7 @@ public struct PacketClassifier: Sendable {
     /// 1-based index, 0 for no match.
     public static let noMatch: UInt32 = .max
 
-    /// One tree per address-width class (see `partition`), ordered by their first rule.
+    /// One tree, or one per merged address-width class (`mergedClasses`), ordered by first rule.
     @usableFromInline let trees: ContiguousArray<Tree>
     @usableFromInline let nodes: ContiguousArray<ClassifierNode>
     @usableFromInline let leafRules: ContiguousArray<UInt32>
@@ -19,6 +20,7 @@ public struct PacketClassifier: Sendable {
     public let ruleCount: Int
     /// Build statistics: node count, deepest leaf, rule references stored in leaves.
     public let statistics: Statistics
+    @usableFromInline let lockstepGroup: Int
 
     public struct Statistics: Sendable, Hashable {
         public var trees: Int
@@ -37,24 +39,28 @@ public struct PacketClassifier: Sendable {
         /// A single tree may store each rule this many times on average in its leaves before
         /// the rules are partitioned into several trees instead.
         public var singleTreeReplication: Int = 12
+        /// Packets the batch lookup walks through a tree together.
+        public var lockstepGroup: Int = 8
 
-        public init(leafSize: Int = 4, maximumDepth: Int = 64, singleTreeReplication: Int = 12) {
+        public init(leafSize: Int = 4, maximumDepth: Int = 64, singleTreeReplication: Int = 12, lockstepGroup: Int = 8) {
+            precondition(leafSize >= 1 && lockstepGroup >= 1, "leaf size and lockstep group are at least 1")
             self.leafSize = leafSize
             self.maximumDepth = maximumDepth
             self.singleTreeReplication = singleTreeReplication
+            self.lockstepGroup = lockstepGroup
         }
     }
 
     public init(rules: [ClassifierRule], configuration: Configuration = .init()) {
         let packed = ContiguousArray(rules.map(PackedRule.init))
-        // One tree is fastest to search; when it would copy rules into too many leaves, fall
-        // back to one tree per address-width class.
+        // One tree is fastest to search: keep it unless it stores each rule more than
+        // `singleTreeReplication` times in its leaves.
         var builder = DecisionTreeBuilder(rules: packed, configuration: configuration)
         builder.referenceBudget = configuration.singleTreeReplication * rules.count + 1024
         var trees: ContiguousArray<Tree> = [Tree(root: UInt32(builder.build(subset: (0..<rules.count).map(Int32.init))), firstRule: 0)]
         if builder.overBudget {
             builder = DecisionTreeBuilder(rules: packed, configuration: configuration)
-            trees = ContiguousArray(Self.partition(rules).map { subset in
+            trees = ContiguousArray(Self.mergedClasses(packed, rules, configuration).map { subset in
                 Tree(root: UInt32(builder.build(subset: subset)), firstRule: subset.first.map(UInt32.init) ?? 0)
             })
         }
@@ -63,6 +69,7 @@ public struct PacketClassifier: Sendable {
         self.leafRules = builder.leafRules
         self.rules = packed
         self.ruleCount = rules.count
+        self.lockstepGroup = configuration.lockstepGroup
         self.statistics = Statistics(trees: trees.count, nodes: builder.nodes.count, leaves: builder.leafCount,
                                      maximumDepth: builder.deepest, leafRuleReferences: builder.leafRules.count)
     }
@@ -71,6 +78,28 @@ public struct PacketClassifier: Sendable {
         @usableFromInline var root: UInt32
         /// The lowest rule index in the tree: once a packet has a better answer, skip the tree.
         @usableFromInline var firstRule: UInt32
+    }
+
+    /// The rule subsets to build one tree each for when all rules do not fit one tree: the
+    /// address-width classes (`partition`) merged greedily, largest first, into as few trees as
+    /// stay within the replication budget.
+    static func mergedClasses(_ packed: ContiguousArray<PackedRule>, _ rules: [ClassifierRule],
+                            _ configuration: Configuration) -> [[Int32]] {
+        func fitsOneTree(_ subset: [Int32]) -> Bool {
+            var trial = DecisionTreeBuilder(rules: packed, configuration: configuration)
+            trial.referenceBudget = configuration.singleTreeReplication * subset.count + 1024
+            _ = trial.build(subset: subset)
+            return !trial.overBudget
+        }
+        var subsets: [[Int32]] = []
+        for rulesOfClass in partition(rules).sorted(by: { $0.count > $1.count }) {
+            if let index = subsets.indices.first(where: { fitsOneTree((subsets[$0] + rulesOfClass).sorted()) }) {
+                subsets[index] = (subsets[index] + rulesOfClass).sorted()
+            } else {
+                subsets.append(rulesOfClass)
+            }
+        }
+        return subsets.sorted { $0[0] < $1[0] }
     }
 
     /// Splits the rules by whether each address is wide (prefix shorter than half the address)
@@ -114,8 +143,6 @@ public struct PacketClassifier: Sendable {
         }
     }
 
-    /// Packets walked through the tree together by the batch lookup.
-    @usableFromInline static let lockstepGroup = 8
 
     /// Classifies `tuples` into `results` (same count). Each group of packets descends every
     /// tree in lockstep; a leaf is scanned only up to the best answer found so far.
@@ -124,14 +151,14 @@ public struct PacketClassifier: Sendable {
         guard let keyBase = tuples.baseAddress, let resultBase = results.baseAddress else { return }
         let keys = UnsafeRawPointer(keyBase)
         let stride = MemoryLayout<FiveTuple>.stride
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.lockstepGroup) { cursors in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: lockstepGroup) { cursors in
             trees.withUnsafeBufferPointer { trees in
                 nodes.withUnsafeBufferPointer { nodes in
                     leafRules.withUnsafeBufferPointer { leafRules in
                         rules.withUnsafeBufferPointer { rules in
                             var start = 0
                             while start < tuples.count {
-                                let end = min(start &+ Self.lockstepGroup, tuples.count)
+                                let end = min(start &+ lockstepGroup, tuples.count)
                                 for index in start..<end { resultBase[index] = Self.noMatch }
                                 for tree in trees {
                                     // Descend: each pass moves every packet still on an inner node one level.
