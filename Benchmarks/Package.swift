@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // The benchmarks are their own package so that the main package builds and tests without
-// package-benchmark. Run: `cd Benchmarks && swift package benchmark`.
+// package-benchmark. Run: `cd Benchmarks && swift package benchmark [--target NAME]`.
 import PackageDescription
 
 let package = Package(
@@ -11,7 +11,7 @@ let package = Package(
         .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: ["CaptureBenchmark", "ParseBenchmark"].map { name in
+    targets: ["CaptureBenchmark", "ParseBenchmark", "LPMBenchmark", "ACLBenchmark", "TopologyBenchmark"].map { name in
         .executableTarget(
             name: name,
             dependencies: [

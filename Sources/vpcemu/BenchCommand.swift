@@ -7,6 +7,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure lookup, classification, parsing and replay throughput.",
         subcommands: [
             BenchParseCommand.self,
+            BenchLPMCommand.self,
+            BenchACLCommand.self,
         ]
     )
 }

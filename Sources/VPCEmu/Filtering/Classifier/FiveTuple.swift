@@ -1,0 +1,79 @@
+/// The header fields every filter in VPCEmu looks at: addresses, ports and protocol.
+///
+/// Stored as five 64-bit words so the compiled classifier can read any field with one load and
+/// two shifts (no switch per tree node): addresses widened to 128 bits (IPv4 in the low 32 bits
+/// of `sourceLow`/`destinationLow`, high words zero), then one word that packs the small fields.
+/// For ICMP and ICMPv6 the source port carries `type << 8 | code` and the destination port the
+/// echo identifier (0 for other messages); see `init(icmpSource:…)`.
+public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
+    public var sourceHigh: UInt64
+    public var sourceLow: UInt64
+    public var destinationHigh: UInt64
+    public var destinationLow: UInt64
+    /// `sourcePort << 48 | destinationPort << 32 | ipProtocol << 24 | family << 16`.
+    @usableFromInline var scalars: UInt64
+
+    public init(source: IPAddress, destination: IPAddress, sourcePort: UInt16, destinationPort: UInt16, ipProtocol: UInt8) {
+        precondition(source.family == destination.family, "a 5-tuple's addresses share one family")
+        (sourceHigh, sourceLow) = source.bits
+        (destinationHigh, destinationLow) = destination.bits
+        scalars = Self.packScalars(sourcePort: sourcePort, destinationPort: destinationPort,
+                                   ipProtocol: ipProtocol, family: source.family)
+    }
+
+    /// An IPv4 tuple from raw host-order values, as ClassBench traces give them.
+    public init(ipv4Source: UInt32, destination: UInt32, sourcePort: UInt16, destinationPort: UInt16, ipProtocol: UInt8) {
+        sourceHigh = 0
+        sourceLow = UInt64(ipv4Source)
+        destinationHigh = 0
+        destinationLow = UInt64(destination)
+        scalars = Self.packScalars(sourcePort: sourcePort, destinationPort: destinationPort,
+                                   ipProtocol: ipProtocol, family: .ipv4)
+    }
+
+    /// An ICMP (IPv4) or ICMPv6 (IPv6) message.
+    public init(icmpSource source: IPAddress, destination: IPAddress, type: UInt8, code: UInt8, identifier: UInt16 = 0) {
+        self.init(source: source, destination: destination, sourcePort: UInt16(type) << 8 | UInt16(code),
+                  destinationPort: identifier, ipProtocol: source.family == .ipv4 ? 1 : 58)
+    }
+
+    @inlinable static func packScalars(sourcePort: UInt16, destinationPort: UInt16, ipProtocol: UInt8,
+                                       family: AddressFamily) -> UInt64 {
+        UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(ipProtocol) << 24 | UInt64(family.rawValue) << 16
+    }
+
+    @inlinable public var sourcePort: UInt16 { UInt16(truncatingIfNeeded: scalars >> 48) }
+    @inlinable public var destinationPort: UInt16 { UInt16(truncatingIfNeeded: scalars >> 32) }
+    @inlinable public var ipProtocol: UInt8 { UInt8(truncatingIfNeeded: scalars >> 24) }
+    @inlinable public var family: AddressFamily { UInt8(truncatingIfNeeded: scalars >> 16) == 6 ? .ipv6 : .ipv4 }
+
+    public var source: IPAddress { Self.address(family, sourceHigh, sourceLow) }
+    public var destination: IPAddress { Self.address(family, destinationHigh, destinationLow) }
+
+    /// The same flow seen from the other end: addresses and ports swapped.
+    @inlinable public var reversed: FiveTuple {
+        var tuple = self
+        tuple.sourceHigh = destinationHigh
+        tuple.sourceLow = destinationLow
+        tuple.destinationHigh = sourceHigh
+        tuple.destinationLow = sourceLow
+        tuple.scalars = Self.packScalars(sourcePort: destinationPort, destinationPort: sourcePort,
+                                         ipProtocol: ipProtocol, family: family)
+        return tuple
+    }
+
+    private static func address(_ family: AddressFamily, _ high: UInt64, _ low: UInt64) -> IPAddress {
+        family == .ipv4 ? .v4(IPv4Address(UInt32(truncatingIfNeeded: low))) : .v6(IPv6Address(high: high, low: low))
+    }
+
+    public var description: String {
+        let protocolName = switch ipProtocol {
+        case 6: "tcp"
+        case 17: "udp"
+        case 1: "icmp"
+        case 58: "icmpv6"
+        default: "proto \(ipProtocol)"
+        }
+        return "\(protocolName) \(source):\(sourcePort) -> \(destination):\(destinationPort)"
+    }
+}

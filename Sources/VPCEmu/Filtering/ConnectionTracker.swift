@@ -1,0 +1,350 @@
+/// Connection tracking for stateful security groups, in emulated time.
+///
+/// A flow accepted by the rules of one direction is recorded; later packets of that flow in
+/// either direction — above all the return traffic — are accepted whatever the rules say
+/// (TCP and UDP by 5-tuple, ICMP echo by identifier). ICMP and ICMPv6 errors whose quoted
+/// header belongs to a tracked flow are accepted as related. Entries are scoped by a `zone`
+/// (the instance a security group guards), so one instance's egress state never opens another
+/// instance's ingress.
+///
+/// The table is a preallocated open-addressing hash table (linear probing, backward-shift
+/// deletion): no allocation per packet. Idle entries expire by per-state timeouts
+/// (`Timeouts.linux`, Linux nf_conntrack defaults); when the table holds `capacity` entries,
+/// inserting evicts the stalest entry near the new one's slot, and counts it.
+public struct ConnectionTracker: Sendable {
+    /// Idle timeouts in nanoseconds.
+    public struct Timeouts: Sendable, Hashable {
+        public var tcpSynSent: UInt64
+        public var tcpSynReceived: UInt64
+        public var tcpEstablished: UInt64
+        public var tcpFinWait: UInt64
+        public var tcpTimeWait: UInt64
+        public var tcpClose: UInt64
+        public var udp: UInt64
+        /// UDP once traffic has been seen in both directions (Linux `udp_timeout_stream`).
+        public var udpStream: UInt64
+        public var icmp: UInt64
+
+        /// Linux nf_conntrack defaults (Documentation/networking/nf_conntrack-sysctl.rst):
+        /// tcp_timeout_syn_sent 120 s, syn_recv 60 s, established 432000 s (5 days),
+        /// fin_wait 120 s, time_wait 120 s, close 10 s; udp_timeout 30 s, udp_timeout_stream
+        /// 120 s; icmp_timeout 30 s.
+        public static let linux = Timeouts(
+            tcpSynSent: 120 * second, tcpSynReceived: 60 * second, tcpEstablished: 432_000 * second,
+            tcpFinWait: 120 * second, tcpTimeWait: 120 * second, tcpClose: 10 * second,
+            udp: 30 * second, udpStream: 120 * second, icmp: 30 * second)
+
+        static let second: UInt64 = 1_000_000_000
+    }
+
+    /// The lifecycle of a tracked flow, a simplification of Linux's TCP state machine.
+    public enum State: UInt8, Sendable {
+        case tcpSynSent, tcpSynReceived, tcpEstablished, tcpFinWait, tcpTimeWait, tcpClose
+        /// UDP or ICMP echo seen from the originator only.
+        case unreplied
+        /// UDP or ICMP echo seen in both directions.
+        case replied
+    }
+
+    public struct Statistics: Sendable, Hashable {
+        public var inserted: UInt64 = 0
+        /// Live entries dropped to make room (the table was full).
+        public var evicted: UInt64 = 0
+        /// Entries removed because they were idle past their timeout.
+        public var expired: UInt64 = 0
+    }
+
+    /// TCP flag bits as they appear in the header.
+    public enum TCPFlag {
+        public static let fin: UInt8 = 0x01
+        public static let syn: UInt8 = 0x02
+        public static let rst: UInt8 = 0x04
+        public static let ack: UInt8 = 0x10
+    }
+
+    @usableFromInline struct Entry: Sendable {
+        var key: FiveTuple
+        var zone: UInt32
+        var occupied: Bool
+        /// Whether the flow's first packet went in the direction of `key` (else of `key.reversed`).
+        var originalIsKey: Bool
+        var state: State
+        var lastSeen: UInt64
+
+        static let empty = Entry(key: FiveTuple(ipv4Source: 0, destination: 0, sourcePort: 0, destinationPort: 0, ipProtocol: 0),
+                                 zone: 0, occupied: false, originalIsKey: true, state: .unreplied, lastSeen: 0)
+    }
+
+    /// Most entries held at once.
+    public let capacity: Int
+    public let timeouts: Timeouts
+    public private(set) var count = 0
+    public private(set) var statistics = Statistics()
+    private var slots: ContiguousArray<Entry>
+    private let slotMask: Int
+    /// How many slots around a full table's target slot are searched for the stalest entry.
+    private static let evictionWindow = 16
+
+    public init(capacity: Int, timeouts: Timeouts = .linux) {
+        precondition(capacity >= 1, "the connection table needs room for at least one flow")
+        self.capacity = capacity
+        self.timeouts = timeouts
+        // At most half full, so probe sequences stay short.
+        var size = 2
+        while size < capacity * 2 { size <<= 1 }
+        slots = ContiguousArray(repeating: .empty, count: size)
+        slotMask = size - 1
+    }
+
+    // MARK: The stateful filter
+
+    /// The stateful verdict for a packet leaving (`egress`) or reaching (`ingress`) the instance
+    /// `zone`: a packet of a tracked flow, or an ICMP error quoting one (`quoted`, the inner
+    /// header the caller decoded), is accepted by `.trackedConnection` — the filter's decider
+    /// index `trackedDecider`; anything else goes to `rules`, and a flow they accept is tracked.
+    public mutating func filter(_ tuple: FiveTuple, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+                                now: UInt64, rules: SecurityGroupFilter) -> FilterVerdict {
+        if let quoted, Self.isICMPError(tuple) {
+            if contains(quoted, zone: zone, now: now) { return Self.trackedVerdict }
+        } else if refresh(tuple, tcpFlags: tcpFlags, zone: zone, now: now) {
+            return Self.trackedVerdict
+        }
+        let verdict = rules.evaluate(tuple)
+        if verdict.policy == .accept { admit(tuple, tcpFlags: tcpFlags, zone: zone, now: now) }
+        return verdict
+    }
+
+    /// The verdict `filter` gives tracked traffic; its decider is `trackedDecider`.
+    public static let trackedVerdict = FilterVerdict(policy: .accept, decider: trackedDecider)
+    public static let trackedDecider = UInt32.max
+
+    /// What decided a verdict of `filter`: the tracker or the rules.
+    public static func decider(of verdict: FilterVerdict, rules: SecurityGroupFilter) -> FilterDecider {
+        verdict.decider == trackedDecider ? .trackedConnection : rules.decider(of: verdict)
+    }
+
+    // MARK: The table
+
+    /// Whether `tuple` belongs to a live tracked flow of `zone` (either direction); no update.
+    public func contains(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
+        state(of: tuple, zone: zone, now: now) != nil
+    }
+
+    /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
+    public mutating func refresh(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
+        guard let (key, isForward) = Self.trackingKey(tuple), let slot = find(key, zone: zone, now: now) else { return false }
+        let original = slots[slot].originalIsKey == isForward
+        if Self.isICMPEchoRequest(tuple) != original, tuple.ipProtocol == 1 || tuple.ipProtocol == 58 {
+            // An echo request in the reply direction (or a reply from the originator) is not part of this flow.
+            return false
+        }
+        slots[slot].state = Self.advance(slots[slot].state, tcpFlags: tcpFlags, original: original)
+        slots[slot].lastSeen = now
+        return true
+    }
+
+    /// Starts tracking the flow `tuple` opens (its first packet, accepted by the rules). ICMP
+    /// messages other than echo requests open nothing.
+    public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
+        guard let (key, isForward) = Self.trackingKey(tuple) else { return }
+        if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return }
+        if let slot = find(key, zone: zone, now: now) {
+            slots[slot].lastSeen = now
+            return
+        }
+        if count >= capacity { evict(near: key, zone: zone, now: now) }
+        var slot = Self.hash(key, zone) & slotMask
+        while slots[slot].occupied { slot = (slot + 1) & slotMask }
+        let state: State = switch tuple.ipProtocol {
+        case 6: tcpFlags & TCPFlag.rst != 0 ? .tcpClose
+            : tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn ? .tcpSynSent
+            : tcpFlags & TCPFlag.fin != 0 ? .tcpFinWait
+            : .tcpEstablished  // picked up mid-stream, as Linux's nf_conntrack_tcp_loose allows
+        default: .unreplied
+        }
+        slots[slot] = Entry(key: key, zone: zone, occupied: true, originalIsKey: isForward, state: state, lastSeen: now)
+        count += 1
+        statistics.inserted &+= 1
+    }
+
+    /// Removes every idle-expired entry (a full sweep; lookups also expire lazily).
+    public mutating func removeExpired(now: UInt64) {
+        var slot = 0
+        while slot < slots.count {
+            if slots[slot].occupied, isExpired(slots[slot], now: now) {
+                remove(at: slot)
+                statistics.expired &+= 1
+                continue  // backward shift may have moved another entry here
+            }
+            slot += 1
+        }
+    }
+
+    /// The idle timeout of a state for a protocol.
+    public func timeout(_ state: State, ipProtocol: UInt8) -> UInt64 {
+        switch state {
+        case .tcpSynSent: timeouts.tcpSynSent
+        case .tcpSynReceived: timeouts.tcpSynReceived
+        case .tcpEstablished: timeouts.tcpEstablished
+        case .tcpFinWait: timeouts.tcpFinWait
+        case .tcpTimeWait: timeouts.tcpTimeWait
+        case .tcpClose: timeouts.tcpClose
+        case .unreplied: ipProtocol == 17 ? timeouts.udp : timeouts.icmp
+        case .replied: ipProtocol == 17 ? timeouts.udpStream : timeouts.icmp
+        }
+    }
+
+    /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
+    public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
+        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, zone: zone),
+              !isExpired(slots[slot], now: now) else { return nil }
+        return slots[slot].state
+    }
+
+    // MARK: Internals
+
+    private func isExpired(_ entry: Entry, now: UInt64) -> Bool {
+        now > entry.lastSeen && now - entry.lastSeen > timeout(entry.state, ipProtocol: entry.key.ipProtocol)
+    }
+
+    /// The slot holding `key` in `zone`, expired or not.
+    private func probe(_ key: FiveTuple, zone: UInt32) -> Int? {
+        var slot = Self.hash(key, zone) & slotMask
+        while slots[slot].occupied {
+            if slots[slot].zone == zone, slots[slot].key == key { return slot }
+            slot = (slot + 1) & slotMask
+        }
+        return nil
+    }
+
+    /// The slot of the live entry for `key`; an expired one is removed on the way.
+    private mutating func find(_ key: FiveTuple, zone: UInt32, now: UInt64) -> Int? {
+        guard let slot = probe(key, zone: zone) else { return nil }
+        guard !isExpired(slots[slot], now: now) else {
+            remove(at: slot)
+            statistics.expired &+= 1
+            return nil
+        }
+        return slot
+    }
+
+    /// Makes room: removes the expired or else least recently seen entry among the occupied
+    /// slots from the new key's home slot onwards.
+    private mutating func evict(near key: FiveTuple, zone: UInt32, now: UInt64) {
+        var slot = Self.hash(key, zone) & slotMask
+        var victim: Int?
+        var examined = 0
+        while examined < Self.evictionWindow || victim == nil {
+            if slots[slot].occupied {
+                if isExpired(slots[slot], now: now) {
+                    remove(at: slot)
+                    statistics.expired &+= 1
+                    return
+                }
+                if victim.map({ slots[slot].lastSeen < slots[$0].lastSeen }) ?? true { victim = slot }
+                examined += 1
+            }
+            slot = (slot + 1) & slotMask
+        }
+        if let victim {
+            remove(at: victim)
+            statistics.evicted &+= 1
+        }
+    }
+
+    /// Backward-shift deletion: later entries of the probe run move up so lookups need no tombstones.
+    private mutating func remove(at start: Int) {
+        var hole = start
+        var next = (hole + 1) & slotMask
+        while slots[next].occupied {
+            let home = Self.hash(slots[next].key, slots[next].zone) & slotMask
+            // Move the entry into the hole unless its home lies cyclically in (hole, next].
+            let distanceToNext = (next - home) & slotMask
+            let distanceToHole = (hole - home) & slotMask
+            if distanceToHole < distanceToNext {
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & slotMask
+        }
+        slots[hole] = .empty
+        count -= 1
+    }
+
+    /// The key a flow is stored under — the smaller of the tuple and its reverse, so both
+    /// directions find one entry — and whether `tuple` is that key's direction. ICMP echo is
+    /// keyed by addresses and identifier only; ICMP errors and protocols other than TCP, UDP
+    /// and ICMP echo are not tracked (nil).
+    static func trackingKey(_ tuple: FiveTuple) -> (FiveTuple, Bool)? {
+        var tuple = tuple
+        switch tuple.ipProtocol {
+        case 6, 17: break
+        case 1, 58:
+            guard isICMPEchoRequest(tuple) || isICMPEchoReply(tuple) else { return nil }
+            let identifier = tuple.destinationPort
+            tuple.scalars = FiveTuple.packScalars(sourcePort: identifier, destinationPort: identifier,
+                                                  ipProtocol: tuple.ipProtocol, family: tuple.family)
+        default: return nil
+        }
+        let reversed = tuple.reversed
+        return isOrdered(tuple, before: reversed) ? (tuple, true) : (reversed, false)
+    }
+
+    private static func isOrdered(_ a: FiveTuple, before b: FiveTuple) -> Bool {
+        (a.sourceHigh, a.sourceLow, a.scalars) <= (b.sourceHigh, b.sourceLow, b.scalars)
+    }
+
+    private static func icmpType(_ tuple: FiveTuple) -> UInt8 { UInt8(truncatingIfNeeded: tuple.sourcePort >> 8) }
+
+    static func isICMPEchoRequest(_ tuple: FiveTuple) -> Bool {
+        (tuple.ipProtocol == 1 && icmpType(tuple) == 8) || (tuple.ipProtocol == 58 && icmpType(tuple) == 128)
+    }
+
+    static func isICMPEchoReply(_ tuple: FiveTuple) -> Bool {
+        (tuple.ipProtocol == 1 && icmpType(tuple) == 0) || (tuple.ipProtocol == 58 && icmpType(tuple) == 129)
+    }
+
+    /// ICMP destination unreachable, source quench, redirect, time exceeded, parameter problem
+    /// (RFC 792); ICMPv6 types 1–4 (RFC 4443). They quote the header of the packet that caused them.
+    static func isICMPError(_ tuple: FiveTuple) -> Bool {
+        let type = icmpType(tuple)
+        return switch tuple.ipProtocol {
+        case 1: type == 3 || type == 4 || type == 5 || type == 11 || type == 12
+        case 58: (1...4).contains(type)
+        default: false
+        }
+    }
+
+    /// The next state after a packet with `tcpFlags` in the original (or reply) direction.
+    static func advance(_ state: State, tcpFlags: UInt8, original: Bool) -> State {
+        if tcpFlags & TCPFlag.rst != 0, state.isTCP { return .tcpClose }
+        switch state {
+        case .unreplied: return original ? .unreplied : .replied
+        case .replied: return .replied
+        case .tcpSynSent:
+            return !original && tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn | TCPFlag.ack ? .tcpSynReceived : .tcpSynSent
+        case .tcpSynReceived:
+            return original && tcpFlags & TCPFlag.ack != 0 ? .tcpEstablished : .tcpSynReceived
+        case .tcpEstablished:
+            return tcpFlags & TCPFlag.fin != 0 ? .tcpFinWait : .tcpEstablished
+        case .tcpFinWait:
+            // The second FIN (or the ACK closing the exchange) moves to TIME_WAIT.
+            return tcpFlags & (TCPFlag.fin | TCPFlag.ack) != 0 ? .tcpTimeWait : .tcpFinWait
+        case .tcpTimeWait, .tcpClose:
+            return tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn ? .tcpSynSent : state
+        }
+    }
+
+    private static func hash(_ key: FiveTuple, _ zone: UInt32) -> Int {
+        var h = key.sourceHigh &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ key.sourceLow) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ key.destinationHigh) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ key.destinationLow) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ key.scalars ^ UInt64(zone) << 7) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h ^ h >> 31)
+    }
+}
+
+extension ConnectionTracker.State {
+    var isTCP: Bool { self != .unreplied && self != .replied }
+}

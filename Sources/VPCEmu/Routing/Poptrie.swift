@@ -1,0 +1,406 @@
+/// The FIB: an immutable Poptrie (Asai & Ohara, "Poptrie: A Compressed Trie with Population
+/// Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015), compiled
+/// from a `BinaryTrie` RIB by `build()`. docs/routing.md has the measurements that chose it.
+///
+/// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address,
+/// then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4: 64-way nodes; 8 for
+/// IPv6: 256-way nodes, so that a /48 is three levels below a 24-bit root). A node keeps
+/// two bitmaps instead of one pointer per child: one marks the children that are nodes
+/// (stored contiguously from `nodeBase`), the other marks where a run of equal next hops
+/// starts among the leaf children (stored contiguously from `leafBase`, one entry per run).
+/// A child's position is a population count of the bitmap below it. The whole IPv4 BGP
+/// table fits in a few MiB, so lookups mostly hit the cache instead of walking DRAM as
+/// DIR-24-8's 64 MiB table does.
+///
+/// Route changes are handled by rebuilding from the RIB (docs/routing.md gives the times).
+public struct Poptrie<Key: PoptrieKey>: Sendable {
+    public typealias Node = Key.Node
+
+    /// `lookup` answers this when no route matches (not even a default route).
+    public static var noRoute: UInt32 { PoptrieLimits.noRoute }
+    /// The largest next hop a FIB can hold; larger RIB values are a programming error.
+    public static var maxNextHop: UInt32 { PoptrieLimits.noRoute - 1 }
+
+    /// Bits resolved by the root array.
+    public let rootBits: Int
+    @usableFromInline let root: [UInt32]
+    @usableFromInline let nodes: [Node]
+    @usableFromInline let leaves: [UInt32]
+
+    /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
+    /// levels; by default it grows with the table (`Key.rootBits(forRoutes:)`).
+    public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int? = nil) {
+        let rootBits = rootBits ?? Key.rootBits(forRoutes: rib.count)
+        precondition((1...24).contains(rootBits), "rootBits must be 1...24")
+        var builder = PoptrieBuilder<Key>(rib: rib.nodes)
+        self.rootBits = rootBits
+        root = builder.buildRoot(bits: rootBits)
+        nodes = builder.nodes
+        leaves = builder.leaves
+    }
+
+    /// Bytes held by the lookup tables.
+    public var memoryBytes: Int {
+        root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<Node>.stride
+            + leaves.count * MemoryLayout<UInt32>.stride
+    }
+
+    /// The next hop of the longest prefix containing `address`, or `noRoute`.
+    @inlinable public func lookup(_ address: Key) -> UInt32 {
+        root.withUnsafeBufferPointer { root in
+            nodes.withUnsafeBufferPointer { nodes in
+                leaves.withUnsafeBufferPointer { leaves in
+                    Self.find(address.window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
+                }
+            }
+        }
+    }
+
+    /// Looks up every address of `addresses` into the same position of `results`
+    /// (which must be at least as long). This is the call the forwarding pipeline makes.
+    ///
+    /// Level by level: one pass loads every root entry, then each further pass moves every
+    /// address still at a node one level down. The loads of one pass are independent of each
+    /// other, so the CPU overlaps their cache misses; `results` holds the walk's state
+    /// (`nodeTag | node index` while an address is still at a node).
+    @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
+        precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
+        root.withUnsafeBufferPointer { root in
+            nodes.withUnsafeBufferPointer { nodes in
+                leaves.withUnsafeBufferPointer { leaves in
+                    let rootBase = root.baseAddress.unsafelyUnwrapped
+                    let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+                    let leafBase = leaves.baseAddress.unsafelyUnwrapped
+                    let rootShift = UInt64(64 - rootBits)
+                    var pending = false
+                    for index in addresses.indices {
+                        let entry = rootBase[Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)]
+                        results[index] = entry
+                        pending = pending || entry & PoptrieLimits.nodeTag != 0
+                    }
+                    var depth = rootBits
+                    while pending {
+                        pending = false
+                        for index in addresses.indices where results[index] & PoptrieLimits.nodeTag != 0 {
+                            var key = addresses[index].window
+                            key.shiftLeft(depth)
+                            let node = nodeBase + Int(truncatingIfNeeded: results[index] & ~PoptrieLimits.nodeTag)
+                            let (isNode, child) = node.pointee.child(Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits)))
+                            if isNode {
+                                results[index] = PoptrieLimits.nodeTag | UInt32(truncatingIfNeeded: child)
+                                pending = true
+                            } else {
+                                results[index] = leafBase[child]
+                            }
+                        }
+                        depth += Node.strideBits
+                    }
+                }
+            }
+        }
+    }
+
+    /// The walk itself. Indices are in range by construction (`PoptrieBuilder`), so the
+    /// buffers are read without bounds checks.
+    @inlinable @inline(__always)
+    static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
+                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        let entry = root.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
+        if entry & PoptrieLimits.nodeTag == 0 { return entry }
+        return walk(from: entry, key, rootBits: rootBits, nodes: nodes, leaves: leaves)
+    }
+
+    /// The node levels below root entry `entry`, which holds a node index.
+    @inlinable @inline(__always)
+    static func walk(from entry: UInt32, _ key: Key.Window, rootBits: Int,
+                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+        var key = key
+        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        // A pointer, not a copy: a lookup reads only the words of a node that it needs.
+        var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
+        key.shiftLeft(rootBits)
+        while true {
+            let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
+            let (isNode, index) = node.pointee.child(slot)
+            if !isNode { return leaves.baseAddress.unsafelyUnwrapped[index] }
+            node = nodeBase + index
+            key.shiftLeft(Node.strideBits)
+        }
+    }
+}
+
+@usableFromInline enum PoptrieLimits {
+    @usableFromInline static var noRoute: UInt32 { 0x7FFF_FFFF }
+    /// A root entry with this bit set holds a node index; otherwise it is a next hop.
+    @usableFromInline static var nodeTag: UInt32 { 0x8000_0000 }
+}
+
+/// A Poptrie node layout: `1 << strideBits` children behind two bitmaps.
+public protocol PoptrieNode: Sendable {
+    static var strideBits: Int { get }
+    /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
+    init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
+    /// Child `slot` as an index into the node array (`isNode`) or the leaf array.
+    func child(_ slot: Int) -> (isNode: Bool, index: Int)
+}
+
+extension PoptrieNode {
+    /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
+    static func bitmap(_ flags: [Bool]) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: (flags.count + 63) / 64)
+        for (index, flag) in flags.enumerated() where flag { words[index >> 6] |= 1 << UInt64(index & 63) }
+        return words
+    }
+}
+
+/// 64 children (6 bits) in 24 bytes: the original Poptrie node.
+public struct PoptrieNode64: PoptrieNode {
+    @usableFromInline var vector: UInt64
+    @usableFromInline var leafVector: UInt64
+    @usableFromInline var nodeBase: UInt32
+    @usableFromInline var leafBase: UInt32
+
+    @inlinable public static var strideBits: Int { 6 }
+
+    public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
+        (vector, leafVector) = (Self.bitmap(isNode)[0], Self.bitmap(runStart)[0])
+        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+    }
+
+    @inlinable @inline(__always)
+    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+        let bit = UInt64(truncatingIfNeeded: slot)
+        // Bits 0...slot: `&<<` masks the count, and 2 << 63 wraps to 0, so slot 63 gives all ones.
+        let upToSlot = (2 &<< bit) &- 1
+        if vector &>> bit & 1 != 0 {
+            return (true, Int(truncatingIfNeeded: nodeBase) &+ (vector & upToSlot).nonzeroBitCount &- 1)
+        }
+        return (false, Int(truncatingIfNeeded: leafBase) &+ (leafVector & upToSlot).nonzeroBitCount &- 1)
+    }
+}
+
+/// 256 children (8 bits) in 80 bytes: four 64-bit words per bitmap, plus the number of
+/// set bits before each word (a rank directory) so that one population count suffices.
+public struct PoptrieNode256: PoptrieNode {
+    @usableFromInline var vector: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var leafVector: (UInt64, UInt64, UInt64, UInt64)
+    @usableFromInline var nodeBase: UInt32
+    @usableFromInline var leafBase: UInt32
+    /// Byte w: set bits of `vector` (`leafVector`) in words before w (at most 192, fits a byte).
+    @usableFromInline var nodeRanks: UInt32
+    @usableFromInline var leafRanks: UInt32
+
+    @inlinable public static var strideBits: Int { 8 }
+
+    public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
+        let vector = Self.bitmap(isNode), leafVector = Self.bitmap(runStart)
+        func ranks(_ words: [UInt64]) -> UInt32 {
+            var packed: UInt32 = 0, total = 0
+            for word in 0..<4 {
+                packed |= UInt32(total) << UInt32(8 * word)
+                total += words[word].nonzeroBitCount
+            }
+            return packed
+        }
+        self.vector = (vector[0], vector[1], vector[2], vector[3])
+        self.leafVector = (leafVector[0], leafVector[1], leafVector[2], leafVector[3])
+        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+        (nodeRanks, leafRanks) = (ranks(vector), ranks(leafVector))
+    }
+
+    @inlinable @inline(__always)
+    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+        let word = slot &>> 6
+        let bit = UInt64(truncatingIfNeeded: slot & 63)
+        let upToSlot = (2 &<< bit) &- 1
+        let rankShift = UInt32(truncatingIfNeeded: word &* 8)
+        let nodeWord = Self.word(vector, word)
+        if nodeWord &>> bit & 1 != 0 {
+            let rank = Int(truncatingIfNeeded: nodeRanks &>> rankShift & 0xFF) &+ (nodeWord & upToSlot).nonzeroBitCount
+            return (true, Int(truncatingIfNeeded: nodeBase) &+ rank &- 1)
+        }
+        let rank = Int(truncatingIfNeeded: leafRanks &>> rankShift & 0xFF) &+ (Self.word(leafVector, word) & upToSlot).nonzeroBitCount
+        return (false, Int(truncatingIfNeeded: leafBase) &+ rank &- 1)
+    }
+
+    @inlinable @inline(__always)
+    static func word(_ words: (UInt64, UInt64, UInt64, UInt64), _ index: Int) -> UInt64 {
+        withUnsafeBytes(of: words) { $0.load(fromByteOffset: index &* 8, as: UInt64.self) }
+    }
+}
+
+/// An address type the Poptrie can walk: it exposes itself as a left-aligned bit window.
+public protocol PoptrieKey: RouteKey {
+    associatedtype Window: PoptrieWindow
+    associatedtype Node: PoptrieNode
+    /// The address with its first bit in bit 63 of `Window.top`.
+    var window: Window { get }
+    /// The root width for a full-size table (measured; see docs/routing.md).
+    static var maxRootBits: Int { get }
+}
+
+extension PoptrieKey {
+    /// The root width `build()` uses unless told otherwise: about 64 root entries per route,
+    /// 8 bits at least and `maxRootBits` at most, so that a VPC route table of tens of routes
+    /// builds in microseconds into a few KiB while a full BGP table gets the measured optimum.
+    public static func rootBits(forRoutes count: Int) -> Int {
+        min(maxRootBits, max(8, (Int.bitWidth - count.leadingZeroBitCount) + 6))
+    }
+}
+
+/// A left-aligned key being consumed from the top, one Poptrie level at a time.
+public protocol PoptrieWindow: Sendable {
+    /// The next 64 bits of the key (zeros past its end).
+    var top: UInt64 { get }
+    /// Drops `bits` (1 up to the key's width) bits from the top.
+    mutating func shiftLeft(_ bits: Int)
+}
+
+extension UInt64: PoptrieWindow {
+    @inlinable public var top: UInt64 { self }
+    /// A 32-bit key sits in the top half, so `bits` stays below 64.
+    @inlinable public mutating func shiftLeft(_ bits: Int) { self = self &<< UInt64(bits) }
+}
+
+/// A 128-bit window for IPv6.
+public struct Window128: PoptrieWindow {
+    @usableFromInline var high: UInt64
+    @usableFromInline var low: UInt64
+
+    @inlinable init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    @inlinable public var top: UInt64 { high }
+
+    @inlinable public mutating func shiftLeft(_ bits: Int) {
+        if bits >= 64 {
+            high = low &<< UInt64(bits &- 64)
+            low = 0
+        } else {
+            high = high &<< UInt64(bits) | low &>> UInt64(64 - bits)
+            low = low &<< UInt64(bits)
+        }
+    }
+}
+
+extension IPv4Address: PoptrieKey {
+    public typealias Node = PoptrieNode64
+    @inlinable public var window: UInt64 { UInt64(value) &<< 32 }
+    public static var maxRootBits: Int { 18 }
+}
+
+extension IPv6Address: PoptrieKey {
+    public typealias Node = PoptrieNode256
+    @inlinable public var window: Window128 { Window128(high: high, low: low) }
+    public static var maxRootBits: Int { 24 }
+}
+
+public typealias IPv4FIB = Poptrie<IPv4Address>
+public typealias IPv6FIB = Poptrie<IPv6Address>
+
+extension BinaryTrie where Value == UInt32, Key: PoptrieKey {
+    /// Compiles this RIB into its FIB. Every value must be at most `Poptrie.maxNextHop`.
+    public func build(rootBits: Int? = nil) -> Poptrie<Key> {
+        Poptrie(self, rootBits: rootBits)
+    }
+}
+
+/// Turns the binary trie into Poptrie arrays, depth first. A node's node-children are
+/// reserved as one contiguous block before any of them is filled in, as the lookup requires.
+struct PoptrieBuilder<Key: PoptrieKey> {
+    typealias RIBNode = BinaryTrie<Key, UInt32>.Node
+    typealias Node = Key.Node
+
+    /// What one child slot of a node (or one root entry) becomes.
+    enum Slot {
+        /// No prefix longer than the slot's depth below it: a next hop.
+        case leaf(UInt32)
+        /// Longer prefixes below: a node built from this RIB node, inheriting `nextHop`.
+        case subtree(ribNode: Int32, nextHop: UInt32)
+    }
+
+    let rib: [RIBNode]
+    var nodes: [Node] = []
+    var leaves: [UInt32] = []
+    /// A placeholder for reserved node slots.
+    let blank = Node(nodeBase: 0, leafBase: 0, isNode: Array(repeating: false, count: 1 << Node.strideBits),
+                     runStart: Array(repeating: false, count: 1 << Node.strideBits))
+
+    init(rib: [RIBNode]) { self.rib = rib }
+
+    mutating func buildRoot(bits: Int) -> [UInt32] {
+        var slots = [Slot](repeating: .leaf(PoptrieLimits.noRoute), count: 1 << bits)
+        collect(BinaryTrie<Key, UInt32>.rootIndex, levels: bits, nextHop: PoptrieLimits.noRoute, position: 0, into: &slots)
+        var root = [UInt32](repeating: 0, count: slots.count)
+        for (index, slot) in slots.enumerated() {
+            switch slot {
+            case .leaf(let nextHop):
+                root[index] = nextHop
+            case .subtree(let ribNode, let nextHop):
+                let nodeIndex = reserveNodes(1)
+                nodes[nodeIndex] = makeNode(ribNode, nextHop: nextHop)
+                root[index] = PoptrieLimits.nodeTag | UInt32(nodeIndex)
+            }
+        }
+        return root
+    }
+
+    /// Fills `slots[position << levels ..< (position + 1) << levels]` with what lies
+    /// `levels` bits below RIB node `index` (which is `nil` when `index` is -1).
+    private func collect(_ index: Int32, levels: Int, nextHop: UInt32, position: Int, into slots: inout [Slot]) {
+        guard index >= 0 else {
+            for slot in position << levels ..< (position + 1) << levels { slots[slot] = .leaf(nextHop) }
+            return
+        }
+        let node = rib[Int(index)]
+        var nextHop = nextHop
+        if let value = node.value {
+            precondition(value < PoptrieLimits.noRoute, "next hop \(value) is not below Poptrie.noRoute")
+            nextHop = value
+        }
+        if levels == 0 {
+            slots[position] = node.isLeaf ? .leaf(nextHop) : .subtree(ribNode: index, nextHop: nextHop)
+            return
+        }
+        collect(node.children.0, levels: levels - 1, nextHop: nextHop, position: position << 1, into: &slots)
+        collect(node.children.1, levels: levels - 1, nextHop: nextHop, position: position << 1 | 1, into: &slots)
+    }
+
+    /// Builds the node for RIB node `ribNode`, whose own prefix is already in `nextHop`.
+    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> Node {
+        let width = 1 << Node.strideBits
+        var slots = [Slot](repeating: .leaf(nextHop), count: width)
+        collect(ribNode, levels: Node.strideBits, nextHop: nextHop, position: 0, into: &slots)
+        let leafBase = UInt32(leaves.count)
+        var isNode = [Bool](repeating: false, count: width), runStart = isNode
+        var previousLeaf: UInt32?
+        var children: [(ribNode: Int32, nextHop: UInt32)] = []
+        for (slot, kind) in slots.enumerated() {
+            switch kind {
+            case .leaf(let value):
+                if value != previousLeaf {
+                    runStart[slot] = true
+                    leaves.append(value)
+                    previousLeaf = value
+                }
+            case .subtree(let child, let value):
+                isNode[slot] = true
+                children.append((child, value))
+            }
+        }
+        let nodeBase = reserveNodes(children.count)
+        for (offset, child) in children.enumerated() {
+            nodes[nodeBase + offset] = makeNode(child.ribNode, nextHop: child.nextHop)
+        }
+        return Node(nodeBase: UInt32(nodeBase), leafBase: leafBase, isNode: isNode, runStart: runStart)
+    }
+
+    /// Appends `count` placeholder nodes, returning the index of the first.
+    private mutating func reserveNodes(_ count: Int) -> Int {
+        precondition(nodes.count + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
+        nodes.append(contentsOf: repeatElement(blank, count: count))
+        return nodes.count - count
+    }
+}
