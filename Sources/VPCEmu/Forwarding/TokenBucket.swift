@@ -52,10 +52,11 @@ public struct TokenBucket: Sendable, Equatable {
             // A policed packet leaves when it arrives, even one that arrives out of order.
             return .forwarded(departure: maximumDelay == 0 ? time : start)
         }
-        let queued = start &- time
+        // Queueing time so far; a difference too large for Int64 is certainly longer than the queue allows.
+        let (queued, queuedOverflow) = start.subtractingReportingOverflow(time)
         let need = cost &- tokens
         let wait = (need &- 1) / rate &+ 1  // ceil(need / rate), written so it cannot overflow
-        guard queued <= maximumDelay, wait <= maximumDelay &- queued else {
+        guard !queuedOverflow, queued <= maximumDelay, wait <= maximumDelay &- queued else {
             return .dropped(maximumDelay == 0 ? .outOfTokens : .queueFull)
         }
         let (departure, overflow) = start.addingReportingOverflow(wait)
@@ -76,12 +77,12 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     private mutating func refill(to time: Int64) {
-        let elapsed = time &- clock
-        guard elapsed > 0 else { return }
+        guard time > clock else { return }
+        let (elapsed, overflow) = time.subtractingReportingOverflow(clock)
         clock = time
         let room = capacity &- tokens
         // Saturate without computing rate × elapsed when it would exceed the room left (or overflow).
-        if elapsed > room / rate { tokens = capacity } else { tokens &+= rate &* elapsed }
+        if overflow || elapsed > room / rate { tokens = capacity } else { tokens &+= rate &* elapsed }
     }
 }
 
