@@ -14,7 +14,7 @@ public enum ThroughputPlot {
 
     public static func render(_ series: IntervalSeries, title: String = "Peering throughput") -> String {
         let directions = series.directions
-        let legendRows = (directions.count + 1) / 2
+        let legendRows = directions.count
         let panelHeight = 230.0
         let bandwidthTop = 70.0
         let dropsTop = bandwidthTop + panelHeight + 70
@@ -80,12 +80,12 @@ public enum ThroughputPlot {
                 drops[index], intervalSeconds: intervalSeconds, style: style, label: "\(label) throttled drops")
         }
 
-        // Legend: two columns below the panels.
+        // Legend: one row per direction below the panels.
         svg += "<g id=\"legend\" font-size=\"12\">\n"
         for (index, direction) in directions.enumerated() {
             let style = lineStyle(index)
-            let x = plotLeft + Double(index % 2) * 420
-            let y = legendTop + Double(index / 2) * 22
+            let x = plotLeft
+            let y = legendTop + Double(index) * 22
             let dash = style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\""
             var text = escape(direction.key.description) + " (" + direction.key.direction.cloudMonitorSide
             if let limit = direction.rateLimitBitsPerSecond {
@@ -119,7 +119,8 @@ public enum ThroughputPlot {
         LineStyle(color: palette[index % palette.count], dash: dashes[(index / palette.count) % dashes.count])
     }
 
-    /// A linear axis from 0 to a "nice" maximum with ticks at 1, 2 or 5 × 10ⁿ.
+    /// A linear axis from 0 to a "nice" maximum with about five ticks at 1, 2 or 5 × 10ⁿ (Heckbert, "Nice
+    /// numbers for graph labels", Graphics Gems, 1990).
     struct Axis {
         var step: Double
         var top: Double
@@ -129,7 +130,7 @@ public enum ThroughputPlot {
             let rough = target / 5
             let magnitude = pow(10, floor(log10(rough)))
             let fraction = rough / magnitude
-            step = (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * magnitude
+            step = (fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10) * magnitude
             top = (target / step).rounded(.up) * step
         }
 
