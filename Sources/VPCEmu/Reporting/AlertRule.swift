@@ -111,6 +111,14 @@ public struct FiredAlert: Hashable, Sendable, Codable {
     /// The metric's value in that period.
     public var value: Double
 
+    /// One line for the terminal summary, with times in seconds since `origin` (the replay's start).
+    public func summary(origin: Int64) -> String {
+        func seconds(_ time: Int64) -> String { formatMetricValue(Double(time &- origin) / 1e9) }
+        return "alert '\(rule)': \(peering) \(direction.rawValue) \(metric.rawValue) \(comparison.rawValue) "
+            + "\(formatMetricValue(threshold)) for \(consecutivePeriods) period(s) from \(seconds(runStart)) s, "
+            + "fired at \(seconds(periodEnd)) s (value \(formatMetricValue(value)))"
+    }
+
     enum CodingKeys: String, CodingKey {
         case rule, peering, direction, metric, comparison, threshold, consecutivePeriods = "consecutive_periods"
         case runStart = "run_start_ns", periodStart = "period_start_ns", periodEnd = "period_end_ns", value

@@ -34,6 +34,8 @@ import Testing
         let rearmed = try AlertEvaluator.evaluate([twice], on: try Self.series())
         #expect(rearmed.map(\.periodStart) == [2 * Self.second, 8 * Self.second])
         #expect(rearmed.map(\.runStart) == [Self.second, 7 * Self.second])
+        #expect(fired.first?.summary(origin: 0) == "alert 'throttling': hz-sg requester-to-accepter throttled_pps > 0 "
+                + "for 3 period(s) from 1 s, fired at 4 s (value 10)")
     }
 
     @Test func periodsAggregateIntervalsAndTheLastPeriodMayBeShort() throws {
