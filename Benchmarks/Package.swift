@@ -7,8 +7,21 @@ let package = Package(
     name: "VPCEmuBenchmarks",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../"),
+        .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: []
+    targets: [
+        // DPDK's rte_meter, the reference for the token bucket (header-only; include path from pkg-config).
+        .systemLibrary(name: "CDPDKMeter", path: "CDPDKMeter", pkgConfig: "libdpdk"),
+        .executableTarget(
+            name: "Metering",
+            dependencies: [
+                .product(name: "VPCEmu", package: "VPCEmu"),
+                .product(name: "Benchmark", package: "package-benchmark"),
+                "CDPDKMeter",
+            ],
+            path: "Metering",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ]
 )

@@ -2,17 +2,17 @@
 ///
 /// Time is an `Int64` count of nanoseconds chosen by the caller (capture timestamps or the generator's
 /// schedule), so a replay gives the same verdicts on every machine. All arithmetic is on integers:
-/// tokens are counted in bit-nanoseconds per second, so `rate × elapsed` is exact and no fraction of a
-/// token is ever rounded away — there is no drift however long the replay.
+/// tokens are counted in units of 10⁻⁹ bit, so `rate (bit/s) × elapsed (ns)` is an exact count of them
+/// and no fraction of a token is ever rounded away — there is no drift however long the replay.
 ///
 /// Policing (the default) forwards a packet when the bucket holds enough tokens for it and drops it
 /// otherwise. Shaping (`--shape`) puts it in a bounded FIFO queue instead and returns the time it departs,
 /// which is when the bucket has refilled enough for it; a packet that would wait longer than the queue can
 /// hold is dropped. Policing is shaping with a queue of zero, so both modes share one code path.
 ///
-/// A value type of five integers: offering a packet never allocates.
+/// A value type of plain integers: offering a packet never allocates.
 public struct TokenBucket: Sendable, Equatable {
-    /// Token units per byte: one bit is worth 10⁹ units, so `rate (bit/s) × elapsed (ns)` units accrue.
+    /// Token units (10⁻⁹ bit) per byte.
     static let unitsPerByte: Int64 = 8 * 1_000_000_000
 
     public let configuration: Configuration
@@ -43,6 +43,7 @@ public struct TokenBucket: Sendable, Equatable {
     /// A time earlier than one already seen (captures are not always in order) is treated as that later
     /// time: the bucket never refills backwards.
     public mutating func offer(bytes: Int, at time: Int64) -> Verdict {
+        precondition(bytes >= 0, "packet length must not be negative")
         if Int64(bytes) > configuration.burstBytes { return .dropped(.largerThanBurst) }
         let cost = Int64(bytes) * Self.unitsPerByte
         let start = time > clock ? time : clock

@@ -16,7 +16,40 @@ public enum MetricsCSV {
 
     /// The whole file, header first, rows separated by "\n".
     public static func render(_ series: IntervalSeries) -> String {
-        var text = header + "\n"
+        var text = ""
+        forEachLine(of: series) { text += $0 }
+        return text
+    }
+
+    /// Writes the file to `path` atomically, streaming it in chunks (a long replay has many rows).
+    public static func write(_ series: IntervalSeries, to path: String) throws(AtomicFileError) {
+        var file = try AtomicFile(path: path)
+        var chunk = ""
+        var failure: AtomicFileError?
+        forEachLine(of: series) { line in
+            guard failure == nil else { return }
+            chunk += line
+            if chunk.utf8.count >= 1 << 16 {
+                do throws(AtomicFileError) { try file.write(chunk) } catch { failure = error }
+                chunk = ""
+            }
+        }
+        if let failure {
+            file.abandon()
+            throw failure
+        }
+        do {
+            try file.write(chunk)
+        } catch {
+            file.abandon()
+            throw error
+        }
+        try file.commit()
+    }
+
+    /// Calls `body` with the header line and then every row, each ending in "\n".
+    static func forEachLine(of series: IntervalSeries, _ body: (String) -> Void) {
+        body(header + "\n")
         for interval in 0..<series.intervalCount {
             let start = series.start(ofInterval: interval)
             let offset = formatMetricValue(Double(Int64(interval) &* series.interval) / 1e9)
@@ -32,15 +65,9 @@ public enum MetricsCSV {
                         of: counters, duration: series.interval, rateLimitBitsPerSecond: direction.rateLimitBitsPerSecond)
                     fields.append(value.map(formatMetricValue) ?? "")
                 }
-                text += fields.joined(separator: ",") + "\n"
+                body(fields.joined(separator: ",") + "\n")
             }
         }
-        return text
-    }
-
-    /// Writes `render(series)` to `path` atomically.
-    public static func write(_ series: IntervalSeries, to path: String) throws(AtomicFileError) {
-        try AtomicFile.write(render(series), to: path)
     }
 
     /// RFC 4180 quoting for a field that holds a comma, a quote or a line break.

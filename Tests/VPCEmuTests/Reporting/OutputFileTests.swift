@@ -69,6 +69,20 @@ private func contents(of directory: String) throws -> [String] {
             #expect(try String(contentsOfFile: directory + "/metrics.csv", encoding: .utf8) == MetricsCSV.render(series))
         }
     }
+
+    @Test func aLongCSVIsStreamedInChunksAndStillWhole() throws {
+        let key = PeeringDirectionKey(peering: "p", direction: .requesterToAccepter)
+        var meter = try TrafficMeter(directions: [MeteredDirection(key, rateLimitBitsPerSecond: 1_000)],
+                                     interval: 1_000, origin: 0)
+        for interval in Int64(0)..<3_000 { meter.recordForwarded(direction: 0, bytes: Int(interval), at: interval * 1_000) }
+        let series = meter.finish()
+        let rendered = MetricsCSV.render(series)
+        #expect(rendered.utf8.count > 3 << 16)
+        try withTemporaryDirectory { directory in
+            try MetricsCSV.write(series, to: directory + "/metrics.csv")
+            #expect(try String(contentsOfFile: directory + "/metrics.csv", encoding: .utf8) == rendered)
+        }
+    }
 }
 
 func sampleReport() throws -> ReplayReport {
