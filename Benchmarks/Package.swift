@@ -11,8 +11,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // DPDK's rte_meter, the reference for the token bucket (header-only; include path from pkg-config).
-        .systemLibrary(name: "CDPDKMeter", path: "CDPDKMeter", pkgConfig: "libdpdk"),
+        // DPDK's rte_meter (dpdk-dev), the reference for the token bucket; header-only, see its shim.h.
+        .systemLibrary(name: "CDPDKMeter", path: "CDPDKMeter"),
         .executableTarget(
             name: "Metering",
             dependencies: [

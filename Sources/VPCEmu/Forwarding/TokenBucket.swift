@@ -22,6 +22,8 @@ public struct TokenBucket: Sendable, Equatable {
     private let rate: Int64
     /// The longest a packet may wait in the shaping queue; 0 when policing.
     private let maximumDelay: Int64
+    /// Nanoseconds after which an empty bucket is full again: refills at least this long need no arithmetic.
+    private let fillTime: Int64
     /// Tokens in the bucket at `clock`.
     private var tokens: Int64
     /// The latest time the bucket has been brought up to: the last arrival, or the departure of the last
@@ -34,6 +36,7 @@ public struct TokenBucket: Sendable, Equatable {
         rate = configuration.rateBitsPerSecond
         capacity = configuration.burstBytes * Self.unitsPerByte
         maximumDelay = configuration.maximumQueueingDelay
+        fillTime = capacity / rate + 1
         tokens = capacity
         clock = start
     }
@@ -53,12 +56,13 @@ public struct TokenBucket: Sendable, Equatable {
             // A policed packet leaves when it arrives, even one that arrives out of order.
             return .forwarded(departure: maximumDelay == 0 ? time : start)
         }
+        if maximumDelay == 0 { return .dropped(.outOfTokens) }
         // Queueing time so far; a difference too large for Int64 is certainly longer than the queue allows.
         let (queued, queuedOverflow) = start.subtractingReportingOverflow(time)
         let need = cost &- tokens
         let wait = (need &- 1) / rate &+ 1  // ceil(need / rate), written so it cannot overflow
         guard !queuedOverflow, queued <= maximumDelay, wait <= maximumDelay &- queued else {
-            return .dropped(maximumDelay == 0 ? .outOfTokens : .queueFull)
+            return .dropped(.queueFull)
         }
         let (departure, overflow) = start.addingReportingOverflow(wait)
         if overflow { return .dropped(.queueFull) }
@@ -81,9 +85,13 @@ public struct TokenBucket: Sendable, Equatable {
         guard time > clock else { return }
         let (elapsed, overflow) = time.subtractingReportingOverflow(clock)
         clock = time
-        let room = capacity &- tokens
-        // Saturate without computing rate × elapsed when it would exceed the room left (or overflow).
-        if overflow || elapsed > room / rate { tokens = capacity } else { tokens &+= rate &* elapsed }
+        // Below fillTime, rate × elapsed ≤ capacity and tokens + that ≤ 2 × capacity: neither overflows
+        // (maximumBurstBytes keeps 2 × capacity in range), and no division is needed per packet.
+        if overflow || elapsed >= fillTime {
+            tokens = capacity
+        } else {
+            tokens = min(capacity, tokens &+ rate &* elapsed)
+        }
     }
 }
 
@@ -127,8 +135,8 @@ extension TokenBucket {
         /// Largest accepted rate: 1 Tbit/s, far above any peering (Alibaba Cloud caps inter-region peering
         /// bandwidth at 1,024 Mbit/s by default).
         public static let maximumRate: Int64 = 1_000_000_000_000
-        /// Largest bucket the integer token count can hold.
-        public static let maximumBurstBytes: Int64 = Int64.max / TokenBucket.unitsPerByte
+        /// Largest bucket the integer token count can hold (twice over, so refills need no overflow checks).
+        public static let maximumBurstBytes: Int64 = Int64.max / 2 / TokenBucket.unitsPerByte
         /// Longest a shaping queue may delay a packet: one day of emulated time.
         public static let maximumQueueingDelayLimit: Int64 = 86_400 * 1_000_000_000
 

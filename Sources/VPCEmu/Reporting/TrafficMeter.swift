@@ -87,9 +87,12 @@ public struct TrafficMeter: Sendable {
     public mutating func recordForwarded(direction: Int, bytes: Int, at time: Int64, shapingDelay: Int64 = 0) {
         if time >= currentEnd { advance(to: time) }
         currentIsEmpty = false
-        current[direction].packets &+= 1
-        current[direction].bytes &+= Int64(bytes)
-        if shapingDelay > current[direction].maxShapingDelay { current[direction].maxShapingDelay = shapingDelay }
+        // One read and one write of the slot: a single bounds and uniqueness check.
+        var counters = current[direction]
+        counters.packets &+= 1
+        counters.bytes &+= Int64(bytes)
+        if shapingDelay > counters.maxShapingDelay { counters.maxShapingDelay = shapingDelay }
+        current[direction] = counters
     }
 
     /// A packet the direction's token bucket dropped.
@@ -97,8 +100,10 @@ public struct TrafficMeter: Sendable {
     public mutating func recordThrottled(direction: Int, bytes: Int, at time: Int64) {
         if time >= currentEnd { advance(to: time) }
         currentIsEmpty = false
-        current[direction].throttledPackets &+= 1
-        current[direction].throttledBytes &+= Int64(bytes)
+        var counters = current[direction]
+        counters.throttledPackets &+= 1
+        counters.throttledBytes &+= Int64(bytes)
+        current[direction] = counters
     }
 
     /// Closes the open interval and returns the series from interval 0 through the interval holding `end`
