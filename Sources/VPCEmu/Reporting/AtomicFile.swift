@@ -102,12 +102,7 @@ public struct AtomicFile: ~Copyable {
     /// Writes `bytes` to `path` atomically in one call.
     public static func write(_ bytes: some Collection<UInt8>, to path: String) throws(AtomicFileError) {
         var file = try AtomicFile(path: path)
-        do {
-            try file.write(bytes)
-        } catch {
-            file.abandon()
-            throw error
-        }
+        try file.write(bytes)  // if this throws, dropping `file` removes the temporary file
         try file.commit()
     }
 

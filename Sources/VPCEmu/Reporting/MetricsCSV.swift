@@ -34,16 +34,9 @@ public enum MetricsCSV {
                 chunk = ""
             }
         }
-        if let failure {
-            file.abandon()
-            throw failure
-        }
-        do {
-            try file.write(chunk)
-        } catch {
-            file.abandon()
-            throw error
-        }
+        // On any error, dropping `file` removes the temporary file.
+        if let failure { throw failure }
+        try file.write(chunk)
         try file.commit()
     }
 
