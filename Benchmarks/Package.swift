@@ -1,7 +1,13 @@
 // swift-tools-version: 6.1
 // The benchmarks are their own package so that the main package builds and tests without
 // package-benchmark. Run: `cd Benchmarks && swift package benchmark [--target NAME]`.
+// The Metering target compares with DPDK's rte_meter and needs `apt-get install libdpdk-dev`.
 import PackageDescription
+
+let benchmarkDependencies: [Target.Dependency] = [
+    .product(name: "VPCEmu", package: "VPCEmu"),
+    .product(name: "Benchmark", package: "package-benchmark"),
+]
 
 let package = Package(
     name: "VPCEmuBenchmarks",
@@ -14,14 +20,17 @@ let package = Package(
     targets: ["CaptureBenchmark", "ParseBenchmark", "LPMBenchmark", "ACLBenchmark", "TopologyBenchmark"].map { name in
         .executableTarget(
             name: name,
-            dependencies: [
-                .product(name: "VPCEmu", package: "VPCEmu"),
-                .product(name: "Benchmark", package: "package-benchmark"),
-            ],
+            dependencies: benchmarkDependencies,
             path: name,
-            plugins: [
-                .plugin(name: "BenchmarkPlugin", package: "package-benchmark"),
-            ]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         )
-    }
+    } + [
+        .systemLibrary(name: "CDPDKMeter", path: "CDPDKMeter"),
+        .executableTarget(
+            name: "Metering",
+            dependencies: benchmarkDependencies + ["CDPDKMeter"],
+            path: "Metering",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        ),
+    ]
 )
