@@ -42,9 +42,12 @@ public struct PeeringDirectionKey: Hashable, Comparable, Sendable, Codable, Cust
 /// The service level of an inter-region peering, as Alibaba Cloud's Cloud Data Transfer names it
 /// (https://www.alibabacloud.com/help/en/cdt/ — "Cross-region data transfers": Platinum for traffic that is
 /// sensitive to latency and jitter, Gold for traffic that is not, such as data synchronisation).
-public enum InterRegionLinkType: String, Hashable, Comparable, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
+public enum InterRegionLinkType: String, Hashable, Comparable, Sendable, Codable, CodingKeyRepresentable, CaseIterable,
+    CustomStringConvertible {
     case platinum
     case gold
+
+    public var description: String { self == .platinum ? "Platinum" : "Gold" }
 
     public static func < (lhs: InterRegionLinkType, rhs: InterRegionLinkType) -> Bool {
         lhs.rawValue < rhs.rawValue

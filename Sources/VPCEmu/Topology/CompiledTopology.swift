@@ -44,7 +44,7 @@ public struct CompiledTopology: Sendable {
         public var isInterRegion: Bool
         /// Mbit/s for inter-region peerings, nil when unlimited.
         public var bandwidthMbps: Int?
-        public var linkType: PeeringLinkType?
+        public var linkType: InterRegionLinkType?
         public var burstBytes: Int?
         /// One-way latency from the requester to the accepter and back.
         public var latencyForward: EmulatedDuration

@@ -209,7 +209,7 @@ public struct ControlPlaneState: Sendable {
         return [.peeringState(name, from: peering.state, to: .deleting)]
     }
 
-    private mutating func modify(_ name: String, bandwidthMbps: Int?, linkType: PeeringLinkType?) throws(ControlPlaneError) -> [ControlPlaneChange] {
+    private mutating func modify(_ name: String, bandwidthMbps: Int?, linkType: InterRegionLinkType?) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try existingPeering(name)
         let peering = peerings[position]
         guard peering.isInterRegion else {

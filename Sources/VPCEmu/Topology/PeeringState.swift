@@ -54,7 +54,7 @@ public struct PeeringStatus: Sendable, Hashable {
 
     /// The bandwidth limit in Mbit/s; nil for intra-region peerings, which are not limited.
     public var bandwidthMbps: Int? { isInterRegion ? connection.bandwidthMbps : nil }
-    public var linkType: PeeringLinkType? { isInterRegion ? connection.linkType : nil }
+    public var linkType: InterRegionLinkType? { isInterRegion ? connection.linkType : nil }
 
     init(connection: PeeringConnection, requester: VPC, accepter: VPC, state: PeeringState, at time: EmulatedTime,
          deadline: EmulatedTime?) {

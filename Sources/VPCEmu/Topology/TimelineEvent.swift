@@ -17,7 +17,7 @@ public enum ControlPlaneAction: Sendable, Hashable, CustomStringConvertible {
     case acceptPeering(String, by: String?)
     case rejectPeering(String, by: String?)
     case deletePeering(String, by: String?)
-    case modifyPeering(String, bandwidthMbps: Int?, linkType: PeeringLinkType?)
+    case modifyPeering(String, bandwidthMbps: Int?, linkType: InterRegionLinkType?)
     case addRoute(table: String, RouteEntry)
     case removeRoute(table: String, destination: IPNetwork)
     case addSecurityGroupRule(group: String, SecurityGroupRule)

@@ -82,7 +82,7 @@ struct TopologyDecoder {
                               in: 1...1_000_000, unit: " Mbit/s") {
             settings.defaultInterRegionBandwidthMbps = v
         }
-        if let v = reader.choice(fields["default_link_type"], "settings.default_link_type", PeeringLinkType.self) {
+        if let v = reader.choice(fields["default_link_type"], "settings.default_link_type", InterRegionLinkType.self) {
             settings.defaultLinkType = v
         }
         if let quotasNode = fields["quotas"] {
@@ -377,7 +377,7 @@ struct TopologyDecoder {
         let requester = reader.string(fields["requester"], fields.path("requester"), expected: "a VPC name")
         let accepter = reader.string(fields["accepter"], fields.path("accepter"), expected: "a VPC name")
         let bandwidth = fields["bandwidth"].flatMap { reader.int($0, fields.path("bandwidth"), in: 1...1_000_000, unit: " Mbit/s") }
-        let linkType = fields["link_type"].flatMap { reader.choice($0, fields.path("link_type"), PeeringLinkType.self) }
+        let linkType = fields["link_type"].flatMap { reader.choice($0, fields.path("link_type"), InterRegionLinkType.self) }
         let burst = fields["burst"].flatMap {
             reader.value($0, fields.path("burst"), expected: "a size in bytes such as 65536, 64KB or 1MB", Self.parseByteSize)
         }
@@ -457,7 +457,7 @@ struct TopologyDecoder {
         case "modify_peering":
             let peering = requiredString(fields, "peering", "a peering name")
             let bandwidth = fields["bandwidth"].flatMap { reader.int($0, fields.path("bandwidth"), in: 1...1_000_000, unit: " Mbit/s") }
-            let linkType = fields["link_type"].flatMap { reader.choice($0, fields.path("link_type"), PeeringLinkType.self) }
+            let linkType = fields["link_type"].flatMap { reader.choice($0, fields.path("link_type"), InterRegionLinkType.self) }
             if fields["bandwidth"] == nil, fields["link_type"] == nil {
                 reader.error(fields.node, fields.path, "modify_peering changes nothing", expected: "bandwidth and/or link_type")
             }
@@ -510,35 +510,38 @@ struct TopologyDecoder {
     // MARK: monitoring
 
     mutating func decodeAlert(_ node: Node, _ path: String) -> AlertRule? {
-        let keys = ["name", "peering", "metric", "period", "comparison", "threshold", "consecutive_periods"]
+        let keys = ["name", "peering", "direction", "metric", "period", "comparison", "threshold", "consecutive_periods"]
         guard let fields = reader.fields(node, path, allowed: keys, required: ["name", "metric", "comparison", "threshold"]),
               let name = name(fields, .alert) else { return nil }
         let peering = fields["peering"].flatMap { reader.string($0, fields.path("peering"), expected: "a peering name") }
-        let metric = reader.choice(fields["metric"], fields.path("metric"), PeeringMetric.self)
+        let direction = fields["direction"].flatMap { reader.choice($0, fields.path("direction"), PeeringDirectionKey.Direction.self) }
+        let metric = reader.choice(fields["metric"], fields.path("metric"), Metric.self)
         let period = fields["period"].map { reader.duration($0, fields.path("period")) } ?? .seconds(60)
-        let comparison = reader.choice(fields["comparison"], fields.path("comparison"), AlertComparison.self)
+        let comparison = reader.choice(fields["comparison"], fields.path("comparison"), AlertRule.Comparison.self)
         let threshold = reader.number(fields["threshold"], fields.path("threshold"))
         let consecutive = fields["consecutive_periods"].map { reader.int($0, fields.path("consecutive_periods"), in: 1...10_000) } ?? 1
         if let period, period.nanoseconds <= 0 {
             reader.error(fields["period"], fields.path("period"), "an alert period must be longer than zero", found: period.description)
         }
         guard let metric, let period, period.nanoseconds > 0, let comparison, let threshold, let consecutive else { return nil }
-        return AlertRule(name: name, peering: peering, metric: metric, period: period, comparison: comparison,
-                         threshold: threshold, consecutivePeriods: consecutive)
+        return AlertRule(name: name, metric: metric, period: period.nanoseconds, comparison: comparison, threshold: threshold,
+                         consecutivePeriods: consecutive, peering: peering, direction: direction)
     }
 
     mutating func decodePricing(_ node: Node) -> PriceTable {
         var table = PriceTable()
-        guard let fields = reader.fields(node, "pricing", allowed: ["currency", "per_gb"]) else { return table }
-        if let currency = fields["currency"].flatMap({ reader.string($0, "pricing.currency") }) { table.currency = currency }
+        guard let fields = reader.fields(node, "pricing", allowed: ["per_gb", "bytes_per_gb"]) else { return table }
+        if let bytes = fields["bytes_per_gb"].flatMap({ reader.int($0, fields.path("bytes_per_gb"), in: 1...Int(Int32.max)) }) {
+            table.bytesPerGB = Int64(bytes)
+        }
         if let perGB = fields["per_gb"],
-           let prices = reader.fields(perGB, "pricing.per_gb", allowed: PeeringLinkType.allCases.map(\.rawValue)) {
-            for linkType in PeeringLinkType.allCases {
+           let prices = reader.fields(perGB, "pricing.per_gb", allowed: InterRegionLinkType.allCases.map(\.rawValue)) {
+            for linkType in InterRegionLinkType.allCases {
                 if let price = prices[linkType.rawValue].flatMap({ reader.number($0, prices.path(linkType.rawValue)) }) {
                     if price < 0 {
                         reader.error(prices[linkType.rawValue], prices.path(linkType.rawValue), "a price cannot be negative", found: "\(price)")
                     } else {
-                        table.perGB[linkType] = price
+                        table.pricePerGB[linkType] = MicroUSD(Int64((price * 1_000_000).rounded()))
                     }
                 }
             }

@@ -12,14 +12,6 @@ public enum RoutingProfile: String, Sendable, Hashable, CaseIterable {
     case aws
 }
 
-/// The link type of an inter-region peering (Alibaba Cloud: Platinum or Gold; Gold is the default).
-public enum PeeringLinkType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-    case platinum
-    case gold
-
-    public var description: String { self == .platinum ? "Platinum" : "Gold" }
-}
-
 public struct Region: Sendable, Hashable {
     public var name: String
     /// One-way latency from this region to others, by region name.
@@ -147,12 +139,12 @@ public struct PeeringConnection: Sendable, Hashable {
     public var accepterVPC: String
     /// Mbit/s; nil means the default (`ControlPlaneSettings.defaultInterRegionBandwidth`).
     public var bandwidthMbps: Int?
-    public var linkType: PeeringLinkType?
+    public var linkType: InterRegionLinkType?
     /// Token-bucket depth in bytes; nil lets the data plane choose its documented default.
     public var burstBytes: Int?
 
     public init(name: String, requesterVPC: String, accepterVPC: String, bandwidthMbps: Int? = nil,
-                linkType: PeeringLinkType? = nil, burstBytes: Int? = nil) {
+                linkType: InterRegionLinkType? = nil, burstBytes: Int? = nil) {
         self.name = name
         self.requesterVPC = requesterVPC
         self.accepterVPC = accepterVPC
@@ -184,7 +176,7 @@ public struct ControlPlaneSettings: Sendable, Hashable {
     public var intraRegionLatency = EmulatedDuration.microseconds(100)
     /// Bandwidth of an inter-region peering that declares none (Mbit/s).
     public var defaultInterRegionBandwidthMbps = 1024
-    public var defaultLinkType = PeeringLinkType.gold
+    public var defaultLinkType = InterRegionLinkType.gold
     public var quotas = PeeringQuotas()
 
     public init() {}

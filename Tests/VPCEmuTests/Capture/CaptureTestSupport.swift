@@ -2,19 +2,6 @@ import Foundation
 import Testing
 @testable import VPCEmu
 
-/// Shared data lives next to the package: ../shared/data relative to the package root.
-enum SharedData {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Capture
-        .deletingLastPathComponent()  // VPCEmuTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // package root
-        .appendingPathComponent("../shared/data")
-        .standardized
-
-    static let tcpdumpCorpus = root.appendingPathComponent("pcap-corpus/tcpdump")
-}
-
 /// Everything a reader delivered from one file.
 struct ReadResult {
     var frames: [[UInt8]] = []

@@ -5,10 +5,7 @@ import Testing
 /// RIB and FIB against the golden list on a seeded subsample of a real full BGP table
 /// (`shared/data/bgp-prefixes.txt.gz`). `vpcemu bench lpm --verify` checks the whole table.
 @Suite struct RealTableTests {
-    static let bgpTable = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/data/bgp-prefixes.txt.gz")
+    static let bgpTable = SharedData.bgpTable
 
     /// The table's lines, decompressed by `gzip -dc`.
     static func tableLines() throws -> [Substring] {

@@ -1,10 +1,17 @@
-/// Locates ../shared/data relative to the package root.
-enum SharedData {
-    static let root: String = {
-        var path = #filePath
-        for _ in 0..<4 { path = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]) }
-        return path + "/../shared/data"
-    }()
+import Foundation
 
-    static func classbench(_ name: String) -> String { root + "/classbench/" + name }
+/// The project's shared test data: ../shared/data relative to the package root.
+enum SharedData {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // VPCEmuTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // package root
+        .appendingPathComponent("../shared/data")
+        .standardized
+
+    static let tcpdumpCorpus = root.appendingPathComponent("pcap-corpus/tcpdump")
+    static let bgpTable = root.appendingPathComponent("bgp-prefixes.txt.gz")
+
+    static func classbench(_ name: String) -> String { root.appendingPathComponent("classbench/" + name).path }
 }

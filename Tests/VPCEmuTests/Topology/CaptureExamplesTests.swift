@@ -114,7 +114,7 @@ import Testing
         #expect(TopologyTimeline.state(of: topology, at: time("120s")).peering(named: "pcx-hz-sv")?.bandwidthMbps == 20)
         #expect(topology.alerts.map(\.name) == ["throttling"])
         #expect(topology.alerts.first?.consecutivePeriods == 2 && topology.alerts.first?.comparison == .greaterThan)
-        #expect(topology.pricing.perGB[.gold] == 0.072 && topology.pricing.perGB[.platinum] == 0.09)
+        #expect(topology.pricing.pricePerGB[.gold] == MicroUSD(72_000) && topology.pricing.pricePerGB[.platinum] == MicroUSD(90_000))
         let web = try #require(topology.securityGroups.first { $0.name == "sg-web" })
         #expect(web.rules.first { $0.id == "no-ssh" }?.policy == .drop)
         #expect(web.rules.first { $0.id == "http" }?.ports == PortRange(80, 80))
