@@ -48,3 +48,10 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension CaptureError {
+    /// A failure of the atomic output file behind a writer.
+    init(writing file: String, _ error: AtomicFileError) {
+        self = .cannotWrite(file: file, reason: error.reason)
+    }
+}

@@ -7,12 +7,12 @@ import Darwin
 #endif
 
 /// Writes a classic pcap file with nanosecond timestamps through libpcap's dumper. The file
-/// appears at `path` only when `finish()` succeeds (see `AtomicOutputFile`); a writer dropped
+/// appears at `path` only when `finish()` succeeds (see `AtomicFile`); a writer dropped
 /// without `finish()` leaves nothing behind.
 public final class PcapWriter {
     public let path: String
     public let linkType: LinkType
-    private var output: AtomicOutputFile
+    private var output: AtomicFile
     private let dead: OpaquePointer
     private let dumper: OpaquePointer
 
@@ -25,12 +25,13 @@ public final class PcapWriter {
         else {
             throw .cannotWrite(file: path, reason: "libpcap could not create a \(linkType) handle")
         }
-        var output = try AtomicOutputFile(destination: path)
+        var output: AtomicFile
+        do { output = try AtomicFile(path: path) } catch { throw CaptureError(writing: path, error) }
         // pcap_dump_fopen writes the file header to our stream; the dumper is that stream, so
-        // AtomicOutputFile (not pcap_dump_close) closes it.
+        // AtomicFile (not pcap_dump_close) closes it.
         guard let dumper = pcap_dump_fopen(dead, output.stream) else {
             let reason = String(cString: pcap_geterr(dead))
-            output.discard()
+            output.abandon()
             pcap_close(dead)
             throw .cannotWrite(file: path, reason: reason)
         }
@@ -74,6 +75,6 @@ public final class PcapWriter {
 
     /// Flushes and moves the file into place.
     public func finish() throws(CaptureError) {
-        try output.commit()
+        do { try output.commit() } catch { throw CaptureError(writing: path, error) }
     }
 }

@@ -10,10 +10,10 @@ import Darwin
 /// dropped, for instance. Blocks are written in host byte order, which the byte-order magic in
 /// the section header announces to readers.
 ///
-/// The file appears at `path` only when `finish()` succeeds (see `AtomicOutputFile`).
+/// The file appears at `path` only when `finish()` succeeds (see `AtomicFile`).
 public final class PcapngWriter {
     public let path: String
-    private var output: AtomicOutputFile
+    private var output: AtomicFile
     /// One block is assembled here and written with a single fwrite.
     private var block: ContiguousArray<UInt8> = []
     private var interfaces: [LinkType] = []
@@ -34,7 +34,7 @@ public final class PcapngWriter {
 
     public init(path: String, application: String = "vpcemu") throws(CaptureError) {
         self.path = path
-        output = try AtomicOutputFile(destination: path)
+        do { output = try AtomicFile(path: path) } catch { throw CaptureError(writing: path, error) }
         block.reserveCapacity(1 << 16)
         beginBlock(.sectionHeader)
         appendInteger(UInt32(0x1A2B_3C4D))  // byte-order magic
@@ -89,7 +89,7 @@ public final class PcapngWriter {
 
     /// Flushes and moves the file into place.
     public func finish() throws(CaptureError) {
-        try output.commit()
+        do { try output.commit() } catch { throw CaptureError(writing: path, error) }
     }
 
     // MARK: Block assembly

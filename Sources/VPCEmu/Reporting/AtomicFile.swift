@@ -13,13 +13,14 @@ import Darwin
 /// the destination keeps its previous content, or does not exist: an interrupted run never leaves a
 /// half-written file that looks whole. Dropping the value without committing removes the temporary file;
 /// if the process dies first, the temporary file keeps its name (`.NAME.partial-PID-N`), which says what
-/// it is. (For SIGINT the pipeline should stop reading and commit what it has: then every output is whole.)
+/// it is. (For SIGINT the pipeline stops reading and commits what it has: then every output is whole.)
 ///
-/// Use it for every output: reports, CSV, SVG and, through `write(_:)` in chunks, streamed captures.
+/// Every output goes through it: reports, CSV, SVG, and the pcap/pcapng writers, which write to `stream`.
 public struct AtomicFile: ~Copyable {
     public let path: String
     public let temporaryPath: String
-    private var descriptor: Int32
+    /// The buffered stream of the temporary file; nil once committed or abandoned.
+    private(set) var stream: UnsafeMutablePointer<FILE>?
 
     /// Creates the temporary file next to `path`.
     public init(path: String) throws(AtomicFileError) {
@@ -32,9 +33,15 @@ public struct AtomicFile: ~Copyable {
             let candidate = directoryPrefix + ".\(name).partial-\(getpid())-\(attempt)"
             let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd >= 0 {
+                guard let stream = fdopen(fd, "wb") else {
+                    let code = errno
+                    close(fd)
+                    unlink(candidate)
+                    throw .system(operation: "open a stream for", path: path, errno: code)
+                }
                 self.path = path
                 temporaryPath = candidate
-                descriptor = fd
+                self.stream = stream
                 return
             }
             let code = errno
@@ -47,11 +54,11 @@ public struct AtomicFile: ~Copyable {
 
     /// Appends bytes to the temporary file.
     public mutating func write(_ bytes: some Collection<UInt8>) throws(AtomicFileError) {
-        let written: Int32? = bytes.withContiguousStorageIfAvailable { buffer in
-            Self.writeAll(descriptor, UnsafeRawBufferPointer(buffer))
+        let complete: Bool? = bytes.withContiguousStorageIfAvailable { buffer in
+            buffer.isEmpty || fwrite(buffer.baseAddress, 1, buffer.count, stream) == buffer.count
         }
-        let code = written ?? Array(bytes).withUnsafeBytes { Self.writeAll(descriptor, $0) }
-        if code != 0 { throw .system(operation: "write", path: path, errno: code) }
+        let written = complete ?? Array(bytes).withUnsafeBytes { $0.isEmpty || fwrite($0.baseAddress, 1, $0.count, stream) == $0.count }
+        if !written { throw .system(operation: "write", path: path, errno: errno) }
     }
 
     public mutating func write(_ text: String) throws(AtomicFileError) {
@@ -59,27 +66,27 @@ public struct AtomicFile: ~Copyable {
     }
 
     /// Flushes the data to disk and renames the temporary file over `path`.
-    public consuming func commit() throws(AtomicFileError) {
-        let fd = descriptor, temporary = temporaryPath, destination = path
-        descriptor = -1  // from here on this function owns the descriptor; deinit leaves it alone
-        if fsync(fd) != 0 {
-            let code = errno
-            close(fd)
-            unlink(temporary)
-            throw .system(operation: "flush", path: destination, errno: code)
+    public mutating func commit() throws(AtomicFileError) {
+        guard let stream else { return }
+        self.stream = nil  // from here on this function owns the stream; deinit leaves it alone
+        func fail(_ operation: String, _ code: Int32) -> AtomicFileError {
+            unlink(temporaryPath)
+            return .system(operation: operation, path: path, errno: code)
         }
-        if close(fd) != 0 {
+        if fflush(stream) != 0 || ferror(stream) != 0 {
             let code = errno
-            unlink(temporary)
-            throw .system(operation: "close", path: destination, errno: code)
+            fclose(stream)
+            throw fail("write", code)
         }
-        if rename(temporary, destination) != 0 {
+        if fsync(fileno(stream)) != 0 {
             let code = errno
-            unlink(temporary)
-            throw .system(operation: "rename the finished file to", path: destination, errno: code)
+            fclose(stream)
+            throw fail("flush", code)
         }
+        if fclose(stream) != 0 { throw fail("close", errno) }
+        if rename(temporaryPath, path) != 0 { throw fail("rename the finished file to", errno) }
         // Make the rename itself durable; a failure here leaves a complete file, so it is not an error.
-        let directoryDescriptor = open(Self.directory(of: destination), O_RDONLY | O_CLOEXEC)
+        let directoryDescriptor = open(Self.directory(of: path), O_RDONLY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
             close(directoryDescriptor)
@@ -87,15 +94,18 @@ public struct AtomicFile: ~Copyable {
     }
 
     /// Removes the temporary file; the destination is left as it was.
-    public consuming func abandon() {
-        // deinit removes the temporary file.
+    public mutating func abandon() {
+        guard let stream else { return }
+        self.stream = nil
+        fclose(stream)
+        unlink(temporaryPath)
     }
 
     deinit {
-        // Abandoned, or neither committed nor abandoned (an error unwound past it): remove the
-        // temporary file so nothing half-written is left behind.
-        guard descriptor >= 0 else { return }
-        close(descriptor)
+        // Neither committed nor abandoned (an error unwound past it): remove the temporary file so
+        // nothing half-written is left behind.
+        guard let stream else { return }
+        fclose(stream)
         unlink(temporaryPath)
     }
 
@@ -114,31 +124,6 @@ public struct AtomicFile: ~Copyable {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
-
-    /// Writes the whole buffer, retrying short writes and EINTR; returns 0 or the errno.
-    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = buffer.baseAddress else { return 0 }
-        var offset = 0
-        while offset < buffer.count {
-            let result = systemWrite(fd, base + offset, buffer.count - offset)
-            if result < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += result
-        }
-        return 0
-    }
-}
-
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Darwin)
-    Darwin.write(fd, bytes, count)
-    #elseif canImport(Musl)
-    Musl.write(fd, bytes, count)
-    #else
-    Glibc.write(fd, bytes, count)
-    #endif
 }
 
 public enum AtomicFileError: Error, Equatable, CustomStringConvertible {
@@ -151,6 +136,14 @@ public enum AtomicFileError: Error, Equatable, CustomStringConvertible {
             "cannot write '\(path)': the path does not name a file"
         case .system(let operation, let path, let code):
             "cannot \(operation) '\(path)': \(String(cString: strerror(code)))"
+        }
+    }
+
+    /// The cause alone, without the path.
+    public var reason: String {
+        switch self {
+        case .invalidPath: "the path does not name a file"
+        case .system(_, _, let code): String(cString: strerror(code))
         }
     }
 }
