@@ -9,6 +9,7 @@ struct VPCEmuCommand: ParsableCommand {
         subcommands: [
             BenchCommand.self,
             InspectCommand.self,
+            ReplayCommand.self,
             TopologyCommand.self,
         ]
     )

@@ -47,6 +47,10 @@ public struct ForwardingPipeline: Sendable {
         public var destinationInstance = UInt32.max
         /// VPC routers the packet passed (each decrements the TTL).
         public var routerHops: UInt8 = 0
+        /// The peering direction (`2 × peering + direction`, as `Counters.directions`) the packet
+        /// crossed after passing its token bucket, and the time it waited in the shaping queue.
+        public var crossedDirection = UInt32.max
+        public var shapingDelay: Int64 = 0
 
         public init() {}
 
@@ -259,6 +263,8 @@ public struct ForwardingPipeline: Sendable {
                                                         : .throttled(peering: peeringID, directionName, cause))
                 }
             }
+            trail.crossedDirection = UInt32(direction)
+            trail.shapingDelay = departure &- now
             counters.directions[direction].packets &+= 1
             counters.directions[direction].bytes &+= UInt64(headers.ipTotalLength)
             counters.directions[direction].shapingDelayNanoseconds &+= UInt64(departure &- now)
