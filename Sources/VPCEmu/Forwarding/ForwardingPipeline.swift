@@ -116,6 +116,8 @@ public struct ForwardingPipeline: Sendable {
     public private(set) var origin: Int64?
 
     private var tracker: ConnectionTracker
+    private var lastSweep: Int64 = 0
+    static let sweepInterval: Int64 = 1_000_000_000
     private var buckets: [TokenBucket?]
     private var bucketBandwidth: [Int?]
     private var bindings: CompiledRouteTable<UInt32>?
@@ -177,7 +179,12 @@ public struct ForwardingPipeline: Sendable {
             }
         }
         if let failure { throw failure }
-        if let last = verdicts.last { tracker.removeExpired(now: UInt64(max(0, last.departure))) }
+        // Sweeping scans the whole table, so it runs at most once per emulated second; lookups
+        // already ignore expired flows, the sweep only frees their slots.
+        if let last = verdicts.last, last.departure &- lastSweep >= Self.sweepInterval {
+            tracker.removeExpired(now: UInt64(max(0, last.departure)))
+            lastSweep = last.departure
+        }
     }
 
     // MARK: one packet
