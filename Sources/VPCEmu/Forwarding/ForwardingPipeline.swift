@@ -212,34 +212,33 @@ public struct ForwardingPipeline: Sendable {
     }
 
     private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail) -> Outcome {
-        let compiled = runtime.compiled
         let source = headers.source, destination = headers.destination
-        guard let sourceInstance = bindings?.lookup(source) ?? compiled.sourceOwners.lookup(source),
+        guard let sourceInstance = bindings?.lookup(source) ?? runtime.compiled.sourceOwners.lookup(source),
               sourceInstance != CompiledTopology.ambiguousOwner else { return .dropped(.unknownSource) }
         trail.sourceInstance = sourceInstance
         let tuple = Self.tuple(headers, source: source, destination: destination)
         let flags = headers.tcpFlags.rawValue
         let clock = UInt64(max(0, now))
 
-        guard let sourceFilters = compiled.instanceFilters[Int(sourceInstance)] else {
+        guard let sourceFilters = runtime.compiled.instanceFilters[Int(sourceInstance)] else {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
         let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock, rules: sourceFilters.egress)
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
         }
-        let sourceVSwitch = compiled.instanceVSwitch[Int(sourceInstance)]
-        if let acl = compiled.vswitchFilters[Int(sourceVSwitch)]?.egress {
+        let sourceVSwitch = runtime.compiled.instanceVSwitch[Int(sourceInstance)]
+        if let acl = runtime.compiled.vswitchFilters[Int(sourceVSwitch)]?.egress {
             let verdict = acl.evaluate(tuple)
             if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
         }
 
         // The source VPC's router.
-        let sourceVPC = compiled.vswitchVPC[Int(sourceVSwitch)]
+        let sourceVPC = runtime.compiled.vswitchVPC[Int(sourceVSwitch)]
         if let expired = hop(headers, frame: frame, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
-        let table = compiled.vswitchTable[Int(sourceVSwitch)]
+        let table = runtime.compiled.vswitchTable[Int(sourceVSwitch)]
         trail.table = table
-        guard let slot = compiled.route(table: table, to: destination) else { return .dropped(.noRoute(table: table)) }
+        guard let slot = runtime.compiled.route(table: table, to: destination) else { return .dropped(.noRoute(table: table)) }
         trail.route = slot.route
 
         var destinationVPC = sourceVPC
@@ -250,9 +249,9 @@ public struct ForwardingPipeline: Sendable {
         case .local: break
         case .instance(let instance): destinationInstance = instance
         case .peering(let peeringID):
-            guard Int(peeringID) < compiled.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
+            guard Int(peeringID) < runtime.compiled.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
             trail.peering = peeringID
-            let peering = compiled.peerings[Int(peeringID)]
+            let peering = runtime.compiled.peerings[Int(peeringID)]
             guard peering.state == .activated else { return .dropped(.peeringNotActive(peering: peeringID, state: peering.state)) }
             let forward = sourceVPC == peering.requesterVPC
             destinationVPC = peering.peer(of: sourceVPC)
@@ -278,21 +277,21 @@ public struct ForwardingPipeline: Sendable {
             arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse).nanoseconds
             // The accepter VPC's router: the destination must be local there (no transit).
             let farTable = vpcTable[Int(destinationVPC)]
-            guard let far = compiled.route(table: farTable, to: destination), far.target == .local else {
+            guard let far = runtime.compiled.route(table: farTable, to: destination), far.target == .local else {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
             if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
         }
-        guard let target = destinationInstance ?? compiled.instance(in: destinationVPC, owning: destination) else {
+        guard let target = destinationInstance ?? runtime.compiled.instance(in: destinationVPC, owning: destination) else {
             return .dropped(.noInstance(vpc: destinationVPC))
         }
         trail.destinationInstance = target
-        let targetVSwitch = compiled.instanceVSwitch[Int(target)]
-        if let acl = compiled.vswitchFilters[Int(targetVSwitch)]?.ingress {
+        let targetVSwitch = runtime.compiled.instanceVSwitch[Int(target)]
+        if let acl = runtime.compiled.vswitchFilters[Int(targetVSwitch)]?.ingress {
             let verdict = acl.evaluate(tuple)
             if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
         }
-        guard let targetFilters = compiled.instanceFilters[Int(target)] else {
+        guard let targetFilters = runtime.compiled.instanceFilters[Int(target)] else {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
         let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock, rules: targetFilters.ingress)
