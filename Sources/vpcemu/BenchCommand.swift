@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
             BenchParseCommand.self,
             BenchLPMCommand.self,
             BenchACLCommand.self,
+            BenchReplayCommand.self,
         ]
     )
 }

@@ -8,7 +8,10 @@ struct VPCEmuCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             BenchCommand.self,
+            DemoCommand.self,
+            GenerateCommand.self,
             InspectCommand.self,
+            ReplayCommand.self,
             TopologyCommand.self,
         ]
     )

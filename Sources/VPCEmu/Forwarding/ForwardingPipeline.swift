@@ -1,0 +1,366 @@
+/// The data path of one packet through the emulated VPCs (docs/forwarding.md):
+///
+///     parse → attribute the source instance → SG egress (stateful) → ACL egress of the source
+///     vSwitch → route lookup in its table → local, or across an Activated peering (token bucket
+///     of the direction when inter-region; the destination must be local at the other end) →
+///     ACL ingress → SG ingress (stateful) → delivered at departure + shaping delay + latency.
+///
+/// Time is emulated: the first packet's timestamp is time 0, and timeline events are applied
+/// when a packet reaches their time, so results never depend on the machine's speed.
+/// The per-packet path reads flat arrays by integer id and allocates nothing; names and
+/// strings are built only when a caller asks (`DropReason.describe`, `HopTrail.describe`).
+public struct ForwardingPipeline: Sendable {
+    public struct Options: Sendable {
+        /// Queue non-conforming packets of inter-region peerings (`--shape`) instead of dropping them.
+        public var shape: Bool
+        /// Source addresses attributed to a named instance whatever the topology says (`--bind`).
+        public var bindings: [(address: IPAddress, instance: String)]
+        /// Tracked flows over all instances.
+        public var connectionCapacity: Int
+
+        public init(shape: Bool = false, bindings: [(address: IPAddress, instance: String)] = [], connectionCapacity: Int = 1 << 16) {
+            self.shape = shape
+            self.bindings = bindings
+            self.connectionCapacity = connectionCapacity
+        }
+    }
+
+    public enum OptionError: Error, Equatable, CustomStringConvertible {
+        case unknownInstance(String)
+        case badBandwidth(peering: String, TokenBucket.ConfigurationError)
+
+        public var description: String {
+            switch self {
+            case .unknownInstance(let name): "--bind names instance \(name), which the topology does not declare"
+            case .badBandwidth(let peering, let error): "peering \(peering): \(error)"
+            }
+        }
+    }
+
+    /// Where a packet went: the objects it met, as ids into `topology` (`UInt32.max`: not reached).
+    public struct HopTrail: Hashable, Sendable {
+        public var sourceInstance = UInt32.max
+        public var table = UInt32.max
+        /// Position of the route taken in the table's `routes`.
+        public var route = UInt32.max
+        public var peering = UInt32.max
+        public var destinationInstance = UInt32.max
+        /// VPC routers the packet passed (each decrements the TTL).
+        public var routerHops: UInt8 = 0
+        /// The peering direction (`2 × peering + direction`, as `Counters.directions`) the packet
+        /// crossed after passing its token bucket, and the time it waited in the shaping queue.
+        public var crossedDirection = UInt32.max
+        public var shapingDelay: Int64 = 0
+
+        public init() {}
+
+        /// `ecs-a > rt-a[10.2.0.0/16 -> peering pcx] > pcx > ecs-b`, the steps reached.
+        public func describe(in topology: CompiledTopology) -> String {
+            var steps: [String] = []
+            if Int(sourceInstance) < topology.instanceNames.count { steps.append(topology.instanceNames[Int(sourceInstance)]) }
+            if Int(table) < topology.tables.count {
+                let table = topology.tables[Int(table)]
+                let entry = Int(route) < table.routes.count ? "[\(table.routes[Int(route)].destination) -> \(table.routes[Int(route)].target)]" : ""
+                steps.append(table.name + entry)
+            }
+            if Int(peering) < topology.peerings.count { steps.append(topology.peerings[Int(peering)].name) }
+            if Int(destinationInstance) < topology.instanceNames.count { steps.append(topology.instanceNames[Int(destinationInstance)]) }
+            return steps.joined(separator: " > ")
+        }
+    }
+
+    public enum Outcome: Hashable, Sendable {
+        /// Received by `instance` at `arrival` (ns of emulated time).
+        case delivered(instance: UInt32, arrival: Int64)
+        case dropped(DropReason)
+    }
+
+    public struct Verdict: Hashable, Sendable {
+        public var outcome: Outcome
+        /// Emulated time the packet entered (capture timestamp minus the first packet's).
+        public var departure: Int64
+        /// IP packet length (what the cloud meters), 0 for frames without IP.
+        public var ipLength: UInt32
+        public var trail: HopTrail
+    }
+
+    /// Per peering direction, indexed `2 × peering + direction` (requester→accepter first).
+    public struct DirectionCounters: Hashable, Sendable {
+        public var packets: UInt64 = 0
+        public var bytes: UInt64 = 0
+        public var throttled: UInt64 = 0
+        public var shapingDelayNanoseconds: UInt64 = 0
+    }
+
+    public struct Counters: Hashable, Sendable {
+        public var packets: UInt64 = 0
+        public var delivered: UInt64 = 0
+        public var dropped: UInt64 = 0
+        /// Indexed by `DropReason.Kind.rawValue`.
+        public var dropsByKind = [UInt64](repeating: 0, count: DropReason.Kind.allCases.count)
+        /// Indexed by instance id.
+        public var receivedByInstance: [UInt64]
+        public var directions: [DirectionCounters]
+        public var timeExceededAnswers: UInt64 = 0
+
+        public func drops(_ kind: DropReason.Kind) -> UInt64 { dropsByKind[Int(kind.rawValue)] }
+    }
+
+    public private(set) var runtime: TopologyRuntime
+    public private(set) var counters: Counters
+    public let options: Options
+    /// Time-exceeded answers built during the last batch (frames back-to-back, Ethernet-less IP).
+    public private(set) var answers = ContiguousArray<UInt8>()
+    public private(set) var answerOffsets = ContiguousArray<Int>()
+    /// Capture timestamp of emulated time 0 (nil until the first packet).
+    public private(set) var origin: Int64?
+
+    private var tracker: ConnectionTracker
+    private var lastSweep: Int64 = 0
+    static let sweepInterval: Int64 = 1_000_000_000
+    private var buckets: [TokenBucket?]
+    private var bucketBandwidth: [Int?]
+    private var bindings: CompiledRouteTable<UInt32>?
+    /// Per VPC: its system route table, to decide whether a destination is local there.
+    private let vpcTable: [UInt32]
+    /// Per vSwitch: the router address time-exceeded answers come from, per family.
+    private let routerIPv4: [IPAddress?]
+    private let routerIPv6: [IPAddress?]
+    private let intraRegionLatency: Int64
+
+    public init(topology: Topology, options: Options = Options()) throws(OptionError) {
+        runtime = TopologyRuntime(topology: topology)
+        self.options = options
+        let compiled = runtime.compiled
+        tracker = ConnectionTracker(capacity: options.connectionCapacity)
+        if options.bindings.isEmpty {
+            bindings = nil
+        } else {
+            var table = RouteTable<UInt32>()
+            for binding in options.bindings {
+                guard let id = compiled.instanceNames.firstIndex(of: binding.instance) else { throw .unknownInstance(binding.instance) }
+                table.insert(IPNetwork(address: binding.address, prefixLength: binding.address.family.bitWidth), nextHop: UInt32(id))
+            }
+            bindings = table.build()
+        }
+        vpcTable = compiled.vpcNames.indices.map { vpc in
+            let name = topology.routeTables.first { $0.isSystem && $0.vpc == compiled.vpcNames[vpc] }?.name
+            return UInt32(compiled.tables.firstIndex { $0.name == name } ?? 0)
+        }
+        routerIPv4 = topology.vswitches.map { $0.gatewayIPv4Address(profile: topology.profile) }
+        routerIPv6 = topology.vswitches.map { $0.ipv6CIDR.map { $0.range.lowerBound } }
+        intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
+        counters = Counters(receivedByInstance: Array(repeating: 0, count: compiled.instanceNames.count),
+                            directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))
+        buckets = Array(repeating: nil, count: 2 * compiled.peerings.count)
+        bucketBandwidth = Array(repeating: nil, count: compiled.peerings.count)
+    }
+
+    public var topology: CompiledTopology { runtime.compiled }
+
+    // MARK: batches
+
+    /// Forwards every packet of `batch`, replacing `verdicts` with one verdict per packet (its
+    /// capacity is reused: no allocation in steady state).
+    public mutating func forward(_ batch: PacketBatch, linkType: LinkType, into verdicts: inout ContiguousArray<Verdict>) throws(OptionError) {
+        verdicts.removeAll(keepingCapacity: true)
+        answers.removeAll(keepingCapacity: true)
+        answerOffsets.removeAll(keepingCapacity: true)
+        var headers = PacketHeaders()
+        var failure: OptionError?
+        batch.withUnsafeBytes { bytes in
+            for index in 0..<batch.count where failure == nil {
+                do throws(OptionError) {
+                    let verdict = try forward(batch.frame(index, in: bytes), linkType: linkType,
+                                              wireLength: Int(batch.wireLengths[index]),
+                                              timestamp: batch.timestamps[index], headers: &headers)
+                    verdicts.append(verdict)
+                } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        // Sweeping scans the whole table, so it runs at most once per emulated second; lookups
+        // already ignore expired flows, the sweep only frees their slots.
+        if let last = verdicts.last, last.departure &- lastSweep >= Self.sweepInterval {
+            tracker.removeExpired(now: UInt64(max(0, last.departure)))
+            lastSweep = last.departure
+        }
+    }
+
+    // MARK: one packet
+
+    /// Forwards one frame captured at `timestamp` (ns). Throws only when a timeline event sets a
+    /// bandwidth the token bucket cannot represent.
+    public mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil,
+                                 timestamp: Int64, headers: inout PacketHeaders) throws(OptionError) -> Verdict {
+        let isFirst = origin == nil
+        let start = origin ?? timestamp
+        if isFirst { origin = timestamp }
+        let now = timestamp &- start
+        if !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty || isFirst { try refreshBuckets(now: now) }
+        headers.timestampNanoseconds = timestamp
+        var verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
+        switch PacketParser.parse(frame, linkType: linkType, wireLength: wireLength, into: &headers) {
+        case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
+        case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
+        case .ip:
+            verdict.ipLength = headers.ipTotalLength
+            verdict.outcome = walk(headers, frame: frame, now: now, trail: &verdict.trail)
+        }
+        count(verdict)
+        return verdict
+    }
+
+    private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail) -> Outcome {
+        let source = headers.source, destination = headers.destination
+        guard let sourceInstance = bindings?.lookup(source) ?? runtime.compiled.sourceOwners.lookup(source),
+              sourceInstance != CompiledTopology.ambiguousOwner else { return .dropped(.unknownSource) }
+        trail.sourceInstance = sourceInstance
+        let tuple = Self.tuple(headers, source: source, destination: destination)
+        let flags = headers.tcpFlags.rawValue
+        let clock = UInt64(max(0, now))
+
+        guard let sourceFilters = runtime.compiled.instanceFilters[Int(sourceInstance)] else {
+            return .dropped(.securityGroupUnavailable(instance: sourceInstance))
+        }
+        let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock, rules: sourceFilters.egress)
+        if egress.policy != .accept {
+            return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
+        }
+        let sourceVSwitch = runtime.compiled.instanceVSwitch[Int(sourceInstance)]
+        if let acl = runtime.compiled.vswitchFilters[Int(sourceVSwitch)]?.egress {
+            let verdict = acl.evaluate(tuple)
+            if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
+        }
+
+        // The source VPC's router.
+        let sourceVPC = runtime.compiled.vswitchVPC[Int(sourceVSwitch)]
+        if let expired = hop(headers, frame: frame, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
+        let table = runtime.compiled.vswitchTable[Int(sourceVSwitch)]
+        trail.table = table
+        guard let slot = runtime.compiled.route(table: table, to: destination) else { return .dropped(.noRoute(table: table)) }
+        trail.route = slot.route
+
+        var destinationVPC = sourceVPC
+        var arrival = now &+ intraRegionLatency
+        var destinationInstance: UInt32?
+        switch slot.target {
+        case .blackhole: return .dropped(.blackholeRoute(table: table, route: slot.route))
+        case .local: break
+        case .instance(let instance): destinationInstance = instance
+        case .peering(let peeringID):
+            guard Int(peeringID) < runtime.compiled.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
+            trail.peering = peeringID
+            let peering = runtime.compiled.peerings[Int(peeringID)]
+            guard peering.state == .activated else { return .dropped(.peeringNotActive(peering: peeringID, state: peering.state)) }
+            let forward = sourceVPC == peering.requesterVPC
+            destinationVPC = peering.peer(of: sourceVPC)
+            let direction = 2 &* Int(peeringID) &+ (forward ? 0 : 1)
+            let directionName: PeeringDirectionKey.Direction = forward ? .requesterToAccepter : .accepterToRequester
+            var departure = now
+            if var bucket = buckets[direction] {
+                let offered = bucket.offer(bytes: Int(headers.ipTotalLength), at: now)
+                buckets[direction] = bucket
+                switch offered {
+                case .forwarded(let leaves): departure = leaves
+                case .dropped(let cause):
+                    counters.directions[direction].throttled &+= 1
+                    return .dropped(cause == .queueFull ? .queueFull(peering: peeringID, directionName)
+                                                        : .throttled(peering: peeringID, directionName, cause))
+                }
+            }
+            trail.crossedDirection = UInt32(direction)
+            trail.shapingDelay = departure &- now
+            counters.directions[direction].packets &+= 1
+            counters.directions[direction].bytes &+= UInt64(headers.ipTotalLength)
+            counters.directions[direction].shapingDelayNanoseconds &+= UInt64(departure &- now)
+            arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse).nanoseconds
+            // The accepter VPC's router: the destination must be local there (no transit).
+            let farTable = vpcTable[Int(destinationVPC)]
+            guard let far = runtime.compiled.route(table: farTable, to: destination), far.target == .local else {
+                return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
+            }
+            if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
+        }
+        guard let target = destinationInstance ?? runtime.compiled.instance(in: destinationVPC, owning: destination) else {
+            return .dropped(.noInstance(vpc: destinationVPC))
+        }
+        trail.destinationInstance = target
+        let targetVSwitch = runtime.compiled.instanceVSwitch[Int(target)]
+        if let acl = runtime.compiled.vswitchFilters[Int(targetVSwitch)]?.ingress {
+            let verdict = acl.evaluate(tuple)
+            if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
+        }
+        guard let targetFilters = runtime.compiled.instanceFilters[Int(target)] else {
+            return .dropped(.securityGroupUnavailable(instance: target))
+        }
+        let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock, rules: targetFilters.ingress)
+        if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
+        return .delivered(instance: target, arrival: arrival)
+    }
+
+    /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must
+    /// stay above zero (RFC 1812 5.3.1); otherwise a time-exceeded answer is built from the
+    /// router of the source vSwitch (the packet's frame itself is never modified here).
+    private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32,
+                              trail: inout HopTrail) -> Outcome? {
+        guard headers.ttl <= trail.routerHops &+ 1 else {
+            trail.routerHops &+= 1
+            return nil
+        }
+        let router = headers.family == .ipv4 ? routerIPv4[Int(vswitch)] : routerIPv6[Int(vswitch)]
+        if let router, TimeExceeded.mayAnswer(headers) {
+            answerOffsets.append(answers.count)
+            TimeExceeded.build(answering: frame, headers: headers, router: router, into: &answers)
+            counters.timeExceededAnswers &+= 1
+        }
+        return .dropped(.ttlExpired(vpc: vpc))
+    }
+
+    private mutating func count(_ verdict: Verdict) {
+        counters.packets &+= 1
+        switch verdict.outcome {
+        case .delivered(let instance, _):
+            counters.delivered &+= 1
+            counters.receivedByInstance[Int(instance)] &+= 1
+        case .dropped(let reason):
+            counters.dropped &+= 1
+            counters.dropsByKind[Int(reason.kind.rawValue)] &+= 1
+        }
+    }
+
+    /// The classifier's view of the packet; ICMP uses sport = type << 8 | code, dport = identifier.
+    static func tuple(_ headers: PacketHeaders, source: IPAddress, destination: IPAddress) -> FiveTuple {
+        if headers.ipProtocol == IPProtocolNumber.icmp || headers.ipProtocol == IPProtocolNumber.icmpv6 {
+            return FiveTuple(icmpSource: source, destination: destination, type: headers.icmpType, code: headers.icmpCode,
+                             identifier: headers.icmpIdentifier)
+        }
+        return FiveTuple(source: source, destination: destination, sourcePort: headers.sourcePort,
+                         destinationPort: headers.destinationPort, ipProtocol: headers.ipProtocol)
+    }
+
+    // MARK: token buckets
+
+    /// One bucket per direction of each Activated inter-region peering with a bandwidth;
+    /// rebuilt (full) when the bandwidth changes, kept otherwise.
+    private mutating func refreshBuckets(now: Int64) throws(OptionError) {
+        for (id, peering) in runtime.compiled.peerings.enumerated() {
+            let bandwidth = peering.isInterRegion ? peering.bandwidthMbps : nil
+            guard bandwidth != bucketBandwidth[id] || (bandwidth != nil && buckets[2 * id] == nil) else { continue }
+            bucketBandwidth[id] = bandwidth
+            guard let bandwidth else {
+                buckets[2 * id] = nil
+                buckets[2 * id + 1] = nil
+                continue
+            }
+            do {
+                let configuration = try TokenBucket.Configuration.peering(
+                    bandwidthMbps: Int64(bandwidth), burstBytes: peering.burstBytes.map(Int64.init), shape: options.shape)
+                buckets[2 * id] = TokenBucket(configuration, start: now)
+                buckets[2 * id + 1] = TokenBucket(configuration, start: now)
+            } catch {
+                throw .badBandwidth(peering: peering.name, error)
+            }
+        }
+    }
+}

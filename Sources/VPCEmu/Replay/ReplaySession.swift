@@ -1,0 +1,232 @@
+import Foundation
+
+/// A replay with its outputs (docs/forwarding.md, "Replay outputs"): feeds batches through a
+/// `ForwardingPipeline` and writes, each atomically when `finish` is called, one pcap per
+/// instance with what it received, `dropped.pcapng` (reason and hop trail as each packet's
+/// comment), `verdicts.jsonl` when asked, then `report.json`, `metrics.csv` and
+/// `throughput.svg` from the interval series. Until `finish`, nothing is in place, so an
+/// interrupted run that calls `finish` between batches leaves complete files for what it read.
+public final class ReplaySession {
+    public struct Options: Sendable {
+        public var pipeline: ForwardingPipeline.Options
+        public var writeVerdicts: Bool
+        /// Metering interval, ns.
+        public var interval: Int64
+
+        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000) {
+            self.pipeline = pipeline
+            self.writeVerdicts = writeVerdicts
+            self.interval = interval
+        }
+    }
+
+    public enum ReplayError: Error, CustomStringConvertible {
+        case pipeline(ForwardingPipeline.OptionError)
+        case meter(TrafficMeter.MeterError)
+        case capture(CaptureError)
+        case output(String, any Error)
+        case alerts(AlertRuleError)
+
+        public var description: String {
+            switch self {
+            case .pipeline(let error): "\(error)"
+            case .meter(let error): "\(error)"
+            case .capture(let error): "\(error)"
+            case .output(let path, let error): "\(path): \(error)"
+            case .alerts(let error): "alert rules: \(error)"
+            }
+        }
+    }
+
+    public private(set) var pipeline: ForwardingPipeline
+    public let outputDirectory: String
+    public let options: Options
+    private let topology: Topology
+    private var meter: TrafficMeter
+    private var instanceWriters: [PcapWriter?]
+    private var linkType: LinkType?
+    private let dropped: PcapngWriter
+    private var droppedInterfaces: [LinkType: Int] = [:]
+    private var verdictsFile: AtomicFile?
+    private var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
+    private var bytes: Int64 = 0
+    private var deliveredBytes: Int64 = 0
+    private var droppedBytes: Int64 = 0
+    private var dropCodes: [String: Int64] = [:]
+    private var lastDeparture: Int64 = 0
+
+    public init(topology: Topology, outputDirectory: String, options: Options = .init()) throws(ReplayError) {
+        self.topology = topology
+        self.outputDirectory = outputDirectory
+        self.options = options
+        do { pipeline = try ForwardingPipeline(topology: topology, options: options.pipeline) } catch { throw .pipeline(error) }
+        let compiled = pipeline.topology
+        var directions: [MeteredDirection] = []
+        for peering in compiled.peerings {
+            let limit = peering.isInterRegion ? peering.bandwidthMbps.map { Int64($0) * 1_000_000 } : nil
+            for direction in PeeringDirectionKey.Direction.allCases {
+                directions.append(MeteredDirection(PeeringDirectionKey(peering: peering.name, direction: direction), rateLimitBitsPerSecond: limit))
+            }
+        }
+        do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
+        instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
+        do {
+            try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        } catch { throw .output(outputDirectory, error) }
+        let directory = outputDirectory as NSString
+        do { dropped = try PcapngWriter(path: directory.appendingPathComponent("dropped.pcapng")) } catch { throw .capture(error) }
+        if options.writeVerdicts {
+            let verdictsPath = directory.appendingPathComponent("verdicts.jsonl")
+            do { verdictsFile = try AtomicFile(path: verdictsPath) } catch { throw .output(verdictsPath, error) }
+        }
+    }
+
+    private func path(_ name: String) -> String { (outputDirectory as NSString).appendingPathComponent(name) }
+
+    /// Forwards one batch and writes what the outputs need.
+    public func process(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
+        do { try pipeline.forward(batch, linkType: linkType, into: &verdicts) } catch { throw .pipeline(error) }
+        if self.linkType == nil { self.linkType = linkType }
+        var frameCopy = ContiguousArray<UInt8>()
+        var headers = PacketHeaders()
+        var failure: ReplayError?
+        batch.withUnsafeBytes { bytes in
+            for index in 0..<batch.count where failure == nil {
+                let verdict = verdicts[index]
+                let frame = batch.frame(index, in: bytes)
+                do throws(ReplayError) {
+                    try record(verdict, frame: frame, wireLength: batch.wireLengths[index], timestamp: batch.timestamps[index],
+                               linkType: linkType, copy: &frameCopy, headers: &headers)
+                } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func record(_ verdict: ForwardingPipeline.Verdict, frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
+                        linkType: LinkType, copy: inout ContiguousArray<UInt8>, headers: inout PacketHeaders) throws(ReplayError) {
+        let length = Int64(verdict.ipLength)
+        bytes &+= length
+        lastDeparture = max(lastDeparture, verdict.departure)
+        let trail = verdict.trail
+        if trail.crossedDirection != .max {
+            meter.recordForwarded(direction: Int(trail.crossedDirection), bytes: Int(length), at: verdict.departure, shapingDelay: trail.shapingDelay)
+        }
+        let compiled = pipeline.topology
+        switch verdict.outcome {
+        case .delivered(let instance, let arrival):
+            deliveredBytes &+= length
+            // The receiver sees the packet after the routers it passed decremented its TTL.
+            copy.removeAll(keepingCapacity: true)
+            copy.append(contentsOf: frame)
+            copy.withUnsafeMutableBytes { mutable in
+                _ = PacketParser.parse(UnsafeRawBufferPointer(mutable), linkType: linkType, wireLength: Int(wireLength), into: &headers)
+                for _ in 0..<trail.routerHops { _ = HopLimit.decrement(mutable, headers: &headers) }
+            }
+            let writer = try instanceWriter(Int(instance), linkType: linkType)
+            copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: timestamp &+ (arrival &- verdict.departure)) }
+            if verdictsFile != nil {
+                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"delivered\",\"instance\":\"\(compiled.instanceNames[Int(instance)])\",\"arrival\":\(arrival),\"trail\":\(json(trail.describe(in: compiled)))}\n")
+            }
+        case .dropped(let reason):
+            droppedBytes &+= length
+            dropCodes[reason.code, default: 0] += 1
+            switch reason {
+            case .throttled(let peering, let direction, _), .queueFull(let peering, let direction):
+                let index = 2 * Int(peering) + (direction == .requesterToAccepter ? 0 : 1)
+                meter.recordThrottled(direction: index, bytes: Int(length), at: verdict.departure)
+            default: break
+            }
+            let description = reason.describe(in: compiled)
+            let trailText = trail.describe(in: compiled)
+            let comment = "\(reason.code): \(description)" + (trailText.isEmpty ? "" : " | trail: \(trailText)")
+            do {
+                let interface = try droppedInterface(linkType)
+                try dropped.write(interface: interface, frame, wireLength: wireLength, timestamp: timestamp, comment: comment)
+            } catch { throw .capture(error) }
+            if verdictsFile != nil {
+                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"dropped\",\"reason\":\(json(reason.code)),\"detail\":\(json(description)),\"trail\":\(json(trailText))}\n")
+            }
+        }
+    }
+
+    private func instanceWriter(_ instance: Int, linkType: LinkType) throws(ReplayError) -> PcapWriter {
+        if let writer = instanceWriters[instance] { return writer }
+        do {
+            let writer = try PcapWriter(path: path("\(pipeline.topology.instanceNames[instance]).pcap"), linkType: linkType)
+            instanceWriters[instance] = writer
+            return writer
+        } catch { throw .capture(error) }
+    }
+
+    private func droppedInterface(_ linkType: LinkType) throws(CaptureError) -> Int {
+        if let interface = droppedInterfaces[linkType] { return interface }
+        let interface = try dropped.addInterface(name: "vpcemu-dropped", linkType: linkType)
+        droppedInterfaces[linkType] = interface
+        return interface
+    }
+
+    private func writeVerdict(_ line: String) throws(ReplayError) {
+        guard var file = verdictsFile.take() else { return }
+        do { try file.write(line) } catch {
+            file.abandon()
+            throw .output(path("verdicts.jsonl"), error)
+        }
+        verdictsFile = consume file
+    }
+
+    private func json(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Writes the report, metrics and plot and moves every output into place; returns the report.
+    public func finish() throws(ReplayError) -> ReplayReport {
+        let compiled = pipeline.topology
+        let linkType = linkType ?? .ethernet
+        // Every instance gets its capture, empty when it received nothing.
+        for instance in compiled.instanceNames.indices { _ = try instanceWriter(instance, linkType: linkType) }
+        do {
+            for writer in instanceWriters { try writer?.finish() }
+            if droppedInterfaces.isEmpty { _ = try droppedInterface(linkType) }
+            try dropped.finish()
+        } catch { throw .capture(error) }
+        if let file = verdictsFile.take() {
+            do { try file.commit() } catch { throw .output(path("verdicts.jsonl"), error) }
+        }
+        let series = meter.finish(through: lastDeparture)
+        let alerts: [FiredAlert]
+        do { alerts = try AlertEvaluator.evaluate(topology.alerts, on: series) } catch { throw .alerts(error) }
+        var cost = CostEstimator()
+        var billing: [PeeringDirectionKey: CostEstimator.BilledDirection] = [:]
+        for peering in compiled.peerings where peering.isInterRegion {
+            let linkType = peering.linkType ?? topology.settings.defaultLinkType
+            for direction in PeeringDirectionKey.Direction.allCases {
+                let sender = direction == .requesterToAccepter ? peering.requesterVPC : peering.accepterVPC
+                billing[PeeringDirectionKey(peering: peering.name, direction: direction)] =
+                    .init(account: topology.vpcs[Int(sender)].account, linkType: linkType)
+            }
+        }
+        cost.addOutbound(of: series, billing: billing)
+        let counters = pipeline.counters
+        let report = ReplayReport(
+            emulatedStart: 0, emulatedEnd: lastDeparture,
+            totals: .init(packets: Int64(counters.packets), bytes: bytes, deliveredPackets: Int64(counters.delivered),
+                          deliveredBytes: deliveredBytes, droppedPackets: Int64(counters.dropped), droppedBytes: droppedBytes),
+            dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
+        do {
+            try report.write(to: path("report.json"))
+            try MetricsCSV.write(series, to: path("metrics.csv"))
+            try ThroughputPlot.write(series, to: path("throughput.svg"))
+        } catch { throw .output(outputDirectory, error) }
+        return report
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import VPCEmu
+
+/// `vpcemu bench replay TOPOLOGY CAPTURE`: pipeline throughput (outputs off) against libpcap's loop.
+struct BenchReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Mpps of the forwarding pipeline (outputs off) next to libpcap's pcap_next_ex loop on the same file, same run."
+    )
+
+    @Argument(help: "Topology file (YAML).", completion: .file())
+    var topology: String
+
+    @Argument(help: "A pcap or pcapng file.", completion: .file())
+    var capture: String
+
+    @Option(help: "Rounds of each measurement (the best is reported).")
+    var rounds = 3
+
+    @Flag(help: "Queue instead of police on inter-region peerings.")
+    var shape = false
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+    }
+
+    func run() throws {
+        let loaded: LoadedTopology
+        do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let result: ReplayBenchmark.Result
+        do { result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: rounds, options: .init(shape: shape)) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        print("""
+            \(result.file): \(result.packets) packets, \(result.delivered) delivered
+              pipeline       \(String(format: "%.2f", result.pipelinePacketsPerSecond / 1e6)) Mpps   (read + parse + forward, outputs off)
+              libpcap loop   \(String(format: "%.2f", result.libpcapPacketsPerSecond / 1e6)) Mpps   (pcap_next_ex only, same file, same run)
+              ratio          \(String(format: "%.2f", result.ratio))x   best of \(result.rounds) rounds each
+            """)
+        for (code, count) in result.dropsByReason.sorted(by: { $0.key < $1.key }) { print("  drop \(code): \(count)") }
+    }
+}

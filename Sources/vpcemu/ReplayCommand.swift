@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import VPCEmu
+
+/// Set by SIGINT; the replay checks it between batches and finishes its outputs.
+private let interrupted = Atomic<Bool>(false)
+
+/// `vpcemu replay TOPOLOGY CAPTURE… --out DIR`: the captures through the emulated VPCs.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Forward captured packets through a topology and write what arrived where, drops, metrics and a report.",
+        discussion: """
+            Captures are read one after another; the first packet's timestamp is emulated time 0. \
+            Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
+            stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
+            comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
+            --verdicts. Ctrl-C stops after the current batch and still writes complete outputs. \
+            See docs/forwarding.md.
+            """
+    )
+
+    @Argument(help: "Topology file (YAML).", completion: .file())
+    var topology: String
+
+    @Argument(help: "Capture files (pcap or pcapng).", completion: .file())
+    var captures: [String]
+
+    @Option(help: "Output directory (created if needed).")
+    var out: String
+
+    @Flag(help: "Queue packets over an inter-region peering's bandwidth (bounded queue) instead of dropping them.")
+    var shape = false
+
+    @Option(help: "Attribute packets from ADDR to INSTANCE (repeatable), e.g. 10.0.0.5=ecs-a.")
+    var bind: [String] = []
+
+    @Flag(help: "Also write verdicts.jsonl, one line per packet with its hop trail.")
+    var verdicts = false
+
+    @Option(help: "Metering interval, e.g. 1s, 100ms.")
+    var interval = "1s"
+
+    func run() throws {
+        guard let duration = EmulatedDuration(parsing: interval), duration.nanoseconds > 0 else {
+            throw ValidationError("--interval \(interval): expected a positive duration such as 1s or 250ms")
+        }
+        var bindings: [(address: IPAddress, instance: String)] = []
+        for text in bind {
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let address = IPAddress(parts[0]), !parts[1].isEmpty else {
+                throw ValidationError("--bind \(text): expected ADDR=INSTANCE, e.g. 10.0.0.5=ecs-a")
+            }
+            bindings.append((address, parts[1]))
+        }
+        let loaded: LoadedTopology
+        do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings), writeVerdicts: verdicts,
+                                            interval: duration.nanoseconds)
+        let report = try Self.replay(loaded.topology, captures: captures, out: out, options: options)
+        if report == nil { throw ExitCode(1) }
+    }
+
+    /// Runs the replay and prints the summary; nil (after printing the error) when it failed.
+    static func replay(_ topology: Topology, captures: [String], out: String, options: ReplaySession.Options) throws -> ReplayReport? {
+        signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
+        defer { signal(SIGINT, SIG_DFL) }
+        do {
+            let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
+            var batch = PacketBatch()
+            var readError: String?
+            reading: for capture in captures {
+                do {
+                    let reader = try PcapReader(path: capture)
+                    while try reader.nextBatch(into: &batch) {
+                        try session.process(batch, linkType: reader.linkType)
+                        if interrupted.load(ordering: .relaxed) { break reading }
+                    }
+                } catch let error as CaptureError {
+                    readError = "\(error)"
+                    break reading
+                }
+            }
+            let report = try session.finish()
+            print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
+            if interrupted.load(ordering: .relaxed) { printError("interrupted: outputs cover the packets read so far") }
+            if let readError {
+                printError("\(readError) (outputs cover the packets before it)")
+                return nil
+            }
+            return report
+        } catch let error as ReplaySession.ReplayError {
+            printError("\(error)")
+            return nil
+        }
+    }
+}
