@@ -199,7 +199,7 @@ public final class ReplaySession {
             if droppedInterfaces.isEmpty { _ = try droppedInterface(linkType) }
             try dropped.finish()
         } catch { throw .capture(error) }
-        if let file = verdictsFile.take() {
+        if var file = verdictsFile.take() {
             do { try file.commit() } catch { throw .output(path("verdicts.jsonl"), error) }
         }
         let series = meter.finish(through: lastDeparture)
