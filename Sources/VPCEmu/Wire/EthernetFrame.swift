@@ -32,7 +32,9 @@ extension WireCursor {
     func decodeEtherTypePayload(_ etherType: UInt16, at start: Int, into headers: inout PacketHeaders) -> ParseOutcome {
         var etherType = etherType
         var offset = start
-        while etherType == EtherType.vlan || etherType == EtherType.serviceVLAN || etherType == EtherType.legacyQinQ {
+        // Untagged IPv4, the common case, leaves the loop after one comparison.
+        while etherType != EtherType.ipv4,
+              etherType == EtherType.vlan || etherType == EtherType.serviceVLAN || etherType == EtherType.legacyQinQ {
             guard offset &+ Self.vlanTagLength <= count else { return .malformed(.truncatedVLAN) }
             // Tag control information: priority (3 bits), drop eligible (1), VLAN id (12).
             let vlanID = base.loadBigEndian(at: offset, as: UInt16.self) & 0x0FFF

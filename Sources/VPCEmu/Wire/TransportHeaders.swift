@@ -25,7 +25,10 @@ extension WireCursor {
     /// declares; the captured bytes may end earlier only when snaplen cut the frame. Checksums
     /// are verified only when asked for, `checksumVerifiable`, and the whole unfragmented
     /// segment was captured.
-    @inline(__always)
+    ///
+    /// `@_transparent` rather than `@inline(__always)`: the optimiser ignored the latter in
+    /// `parse` (too large a caller) and the call cost ~28 instructions per packet (callgrind).
+    @_transparent
     func decodeTransport(at offset: Int, declaredLength: Int, checksumVerifiable: Bool,
                          into headers: inout PacketHeaders) -> ParseOutcome {
         let declaredEnd = offset &+ declaredLength
