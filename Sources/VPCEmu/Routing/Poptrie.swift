@@ -6,7 +6,7 @@ import CPopcount
 ///
 /// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address,
 /// then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4: 64-way nodes; 8 for
-/// IPv6: 256-way nodes, so that a /48 is three levels below a 24-bit root). A node keeps
+/// IPv6: 256-way nodes, so that a /48 is four levels below a 16-bit root). A node keeps
 /// two bitmaps instead of one pointer per child: one marks the children that are nodes
 /// (stored contiguously from `nodeBase`), the other marks where a run of equal next hops
 /// starts among the leaf children (stored contiguously from `leafBase`, one entry per run).
@@ -296,7 +296,7 @@ extension IPv4Address: PoptrieKey {
 extension IPv6Address: PoptrieKey {
     public typealias Node = PoptrieNode256
     @inlinable public var window: Window128 { Window128(high: high, low: low) }
-    public static var maxRootBits: Int { 24 }
+    public static var maxRootBits: Int { 16 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
