@@ -18,10 +18,12 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .target(name: "CPopcount"),
         .target(
             name: "VPCEmu",
             dependencies: [
                 "CPcap",
+                "CPopcount",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -59,7 +59,7 @@ import Testing
         let fib = rib.build()
         #expect(fib.lookup(anywhere) == 5)
         #expect(fib.memoryBytes < 2048)
-        #expect(IPv6Address.rootBits(forRoutes: 160_000) == 24 && IPv4Address.rootBits(forRoutes: 900_000) == 18)
+        #expect(IPv6Address.rootBits(forRoutes: 160_000) == 16 && IPv4Address.rootBits(forRoutes: 900_000) == 18)
     }
 
     @Test func window128ShiftsAcrossTheHalves() {
