@@ -7,6 +7,7 @@ struct VPCEmuCommand: ParsableCommand {
         abstract: "Packet-level data-plane emulator for peered cloud VPCs.",
         version: "0.1.0",
         subcommands: [
+            AnalyzeCommand.self,
             BenchCommand.self,
             DemoCommand.self,
             GenerateCommand.self,

@@ -143,10 +143,7 @@ public struct ForwardingPipeline: Sendable {
             }
             bindings = table.build()
         }
-        vpcTable = compiled.vpcNames.indices.map { vpc in
-            let name = topology.routeTables.first { $0.isSystem && $0.vpc == compiled.vpcNames[vpc] }?.name
-            return UInt32(compiled.tables.firstIndex { $0.name == name } ?? 0)
-        }
+        vpcTable = compiled.systemTables(of: topology)
         routerIPv4 = topology.vswitches.map { $0.gatewayIPv4Address(profile: topology.profile) }
         routerIPv6 = topology.vswitches.map { $0.ipv6CIDR.map { $0.range.lowerBound } }
         intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds

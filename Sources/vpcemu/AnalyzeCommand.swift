@@ -1,0 +1,79 @@
+import ArgumentParser
+import VPCEmu
+
+/// `vpcemu analyze TOPOLOGY --from A --to B --protocol P [--port N] [--at TIME] [--reverse] [-6] [--json]`.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Analyze whether a flow is reachable, hop by hop, without sending packets.",
+        discussion: """
+            Walks the forwarding pipeline's stages for the flow (security groups, network ACLs, routes, \
+            peering) and prints each decision; a blocked flow names the component, the drop reason code \
+            and a fix. Exits 0 when every analyzed direction is reachable, 1 otherwise.
+            """
+    )
+
+    @OptionGroup var topology: TopologyFileArgument
+
+    @Option(help: ArgumentHelp("Source: an instance name or an address.", valueName: "instance|address"))
+    var from: String
+
+    @Option(help: ArgumentHelp("Destination: an instance name or an address.", valueName: "instance|address"))
+    var to: String
+
+    @Option(name: .customLong("protocol"), help: "tcp, udp, icmp, icmpv6, or all (each of tcp, udp and ICMP of the family).")
+    var flowProtocol: String
+
+    @Option(help: "Destination port (tcp and udp; required for them and for all).")
+    var port: UInt16?
+
+    @Option(help: "Source port (tcp and udp).")
+    var sourcePort: UInt16 = ReachabilityFlow.defaultSourcePort
+
+    @OptionGroup var time: TimeOption
+
+    @Flag(help: "Analyze the reply path too (stateful security groups let it out; routes and ACLs must allow it).")
+    var reverse = false
+
+    @Flag(name: .customShort("6"), help: "Use the instances' IPv6 addresses.")
+    var ipv6 = false
+
+    @Flag(help: "Print JSON (an array with one report per protocol).")
+    var json = false
+
+    var protocols: [ReachabilityFlow.FlowProtocol] {
+        flowProtocol == "all" ? ReachabilityFlow.FlowProtocol.all(for: ipv6 ? .ipv6 : .ipv4)
+            : ReachabilityFlow.FlowProtocol(rawValue: flowProtocol).map { [$0] } ?? []
+    }
+
+    func validate() throws {
+        guard !protocols.isEmpty else {
+            throw ValidationError("'\(flowProtocol)' is not a protocol: expected tcp, udp, icmp, icmpv6 or all")
+        }
+        if port == nil, protocols.contains(where: \.hasPorts) {
+            throw ValidationError("--port is required with --protocol \(flowProtocol)")
+        }
+    }
+
+    func run() throws {
+        let loaded = try loadTopology(topology.file)
+        let family: AddressFamily = ipv6 ? .ipv6 : .ipv4
+        let analyzer = ReachabilityAnalyzer(topology: loaded.topology, at: time.at)
+        var reports: [ReachabilityReport] = []
+        do {
+            let source = try ReachabilityEndpoint(from).address(in: loaded.topology, family: family)
+            let destination = try ReachabilityEndpoint(to).address(in: loaded.topology, family: family)
+            for flowProtocol in protocols {
+                let flow = try ReachabilityFlow(source: source, destination: destination, ipProtocol: flowProtocol,
+                                                sourcePort: sourcePort, destinationPort: port ?? 0)
+                reports.append(analyzer.analyze(flow, reverse: reverse))
+            }
+        } catch let error as ReachabilityEndpoint.ResolveError {
+            throw ValidationError(error.description)
+        } catch let error as ReachabilityFlow.FlowError {
+            throw ValidationError(error.description)
+        }
+        print(json ? try ReachabilityReport.json(reports) : reports.map(\.text).joined(separator: "\n"), terminator: json ? "\n" : "")
+        if !reports.allSatisfy(\.isReachable) { throw ExitCode.failure }
+    }
+}
