@@ -10,6 +10,7 @@ struct VPCEmuCommand: ParsableCommand {
             AnalyzeCommand.self,
             BenchCommand.self,
             DemoCommand.self,
+            DoctorCommand.self,
             GenerateCommand.self,
             InspectCommand.self,
             ReplayCommand.self,

@@ -78,7 +78,7 @@ extension ReachabilityAnalyzer {
         return "\(verb) \(block) -> peering \(peering) to \(tableName)"
     }
 
-    private func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {
+    func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {
         guard let status = state.peering(named: name) else {
             let created = state.topology.timeline.first { event in
                 if case .createPeering(let connection, _) = event.action { connection.name == name } else { false }
