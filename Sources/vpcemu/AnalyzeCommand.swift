@@ -9,7 +9,8 @@ struct AnalyzeCommand: ParsableCommand {
         discussion: """
             Walks the forwarding pipeline's stages for the flow (security groups, network ACLs, routes, \
             peering) and prints each decision; a blocked flow names the component, the drop reason code \
-            and a fix. Exits 0 when every analyzed direction is reachable, 1 otherwise.
+            and a fix. Exits 0 when every analyzed direction is reachable, 1 when one is blocked, 64 when \
+            an endpoint or the protocol does not fit the topology.
             """
     )
 
@@ -69,9 +70,11 @@ struct AnalyzeCommand: ParsableCommand {
                 reports.append(analyzer.analyze(flow, reverse: reverse))
             }
         } catch let error as ReachabilityEndpoint.ResolveError {
-            throw ValidationError(error.description)
+            printError("error: \(error)")
+            throw ExitCode.validationFailure
         } catch let error as ReachabilityFlow.FlowError {
-            throw ValidationError(error.description)
+            printError("error: \(error)")
+            throw ExitCode.validationFailure
         }
         print(json ? try ReachabilityReport.json(reports) : reports.map(\.text).joined(separator: "\n"), terminator: json ? "\n" : "")
         if !reports.allSatisfy(\.isReachable) { throw ExitCode.failure }

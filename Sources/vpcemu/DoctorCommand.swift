@@ -9,7 +9,8 @@ struct DoctorCommand: ParsableCommand {
         discussion: """
             Checks the peering state, overlapping and non-RFC 1918 blocks, routes on both sides and in the \
             vSwitches' tables, route destinations, security groups and network ACLs in both directions, and \
-            routes that expect a peering to transit. Exits 0 when no check fails (and, with --strict, none warns).
+            routes that expect a peering to transit. Exits 0 when no check fails (and, with --strict, none warns), \
+            1 otherwise, 64 for an unknown --peering.
             """
     )
 
@@ -32,7 +33,8 @@ struct DoctorCommand: ParsableCommand {
         do {
             report = try TopologyDoctor(topology: loaded.topology, at: time.at).diagnose(peering: peering)
         } catch {
-            throw ValidationError(error.description)
+            printError("error: \(error)")
+            throw ExitCode.validationFailure
         }
         print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
         if report.fails(strict: strict) { throw ExitCode.failure }
