@@ -36,14 +36,18 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: "Analyze the reply path too (stateful security groups let it out; routes and ACLs must allow it).")
     var reverse = false
 
-    @Flag(name: .customShort("6"), help: "Use the instances' IPv6 addresses.")
+    @Flag(name: .customShort("6"), help: "Use the instances' IPv6 addresses (implied by an IPv6 address endpoint).")
     var ipv6 = false
 
     @Flag(help: "Print JSON (an array with one report per protocol).")
     var json = false
 
+    var endpoints: [ReachabilityEndpoint] { [ReachabilityEndpoint(from), ReachabilityEndpoint(to)] }
+
+    var family: AddressFamily { ReachabilityEndpoint.family(endpoints, ipv6: ipv6) }
+
     var protocols: [ReachabilityFlow.FlowProtocol] {
-        flowProtocol == "all" ? ReachabilityFlow.FlowProtocol.all(for: ipv6 ? .ipv6 : .ipv4)
+        flowProtocol == "all" ? ReachabilityFlow.FlowProtocol.all(for: family)
             : ReachabilityFlow.FlowProtocol(rawValue: flowProtocol).map { [$0] } ?? []
     }
 
@@ -51,19 +55,18 @@ struct AnalyzeCommand: ParsableCommand {
         guard !protocols.isEmpty else {
             throw ValidationError("'\(flowProtocol)' is not a protocol: expected tcp, udp, icmp, icmpv6 or all")
         }
-        if port == nil, protocols.contains(where: \.hasPorts) {
-            throw ValidationError("--port is required with --protocol \(flowProtocol)")
-        }
+        let hasPorts = protocols.contains(where: \.hasPorts)
+        if port == nil, hasPorts { throw ValidationError("--port is required with --protocol \(flowProtocol)") }
+        if port != nil, !hasPorts { throw ValidationError("--port applies to tcp and udp, not \(flowProtocol)") }
     }
 
     func run() throws {
         let loaded = try loadTopology(topology.file)
-        let family: AddressFamily = ipv6 ? .ipv6 : .ipv4
         let analyzer = ReachabilityAnalyzer(topology: loaded.topology, at: time.at)
         var reports: [ReachabilityReport] = []
         do {
-            let source = try ReachabilityEndpoint(from).address(in: loaded.topology, family: family)
-            let destination = try ReachabilityEndpoint(to).address(in: loaded.topology, family: family)
+            let source = try endpoints[0].address(in: loaded.topology, family: family)
+            let destination = try endpoints[1].address(in: loaded.topology, family: family)
             for flowProtocol in protocols {
                 let flow = try ReachabilityFlow(source: source, destination: destination, ipProtocol: flowProtocol,
                                                 sourcePort: sourcePort, destinationPort: port ?? 0)

@@ -30,12 +30,14 @@ extension ReachabilityAnalyzer {
         case .noRoute(let table):
             return routeFix(table: table, tuple: tuple, verb: "add a route")
         case .blackholeRoute(let table, let route):
-            let entry = compiled.tables[Int(table)].routes[Int(route)].destination
+            let routes = compiled.tables[Int(table)].routes
+            let entry = Int(route) < routes.count ? "\(routes[Int(route)].destination)" : "#\(route)"
             return "route \(entry) in \(compiled.tables[Int(table)].name) is a blackhole: remove it, or "
                 + routeFix(table: table, tuple: tuple, verb: "replace it with a route")
         case .peeringNotActive(let id, let peeringState):
             return peeringFix(Int(id) < compiled.peerings.count ? compiled.peerings[Int(id)].name : "#\(id)", state: peeringState)
         case .nonTransitive(let id, let vpc):
+            guard Int(id) < compiled.peerings.count else { return "peering #\(id) does not transit" }
             let peering = compiled.peerings[Int(id)]
             let from = compiled.vpcNames[Int(peering.peer(of: vpc))]
             guard let owner = owningVPC(tuple.destination, excluding: from) else {

@@ -107,6 +107,13 @@ public enum ReachabilityEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The family of a flow between two endpoints: that of an address given, else IPv6 when
+    /// asked for (`-6`), else IPv4.
+    public static func family(_ endpoints: [ReachabilityEndpoint], ipv6: Bool) -> AddressFamily {
+        for case .address(let address) in endpoints { return address.family }
+        return ipv6 ? .ipv6 : .ipv4
+    }
+
     /// The address of the endpoint: an instance's first address of `family`.
     public func address(in topology: Topology, family: AddressFamily) throws(ResolveError) -> IPAddress {
         switch self {

@@ -112,9 +112,9 @@ public struct TopologyDoctor: Sendable {
     // MARK: routes
 
     /// The routes of `vpc`'s tables that lead to `peering`, with their table.
-    func routes(of vpc: VPC, to peering: String) -> [(table: String, route: EffectiveRoute)] {
+    func routes(of vpc: VPC, to peering: String) -> [(table: VPCRouteTable, route: EffectiveRoute)] {
         topology.routeTables.filter { $0.vpc == vpc.name }.flatMap { table in
-            state.effectiveRoutes(table: table.name).filter { $0.target == .peering(peering) }.map { (table.name, $0) }
+            state.effectiveRoutes(table: table.name).filter { $0.target == .peering(peering) }.map { (table, $0) }
         }
     }
 
@@ -129,12 +129,12 @@ public struct TopologyDoctor: Sendable {
                                fix: "add a route \(peer.cidr) -> peering \(name) to \(systemTable(of: local))")
         }
         return DoctorCheck(kind: .routesToPeer, status: .pass,
-                           message: "\(local.name) routes \(found.map { "\($0.route.destination) (\($0.table))" }.joined(separator: ", ")) to \(name)")
+                           message: "\(local.name) routes \(found.map { "\($0.route.destination) (\($0.table.name))" }.joined(separator: ", ")) to \(name)")
     }
 
     func routeDestinationChecks(_ name: String, _ local: VPC, _ peer: VPC) -> [DoctorCheck] {
         routes(of: local, to: name).map { table, route in
-            let where_ = "\(table): \(route.destination) -> \(name)"
+            let where_ = "\(table.name): \(route.destination) -> \(name)"
             if case .overriddenByLocalRoute(let block) = route.inactiveReason {
                 return DoctorCheck(kind: .routeDestination, status: .fail, message: "\(where_) never carries traffic: the local route \(block) takes precedence",
                                    fix: "remove the route; the local route wins")
@@ -142,8 +142,7 @@ public struct TopologyDoctor: Sendable {
             if let block = peer.allCIDRs.first(where: { $0.contains(route.destination) }) {
                 return DoctorCheck(kind: .routeDestination, status: .pass, message: "\(where_) is inside \(peer.name)'s block \(block)")
             }
-            let finding = state.routeFindings(topology.routeTables.first { $0.name == table } ?? VPCRouteTable(name: table, vpc: local.name, isSystem: false))
-                .first { $0.subject == .route(table: table, destination: route.destination) }
+            let finding = state.routeFindings(table).first { $0.subject == .route(table: table.name, destination: route.destination) }
             let inside = peer.allCIDRs.filter { route.destination.contains($0) }
             let message = finding?.message ?? "\(where_) is not inside \(peer.name)'s blocks"
             return inside.isEmpty
@@ -187,7 +186,7 @@ public struct TopologyDoctor: Sendable {
         var checks: [DoctorCheck] = []
         for (local, peer) in sides {
             for (table, route) in routes(of: local, to: name) where !peer.allCIDRs.contains(where: { $0.contains(route.destination) }) {
-                let sources = topology.instances.filter { topology.vswitch(named: $0.vswitch)?.routeTable == table }
+                let sources = topology.instances.filter { topology.vswitch(named: $0.vswitch)?.routeTable == table.name }
                 for third in topology.vpcs where third.name != local.name && third.name != peer.name
                     && third.allCIDRs.contains(where: { $0.overlaps(route.destination) }) {
                     let targets = topology.instances.filter { topology.vpc(ofInstance: $0.name) == third.name }.compactMap { instance in
@@ -196,8 +195,8 @@ public struct TopologyDoctor: Sendable {
                     for source in sources { for (target, address) in targets {
                         checks.append(DoctorCheck(
                             kind: .nonTransitive, status: .fail,
-                            message: "\(source.name) -> \(target.name): \(table) sends \(route.destination) to \(name), but \(peer.name) does not forward to \(third.name) (peering does not transit)",
-                            fix: "create a peering between \(local.name) and \(third.name) and route \(analyzer.destinationBlock(address, in: third)) to it in \(table)"))
+                            message: "\(source.name) -> \(target.name): \(table.name) sends \(route.destination) to \(name), but \(peer.name) does not forward to \(third.name) (peering does not transit)",
+                            fix: "create a peering between \(local.name) and \(third.name) and route \(analyzer.destinationBlock(address, in: third)) to it in \(table.name)"))
                     } }
                 }
             }

@@ -118,6 +118,10 @@ import Testing
         #expect(throws: ReachabilityFlow.FlowError.familyMismatch(source: address("10.0.0.1"), destination: address("2408::2"))) {
             try ReachabilityFlow(source: address("10.0.0.1"), destination: address("2408::2"), ipProtocol: .tcp)
         }
+        // An address endpoint decides the family; instance names follow -6.
+        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .address(address("2408::1"))], ipv6: false) == .ipv6)
+        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .instance("ecs-b")], ipv6: true) == .ipv6)
+        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .instance("ecs-b")], ipv6: false) == .ipv4)
         // An address no instance owns is the pipeline's unknown-source.
         let stray = ReachabilityAnalyzer(topology: topology).analyze(
             try ReachabilityFlow(source: address("172.16.1.99"), destination: address("192.168.1.10"), ipProtocol: .icmp))

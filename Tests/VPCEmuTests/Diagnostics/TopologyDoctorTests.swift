@@ -82,6 +82,15 @@ import Testing
         #expect(report.checks.contains { $0.kind == .networkACLs && $0.message.hasPrefix("client-hz -> web-sv: network ACLs pass") })
     }
 
+    @Test func plainPairsPassEveryCheckInBothFamilies() throws {
+        for file in ["two-vpcs-same-account.yaml", "dual-stack.yaml"] {
+            #expect(try !doctor(file).fails(strict: true), "\(file)")
+        }
+        let dual = try doctor("dual-stack.yaml")
+        #expect(dual.checks.first { $0.kind == .securityGroups }?.message
+                == "ecs-v6a -> ecs-v6b: security groups allow icmp, tcp 22, tcp 80, tcp 443; icmpv6, tcp 22, tcp 80, tcp 443 (IPv6)")
+    }
+
     @Test func unknownPeeringIsAClearError() throws {
         #expect(throws: TopologyDoctor.DoctorError.unknownPeering("pcx-zz", known: ["pcx-ab"])) {
             try doctor("two-vpcs-same-account.yaml", peering: "pcx-zz")
