@@ -28,8 +28,8 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Destination port (tcp and udp; required for them and for all).")
     var port: UInt16?
 
-    @Option(help: "Source port (tcp and udp).")
-    var sourcePort: UInt16 = ReachabilityFlow.defaultSourcePort
+    @Option(help: "Source port (tcp and udp; default 49152).")
+    var sourcePort: UInt16?
 
     @OptionGroup var time: TimeOption
 
@@ -57,7 +57,9 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let hasPorts = protocols.contains(where: \.hasPorts)
         if port == nil, hasPorts { throw ValidationError("--port is required with --protocol \(flowProtocol)") }
-        if port != nil, !hasPorts { throw ValidationError("--port applies to tcp and udp, not \(flowProtocol)") }
+        if port != nil || sourcePort != nil, !hasPorts {
+            throw ValidationError("--port and --source-port apply to tcp and udp, not \(flowProtocol)")
+        }
     }
 
     func run() throws {
@@ -69,7 +71,7 @@ struct AnalyzeCommand: ParsableCommand {
             let destination = try endpoints[1].address(in: loaded.topology, family: family)
             for flowProtocol in protocols {
                 let flow = try ReachabilityFlow(source: source, destination: destination, ipProtocol: flowProtocol,
-                                                sourcePort: sourcePort, destinationPort: port ?? 0)
+                                                sourcePort: sourcePort ?? ReachabilityFlow.defaultSourcePort, destinationPort: port ?? 0)
                 reports.append(analyzer.analyze(flow, reverse: reverse))
             }
         } catch let error as ReachabilityEndpoint.ResolveError {

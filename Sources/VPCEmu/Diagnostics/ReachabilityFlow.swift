@@ -78,7 +78,11 @@ public struct ReachabilityFlow: Sendable, Hashable, CustomStringConvertible {
         let (from, to) = reply ? (destination, source) : (source, destination)
         if ipProtocol.hasPorts {
             let (fromPort, toPort) = reply ? (destinationPort, sourcePort) : (sourcePort, destinationPort)
-            return "\(ipProtocol.rawValue) \(from):\(fromPort) -> \(to):\(toPort)"
+            // IPv6 addresses are bracketed before a port (RFC 3986 3.2.2).
+            func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
+                address.family == .ipv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+            }
+            return "\(ipProtocol.rawValue) \(endpoint(from, fromPort)) -> \(endpoint(to, toPort))"
         }
         return "\(ipProtocol.rawValue) echo \(reply ? "reply" : "request") \(from) -> \(to)"
     }
