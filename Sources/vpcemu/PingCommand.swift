@@ -1,0 +1,71 @@
+import ArgumentParser
+import VPCEmu
+
+/// `vpcemu ping TOPOLOGY --from INSTANCE DEST`: echo requests through the emulated VPCs.
+struct PingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping",
+        abstract: "Send ICMP echo requests from an instance through the emulated VPCs, as ping does.",
+        discussion: "Exit status: 0 when at least one reply came back, 1 when none did, 2 for a usage or topology error."
+    )
+
+    @OptionGroup var topology: TopologyFileArgument
+
+    @Option(help: ArgumentHelp("The instance that sends the requests.", valueName: "instance"))
+    var from: String
+
+    @Argument(help: "The destination: an instance name or an IP address.")
+    var destination: String
+
+    @Option(name: .customShort("c"), help: "Requests to send.")
+    var count = 4
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
+                                                        valueName: "interval"), transform: parseDuration)
+    var interval: EmulatedDuration?
+
+    @Option(name: .customShort("s"), help: "ICMP payload bytes.")
+    var size = 56
+
+    @Option(name: .customShort("W"), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
+                                                        valueName: "timeout"), transform: parseDuration)
+    var timeout = EmulatedDuration.seconds(10)
+
+    @OptionGroup var time: TimeOption
+
+    @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
+    var ipv6 = false
+
+    @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
+    var flood = false
+
+    @Flag(help: "Print JSON instead of ping's text.")
+    var json = false
+
+    func run() throws {
+        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
+        var options = Ping.Options(source: from, destination: destination)
+        options.count = count
+        options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
+        options.payloadSize = size
+        options.timeout = timeout
+        options.start = time.at
+        options.ipv6 = ipv6
+        options.flood = flood
+        let result: Ping.Result
+        do { result = try Ping.run(loaded.topology, options) } catch {
+            printError("ping: \(error)")
+            throw ExitCode(2)
+        }
+        print(json ? try result.json() : result.text, terminator: json ? "\n" : "")
+        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
+    }
+}
+
+/// Parses `-i` / `-W` values: seconds, or a number with a unit.
+func parseDuration(_ text: String) throws -> EmulatedDuration {
+    guard let duration = EmulatedDuration(parsing: text) else {
+        throw ValidationError("'\(text)' is not a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
+    }
+    return duration
+}
