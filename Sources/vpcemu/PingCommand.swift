@@ -9,13 +9,7 @@ struct PingCommand: ParsableCommand {
         discussion: "Exit status: 0 when at least one reply came back, 1 when none did, 2 for a usage or topology error."
     )
 
-    @OptionGroup var topology: TopologyFileArgument
-
-    @Option(help: ArgumentHelp("The instance that sends the requests.", valueName: "instance"))
-    var from: String
-
-    @Argument(help: "The destination: an instance name or an IP address.")
-    var destination: String
+    @OptionGroup var probe: ProbeArguments
 
     @Option(name: .customShort("c"), help: "Requests to send.")
     var count = 4
@@ -31,34 +25,26 @@ struct PingCommand: ParsableCommand {
                                                         valueName: "timeout"), transform: parseDuration)
     var timeout = EmulatedDuration.seconds(10)
 
-    @OptionGroup var time: TimeOption
-
-    @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
-    var ipv6 = false
-
     @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
     var flood = false
 
-    @Flag(help: "Print JSON instead of ping's text.")
-    var json = false
-
     func run() throws {
-        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
-        var options = Ping.Options(source: from, destination: destination)
+        let loaded = try loadTopology(probe.topology.file, failure: ExitCode(2))
+        var options = Ping.Options(source: probe.from, destination: probe.destination)
         options.count = count
         options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
         options.payloadSize = size
         options.timeout = timeout
-        options.start = time.at
-        options.ipv6 = ipv6
+        options.start = probe.time.at
+        options.ipv6 = probe.ipv6
         options.flood = flood
-        let result: Ping.Result
-        do { result = try Ping.run(loaded.topology, options) } catch {
+        do {
+            let result = try Ping.run(loaded.topology, options)
+            try probe.finish(text: result.text, json: result.json, exitStatus: result.exitStatus)
+        } catch let error as PingError {
             printError("ping: \(error)")
             throw ExitCode(2)
         }
-        print(json ? try result.json() : result.text, terminator: json ? "\n" : "")
-        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     }
 }
 
@@ -68,4 +54,29 @@ func parseDuration(_ text: String) throws -> EmulatedDuration {
         throw ValidationError("'\(text)' is not a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
     }
     return duration
+}
+
+/// What ping and traceroute share: the topology, `--from`, DEST, `-6`, `--at` and `--json`.
+struct ProbeArguments: ParsableArguments {
+    @OptionGroup var topology: TopologyFileArgument
+
+    @Option(help: ArgumentHelp("The instance that sends the probes.", valueName: "instance"))
+    var from: String
+
+    @Argument(help: "The destination: an instance name or an IP address.")
+    var destination: String
+
+    @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
+    var ipv6 = false
+
+    @OptionGroup var time: TimeOption
+
+    @Flag(help: "Print JSON instead of the usual text.")
+    var json = false
+
+    /// Prints the text or the JSON, and exits with `exitStatus` when it is not 0.
+    func finish(text: String, json render: () throws -> String, exitStatus: Int32) throws {
+        print(json ? try render() : text, terminator: json ? "\n" : "")
+        if exitStatus != 0 { throw ExitCode(exitStatus) }
+    }
 }

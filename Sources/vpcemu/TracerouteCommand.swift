@@ -9,13 +9,7 @@ struct TracerouteCommand: ParsableCommand {
         discussion: "Exit status: 0 when the destination answered, 1 when it did not, 2 for a usage or topology error."
     )
 
-    @OptionGroup var topology: TopologyFileArgument
-
-    @Option(help: ArgumentHelp("The instance that sends the probes.", valueName: "instance"))
-    var from: String
-
-    @Argument(help: "The destination: an instance name or an IP address.")
-    var destination: String
+    @OptionGroup var probe: ProbeArguments
 
     @Option(name: .customShort("q"), help: "Probes per hop.")
     var queries = 3
@@ -26,28 +20,20 @@ struct TracerouteCommand: ParsableCommand {
     @Flag(name: .customShort("I"), help: "Probe with ICMP echo requests instead of UDP datagrams.")
     var icmp = false
 
-    @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
-    var ipv6 = false
-
-    @OptionGroup var time: TimeOption
-
-    @Flag(help: "Print JSON instead of traceroute's text.")
-    var json = false
-
     func run() throws {
-        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
-        var options = Traceroute.Options(source: from, destination: destination)
+        let loaded = try loadTopology(probe.topology.file, failure: ExitCode(2))
+        var options = Traceroute.Options(source: probe.from, destination: probe.destination)
         options.queries = queries
         options.maxHops = maxHops
         options.icmp = icmp
-        options.ipv6 = ipv6
-        options.start = time.at
-        let result: Traceroute.Result
-        do { result = try Traceroute.run(loaded.topology, options) } catch {
+        options.ipv6 = probe.ipv6
+        options.start = probe.time.at
+        do {
+            let result = try Traceroute.run(loaded.topology, options)
+            try probe.finish(text: result.text, json: result.json, exitStatus: result.exitStatus)
+        } catch let error as PingError {
             printError("traceroute: \(error)")
             throw ExitCode(2)
         }
-        print(json ? try result.json() : result.text, terminator: json ? "\n" : "")
-        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     }
 }

@@ -75,9 +75,7 @@ extension Ping.Result {
     /// The result for scripts: the endpoints, one entry per request and the statistics.
     public func json() throws -> String {
         let document = PingDocument(
-            source: endpoints.source, sourceAddress: "\(endpoints.sourceAddress)", destination: endpoints.destination,
-            destinationAddress: "\(endpoints.destinationAddress)", destinationInstance: endpoints.destinationInstance,
-            gateway: endpoints.gateway?.vswitch, note: note, payloadBytes: options.payloadSize,
+            endpoints: EndpointsDocument(endpoints), note: note, payloadBytes: options.payloadSize,
             intervalNanoseconds: options.interval.nanoseconds, startNanoseconds: options.start.nanoseconds,
             replies: replies, statistics: statistics, exitStatus: exitStatus)
         return try DiagnosticsJSON.encode(document)
@@ -85,12 +83,7 @@ extension Ping.Result {
 }
 
 struct PingDocument: Encodable {
-    var source: String
-    var sourceAddress: String
-    var destination: String
-    var destinationAddress: String
-    var destinationInstance: String?
-    var gateway: String?
+    var endpoints: EndpointsDocument
     var note: String?
     var payloadBytes: Int
     var intervalNanoseconds: Int64
@@ -98,6 +91,26 @@ struct PingDocument: Encodable {
     var replies: [Ping.Reply]
     var statistics: PingStatistics
     var exitStatus: Int32
+}
+
+/// The two ends of a ping or traceroute in JSON.
+struct EndpointsDocument: Encodable {
+    var source: String
+    var sourceAddress: String
+    var destination: String
+    var destinationAddress: String
+    var destinationInstance: String?
+    /// The vSwitch whose gateway the destination address is.
+    var gateway: String?
+
+    init(_ endpoints: PingEndpoints) {
+        source = endpoints.source
+        sourceAddress = "\(endpoints.sourceAddress)"
+        destination = endpoints.destination
+        destinationAddress = "\(endpoints.destinationAddress)"
+        destinationInstance = endpoints.destinationInstance
+        gateway = endpoints.gateway?.vswitch
+    }
 }
 
 /// The JSON conventions of the reports (snake_case keys, sorted, pretty-printed).

@@ -34,19 +34,13 @@ extension Traceroute.Result {
 
     public func json() throws -> String {
         try DiagnosticsJSON.encode(TracerouteDocument(
-            source: endpoints.source, sourceAddress: "\(endpoints.sourceAddress)", destination: endpoints.destination,
-            destinationAddress: "\(endpoints.destinationAddress)", destinationInstance: endpoints.destinationInstance,
-            probe: options.icmp ? "icmp" : "udp", maxHops: options.maxHops, queries: options.queries,
+            endpoints: EndpointsDocument(endpoints), probe: options.icmp ? "icmp" : "udp", maxHops: options.maxHops, queries: options.queries,
             startNanoseconds: options.start.nanoseconds, hops: hops, reached: reached, exitStatus: exitStatus))
     }
 }
 
 struct TracerouteDocument: Encodable {
-    var source: String
-    var sourceAddress: String
-    var destination: String
-    var destinationAddress: String
-    var destinationInstance: String?
+    var endpoints: EndpointsDocument
     var probe: String
     var maxHops: Int
     var queries: Int
