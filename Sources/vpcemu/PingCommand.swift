@@ -11,14 +11,14 @@ struct PingCommand: ParsableCommand {
 
     @OptionGroup var probe: ProbeArguments
 
-    @Option(name: .customShort("c"), help: "Requests to send.")
+    @Option(name: .customShort("c"), help: ArgumentHelp("Requests to send.", valueName: "count"))
     var count = 4
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
                                                         valueName: "interval"), transform: parseDuration)
     var interval: EmulatedDuration?
 
-    @Option(name: .customShort("s"), help: "ICMP payload bytes.")
+    @Option(name: .customShort("s"), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
     var size = 56
 
     @Option(name: .customShort("W"), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
@@ -27,6 +27,9 @@ struct PingCommand: ParsableCommand {
 
     @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
     var flood = false
+
+    @Flag(help: "Queue packets over bandwidth-limited peerings instead of dropping them (as replay --shape).")
+    var shape = false
 
     func run() throws {
         let loaded = try loadTopology(probe.topology.file, failure: ExitCode(2))
@@ -38,6 +41,7 @@ struct PingCommand: ParsableCommand {
         options.start = probe.time.at
         options.ipv6 = probe.ipv6
         options.flood = flood
+        options.shape = shape
         do {
             let result = try Ping.run(loaded.topology, options)
             try probe.finish(text: result.text, json: result.json, exitStatus: result.exitStatus)

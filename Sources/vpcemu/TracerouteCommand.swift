@@ -11,10 +11,10 @@ struct TracerouteCommand: ParsableCommand {
 
     @OptionGroup var probe: ProbeArguments
 
-    @Option(name: .customShort("q"), help: "Probes per hop.")
+    @Option(name: .customShort("q"), help: ArgumentHelp("Probes per hop.", valueName: "queries"))
     var queries = 3
 
-    @Option(name: .customShort("m"), help: "The largest TTL (hop count) to try.")
+    @Option(name: .customShort("m"), help: ArgumentHelp("The largest TTL (hop count) to try.", valueName: "max-hops"))
     var maxHops = 30
 
     @Flag(name: .customShort("I"), help: "Probe with ICMP echo requests instead of UDP datagrams.")

@@ -20,6 +20,9 @@ public enum Ping {
         public var ipv6 = false
         /// Flood (`-f`): print a summary instead of one line per request.
         public var flood = false
+        /// Queue requests and replies over the inter-region token buckets instead of dropping them
+        /// (`--shape`, as for a replay): the queueing delay shows in the round trip.
+        public var shape = false
 
         public init(source: String, destination: String) {
             self.source = source
@@ -100,7 +103,7 @@ public enum Ping {
                 + "answers ping only from instances in that vSwitch"
         }
 
-        var exchange = try PingExchange(topology: topology, endpoints: endpoints)
+        var exchange = try PingExchange(topology: topology, endpoints: endpoints, shape: options.shape)
         let requests = departures.enumerated().map { index, departure in
             (departure, PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
                                    ttl: Options.requestTTL, identification: UInt32(index + 1),

@@ -73,9 +73,10 @@ struct PingExchange {
     private var headers = PacketHeaders()
 
     /// A pipeline whose emulated time is the packets' timestamps, with the source address bound
-    /// to the source instance (so a ping works even where overlapping VPCs reuse the address).
-    init(topology: Topology, endpoints: PingEndpoints) throws(PingError) {
-        let options = ForwardingPipeline.Options(bindings: [(endpoints.sourceAddress, endpoints.source)], origin: 0)
+    /// to the source instance (so a ping works even where overlapping VPCs reuse the address);
+    /// `shape` queues what the inter-region token buckets cannot pass at once (`--shape`).
+    init(topology: Topology, endpoints: PingEndpoints, shape: Bool = false) throws(PingError) {
+        let options = ForwardingPipeline.Options(shape: shape, bindings: [(endpoints.sourceAddress, endpoints.source)], origin: 0)
         do { pipeline = try ForwardingPipeline(topology: topology, options: options) } catch { throw .pipeline(error) }
     }
 
@@ -87,12 +88,15 @@ struct PingExchange {
                       answer: (Int, PacketSpec) -> PacketSpec?) throws(PingError) -> [Record] {
         var records: [Record] = []
         records.reserveCapacity(probes.count)
-        // Answers waiting to leave, sorted by departure (ties in the order they were scheduled).
+        // Answers waiting to leave from `head` on, sorted by departure (ties in the order they
+        // were scheduled); a new one usually goes last, so the search starts from the end.
         var pending: [(departure: Int64, probe: Int, spec: PacketSpec)] = []
+        var head = 0
         var next = 0
-        while next < probes.count || !pending.isEmpty {
-            if let first = pending.first, next == probes.count || first.departure <= probes[next].departure {
-                pending.removeFirst()
+        while next < probes.count || head < pending.count {
+            if head < pending.count, next == probes.count || pending[head].departure <= probes[next].departure {
+                let first = pending[head]
+                head += 1
                 records[first.probe].answer = try forward(first.spec, at: first.departure, isAnswer: true)
                 continue
             }
@@ -100,7 +104,7 @@ struct PingExchange {
             let sent = try forward(spec, at: departure, isAnswer: false)
             records.append(Record(probe: spec, sent: sent))
             if let arrival = sent.arrival, let reply = answer(next, spec) {
-                let slot = pending.firstIndex { $0.departure > arrival } ?? pending.count
+                let slot = pending[head...].lastIndex { $0.departure <= arrival }.map { $0 + 1 } ?? head
                 pending.insert((arrival, next, reply), at: slot)
             }
             next += 1

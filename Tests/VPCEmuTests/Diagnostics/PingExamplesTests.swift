@@ -154,6 +154,23 @@ import Testing
         #expect(result.text.contains("From pcx-hz-sv \(predictedLosses) requests throttled, first icmp_seq="))
     }
 
+    /// With --shape the same flood queues instead: fewer losses (only when the 50 ms queue is
+    /// full), and the queueing delay shows in the round trip.
+    @Test func interRegionShapedFloodQueues() throws {
+        var options = Ping.Options(source: "client-hz", destination: "web-sv")
+        options.count = 1_000
+        options.interval = .milliseconds(1)
+        options.payloadSize = 1_472
+        options.shape = true
+        let result = try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options)
+        let statistics = result.statistics
+        #expect(statistics.received > 875)
+        #expect(result.replies.compactMap(\.drop).allSatisfy { $0.code == "queue-full" })
+        let maximum = try #require(statistics.rttMaxMilliseconds)
+        #expect(maximum > 160)
+        #expect(maximum <= 160 + 2 * 50)
+    }
+
     @Test func ownGatewayAnswersPeerGatewayDoesNot() throws {
         // 10.1.1.253: the gateway of vsw-b1 (the third-to-last address on Alibaba Cloud).
         let own = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.1.1.253")
@@ -161,6 +178,11 @@ import Testing
         #expect(Self.statuses(own) == [.reply, .reply])
         #expect(own.replies.first?.ttl == 64)
         #expect(own.note == nil)
+        #expect(own.text.hasPrefix("""
+            PING 10.1.1.253 (10.1.1.253) from 10.1.1.10 ecs-b1: 56(84) bytes of data.
+            64 bytes from 10.1.1.253: icmp_seq=1 ttl=64 time=0.200 ms
+
+            """))
         let peer = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.0.1.253")
         #expect(peer.endpoints.gateway == PingEndpoints.Gateway(vswitch: "vsw-hub", isSourceVSwitch: false))
         #expect(peer.statistics.received == 0)

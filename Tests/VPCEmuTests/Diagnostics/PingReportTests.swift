@@ -38,7 +38,7 @@ import Testing
         let text = try Self.result(replies).text
         #expect(text.hasSuffix("""
 
-            --- ecs-hub (10.0.1.10) ping statistics ---
+            --- ecs-hub ping statistics ---
             6 packets transmitted, 4 received, +1 errors, 33.3333% packet loss, time 5000ms
             rtt min/avg/max/mdev = 1.000/2.500/4.000/1.118 ms
 
