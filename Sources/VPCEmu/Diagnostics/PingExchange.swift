@@ -30,7 +30,8 @@ extension DropReason {
     public func location(in topology: CompiledTopology) -> String {
         func name(_ names: [String], _ id: UInt32) -> String { Int(id) < names.count ? names[Int(id)] : "#\(id)" }
         switch self {
-        case .malformed, .notIP, .unknownSource: return "parser"
+        // Decided before any topology object is reached.
+        case .malformed, .notIP, .unknownSource: return "pipeline"
         case .securityGroupUnavailable(let instance), .securityGroupDenied(_, let instance, _):
             return name(topology.instanceNames, instance)
         case .aclDenied(_, let vswitch, _): return name(topology.vswitchNames, vswitch)

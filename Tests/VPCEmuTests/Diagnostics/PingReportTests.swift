@@ -104,6 +104,23 @@ import Testing
         #expect(error("ecs-b1", "ecs-hub") { $0.timeout = .seconds(0) } == .invalidOption("-W must be longer than 0"))
     }
 
+    /// `From LOCATION`: the object each kind of drop names.
+    @Test func dropLocationsNameTheObject() throws {
+        let compiled = CompiledTopology(TopologyTimeline.state(of: try loadCapture("hub-and-spoke.yaml").topology, at: .zero))
+        func id(_ names: [String], _ name: String) -> UInt32 { UInt32(names.firstIndex(of: name) ?? -1) }
+        let peering = id(compiled.peerings.map(\.name), "pcx-hub-b2")
+        let cases: [(DropReason, String)] = [
+            (.unknownSource, "pipeline"),
+            (.securityGroupDenied(.ingress, instance: id(compiled.instanceNames, "ecs-b2"), decider: 0), "ecs-b2"),
+            (.aclDenied(.egress, vswitch: id(compiled.vswitchNames, "vsw-hub"), decider: 0), "vsw-hub"),
+            (.noRoute(table: id(compiled.tables.map(\.name), "rt-b1")), "rt-b1"),
+            (.peeringNotActive(peering: peering, state: .deleted), "pcx-hub-b2"),
+            (.throttled(peering: peering, .accepterToRequester, .outOfTokens), "pcx-hub-b2"),
+            (.noInstance(vpc: id(compiled.vpcNames, "branch-2")), "branch-2"),
+        ]
+        for (reason, location) in cases { #expect(reason.location(in: compiled) == location, "\(reason)") }
+    }
+
     @Test func lateRepliesCountAsLost() throws {
         var options = Ping.Options(source: "client-hz", destination: "web-sv")
         options.count = 2
