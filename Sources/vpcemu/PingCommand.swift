@@ -32,7 +32,6 @@ struct PingCommand: ParsableCommand {
     var shape = false
 
     func run() throws {
-        let loaded = try loadTopology(probe.topology.file, failure: ExitCode(2))
         var options = Ping.Options(source: probe.from, destination: probe.destination)
         options.count = count
         options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
@@ -42,13 +41,7 @@ struct PingCommand: ParsableCommand {
         options.ipv6 = probe.ipv6
         options.flood = flood
         options.shape = shape
-        do {
-            let result = try Ping.run(loaded.topology, options)
-            try probe.finish(text: result.text, json: result.json, exitStatus: result.exitStatus)
-        } catch let error as PingError {
-            printError("ping: \(error)")
-            throw ExitCode(2)
-        }
+        try probe.run("ping") { [options] topology throws(PingError) in try Ping.run(topology, options) }
     }
 }
 
@@ -78,9 +71,16 @@ struct ProbeArguments: ParsableArguments {
     @Flag(help: "Print JSON instead of the usual text.")
     var json = false
 
-    /// Prints the text or the JSON, and exits with `exitStatus` when it is not 0.
-    func finish(text: String, json render: () throws -> String, exitStatus: Int32) throws {
-        print(json ? try render() : text, terminator: json ? "\n" : "")
-        if exitStatus != 0 { throw ExitCode(exitStatus) }
+    /// Loads the topology, runs `body` on it, prints its text or JSON and exits with its status;
+    /// a topology or `PingError` is reported on stderr with exit status 2.
+    func run<Report: ProbeReport>(_ command: String, _ body: (Topology) throws(PingError) -> Report) throws {
+        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
+        let report: Report
+        do { report = try body(loaded.topology) } catch {
+            printError("\(command): \(error)")
+            throw ExitCode(2)
+        }
+        print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 }

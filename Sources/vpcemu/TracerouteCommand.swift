@@ -21,19 +21,12 @@ struct TracerouteCommand: ParsableCommand {
     var icmp = false
 
     func run() throws {
-        let loaded = try loadTopology(probe.topology.file, failure: ExitCode(2))
         var options = Traceroute.Options(source: probe.from, destination: probe.destination)
         options.queries = queries
         options.maxHops = maxHops
         options.icmp = icmp
         options.ipv6 = probe.ipv6
         options.start = probe.time.at
-        do {
-            let result = try Traceroute.run(loaded.topology, options)
-            try probe.finish(text: result.text, json: result.json, exitStatus: result.exitStatus)
-        } catch let error as PingError {
-            printError("traceroute: \(error)")
-            throw ExitCode(2)
-        }
+        try probe.run("traceroute") { [options] topology throws(PingError) in try Traceroute.run(topology, options) }
     }
 }

@@ -1,7 +1,14 @@
 import Foundation
 
+/// What ping and traceroute print (text or JSON) and the exit status they end with.
+public protocol ProbeReport {
+    var text: String { get }
+    func json() throws -> String
+    var exitStatus: Int32 { get }
+}
+
 /// ping's output, in the form iputils prints it, and its JSON form.
-extension Ping.Result {
+extension Ping.Result: ProbeReport {
     /// `PING ecs-hub (10.0.1.10) from 10.1.1.10 ecs-b1: 56(84) bytes of data.`, one line per
     /// request (a reply, or where it was dropped), then the statistics block. A flood (`-f`)
     /// prints one line per distinct drop instead of one per request.

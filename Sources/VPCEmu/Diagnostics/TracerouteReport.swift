@@ -1,5 +1,5 @@
 /// traceroute's output, in the form traceroute prints it, and its JSON form.
-extension Traceroute.Result {
+extension Traceroute.Result: ProbeReport {
     /// `traceroute to ecs-hub (10.0.1.10) from ecs-b1 (10.1.1.10), 30 hops max, 60 byte packets`,
     /// then one line per hop: who answered each probe and the round trip, `*` for a probe that
     /// got no answer, and where and why it was dropped.
