@@ -11,8 +11,10 @@ struct VPCEmuCommand: ParsableCommand {
             DemoCommand.self,
             GenerateCommand.self,
             InspectCommand.self,
+            PingCommand.self,
             ReplayCommand.self,
             TopologyCommand.self,
+            TracerouteCommand.self,
         ]
     )
 }
