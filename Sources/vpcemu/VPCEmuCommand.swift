@@ -13,8 +13,10 @@ struct VPCEmuCommand: ParsableCommand {
             DoctorCommand.self,
             GenerateCommand.self,
             InspectCommand.self,
+            PingCommand.self,
             ReplayCommand.self,
             TopologyCommand.self,
+            TracerouteCommand.self,
         ]
     )
 }
