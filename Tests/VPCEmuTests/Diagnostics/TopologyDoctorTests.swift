@@ -213,6 +213,17 @@ import Testing
         #expect(failed.allSatisfy { $0.fix == "add an egress entry allowing icmp to 10.1.0.0/16 to network ACL acl-b (network ACLs are stateless: replies need their own entries)" })
     }
 
+    @Test func awsRouteTheLocalRouteOverridesFailsOnlyRouteDestination() throws {
+        let report = try inline {
+            $0.replacingOccurrences(of: "name: doctor-pair\n", with: "name: doctor-pair\nprofile: aws\n")
+                .replacingOccurrences(of: "          - {destination: 10.2.0.0/16, peering: pcx-ab}\n",
+                                      with: "          - {destination: 10.2.0.0/16, peering: pcx-ab}\n          - {destination: 10.1.5.0/24, peering: pcx-ab}\n")
+        }
+        #expect(problems(report) == ["route-destination fail"])
+        #expect(report.checks.first { $0.status == .fail }?.message
+                == "rt-a: 10.1.5.0/24 -> pcx-ab never carries traffic: the local route 10.1.0.0/16 takes precedence")
+    }
+
     @Test func publicBlockWarnsOnlyRFC1918() throws {
         let report = try inline {
             $0.replacingOccurrences(of: "10.2.", with: "100.64.")
