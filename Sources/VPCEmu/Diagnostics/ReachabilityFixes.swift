@@ -68,7 +68,9 @@ extension ReachabilityAnalyzer {
         let tableName = compiled.tables[Int(table)].name
         let sourceVPC = compiled.vpcNames[Int(compiled.tables[Int(table)].vpc)]
         guard let owner = owningVPC(tuple.destination, excluding: sourceVPC) else {
-            return "no VPC of the topology has \(tuple.destination): check the destination address"
+            let own = state.topology.vpc(named: sourceVPC)?.allCIDRs.contains { $0.contains(tuple.destination) } ?? false
+            return own ? "\(tuple.destination) is in \(sourceVPC)'s block but in none of its vSwitches: check the destination address"
+                : "no VPC of the topology has \(tuple.destination): check the destination address"
         }
         let block = destinationBlock(tuple.destination, in: owner)
         let peering = state.peerings.last { $0.state != .deleted && $0.peer(of: sourceVPC) == owner.name }?.name

@@ -127,6 +127,14 @@ import Testing
             try ReachabilityFlow(source: address("172.16.1.99"), destination: address("192.168.1.10"), ipProtocol: .icmp))
         #expect(stray.forward.block?.code == "unknown-source")
         #expect(stray.forward.block?.stage == .source)
+        // Destinations nobody routes: outside every VPC, or in the own VPC's block but in no vSwitch.
+        for (destination, fix) in [("8.8.8.8", "no VPC of the topology has 8.8.8.8: check the destination address"),
+                                   ("172.16.9.9", "172.16.9.9 is in vpc-a's block but in none of its vSwitches: check the destination address")] {
+            let report = ReachabilityAnalyzer(topology: topology).analyze(
+                try ReachabilityFlow(source: address("172.16.1.10"), destination: address(destination), ipProtocol: .icmp))
+            #expect(report.forward.block?.code == "no-route")
+            #expect(report.forward.block?.fix == fix)
+        }
     }
 
     @Test func jsonShape() throws {
