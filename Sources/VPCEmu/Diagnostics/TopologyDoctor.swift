@@ -100,10 +100,10 @@ public struct TopologyDoctor: Sendable {
     }
 
     func privateAddressingCheck(_ requester: VPC, _ accepter: VPC) -> DoctorCheck {
-        let public_ = [requester, accepter].flatMap { vpc in ([vpc.cidr] + vpc.secondaryCIDRs).filter { !$0.isPrivateIPv4 }.map { "\(vpc.name) \($0)" } }
-        guard public_.isEmpty else {
+        let publicBlocks = [requester, accepter].flatMap { vpc in ([vpc.cidr] + vpc.secondaryCIDRs).filter { !$0.isPrivateIPv4 }.map { "\(vpc.name) \($0)" } }
+        guard publicBlocks.isEmpty else {
             return DoctorCheck(kind: .privateAddressing, status: .warn,
-                               message: "blocks outside RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16): \(public_.joined(separator: ", "))",
+                               message: "blocks outside RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16): \(publicBlocks.joined(separator: ", "))",
                                fix: "use RFC 1918 blocks, or make sure neither side routes these ranges elsewhere")
         }
         return DoctorCheck(kind: .privateAddressing, status: .pass, message: "the IPv4 blocks of \(requester.name) and \(accepter.name) are RFC 1918 private blocks")
@@ -134,17 +134,17 @@ public struct TopologyDoctor: Sendable {
 
     func routeDestinationChecks(_ name: String, _ local: VPC, _ peer: VPC) -> [DoctorCheck] {
         routes(of: local, to: name).map { table, route in
-            let where_ = "\(table.name): \(route.destination) -> \(name)"
+            let subject = "\(table.name): \(route.destination) -> \(name)"
             if case .overriddenByLocalRoute(let block) = route.inactiveReason {
-                return DoctorCheck(kind: .routeDestination, status: .fail, message: "\(where_) never carries traffic: the local route \(block) takes precedence",
+                return DoctorCheck(kind: .routeDestination, status: .fail, message: "\(subject) never carries traffic: the local route \(block) takes precedence",
                                    fix: "remove the route; the local route wins")
             }
             if let block = peer.allCIDRs.first(where: { $0.contains(route.destination) }) {
-                return DoctorCheck(kind: .routeDestination, status: .pass, message: "\(where_) is inside \(peer.name)'s block \(block)")
+                return DoctorCheck(kind: .routeDestination, status: .pass, message: "\(subject) is inside \(peer.name)'s block \(block)")
             }
             let finding = state.routeFindings(table).first { $0.subject == .route(table: table.name, destination: route.destination) }
             let inside = peer.allCIDRs.filter { route.destination.contains($0) }
-            let message = finding?.message ?? "\(where_) is not inside \(peer.name)'s blocks"
+            let message = finding?.message ?? "\(subject) is not inside \(peer.name)'s blocks"
             return inside.isEmpty
                 ? DoctorCheck(kind: .routeDestination, status: .fail, message: message,
                               fix: "change the destination to \(peer.name)'s block \(peer.cidr) or a part of it (peering never transits)")
@@ -164,18 +164,18 @@ public struct TopologyDoctor: Sendable {
             let instances = topology.instances.filter { $0.vswitch == vswitch.name }.map(\.name)
             guard !instances.isEmpty else { return nil }
             let table = compiled.vswitchTable[position]
-            let where_ = "vSwitch \(vswitch.name) (\(instances.joined(separator: ", "))) uses route table \(vswitch.routeTable)"
+            let subject = "vSwitch \(vswitch.name) (\(instances.joined(separator: ", "))) uses route table \(vswitch.routeTable)"
             let missed = peerInstances.flatMap { instance in
                 instance.addresses.filter { compiled.route(table: table, to: $0)?.target != .peering(UInt32(peeringID)) }.map { (instance.name, $0) }
             }
             guard let (firstName, firstAddress) = missed.first else {
                 return DoctorCheck(kind: .vswitchRouteTable, status: .pass,
-                                   message: "\(where_), which sends every instance of \(peer.name) to \(name)")
+                                   message: "\(subject), which sends every instance of \(peer.name) to \(name)")
             }
             // Some instances reached: deliberate partial routing is possible (a warning); none: a failure.
             let reachedSome = missed.count < peerInstances.reduce(0) { $0 + $1.addresses.count }
             return DoctorCheck(kind: .vswitchRouteTable, status: reachedSome ? .warn : .fail,
-                               message: "\(where_), which does not send \(missed.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")) to \(name)",
+                               message: "\(subject), which does not send \(missed.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")) to \(name)",
                                fix: "add a route \(analyzer.destinationBlock(firstAddress, in: peer)) -> peering \(name) to \(vswitch.routeTable) (for \(firstName))")
         }
     }
