@@ -66,13 +66,14 @@ public struct DoctorReport: Sendable, Hashable {
     /// state, checks: [{kind, status, message, fix?}]}]}`.
     public func json() throws -> String {
         struct JSONForm: Encodable {
-            var time_seconds: Double
+            var timeSeconds: Double
             var passed: Int, warned: Int, failed: Int
             var peerings: [PeeringDiagnosis]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let form = JSONForm(time_seconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let form = JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
                             failed: count(.fail), peerings: peerings)
         return String(decoding: try encoder.encode(form), as: UTF8.self)
     }

@@ -106,6 +106,7 @@ public struct ReachabilityReport: Sendable, Hashable {
     public static func json(_ reports: [ReachabilityReport]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return String(decoding: try encoder.encode(reports.map(JSONForm.init)), as: UTF8.self)
     }
 
@@ -115,16 +116,16 @@ public struct ReachabilityReport: Sendable, Hashable {
     struct JSONForm: Encodable {
         struct Flow: Encodable {
             var source: String, destination: String, `protocol`: String
-            var source_port: UInt16?, destination_port: UInt16?
+            var sourcePort: UInt16?, destinationPort: UInt16?
         }
         struct Path: Encodable {
             var flow: String
             var hops: [ReachabilityHop]
             var verdict: String
-            var delivered_to: String?
+            var deliveredTo: String?
             var blocked: ReachabilityBlock?
         }
-        var time_seconds: Double
+        var timeSeconds: Double
         var flow: Flow
         var reachable: Bool
         var forward: Path
@@ -132,16 +133,16 @@ public struct ReachabilityReport: Sendable, Hashable {
 
         init(_ report: ReachabilityReport) {
             let flow = report.flow
-            time_seconds = Double(report.time.nanoseconds) / 1e9
+            timeSeconds = Double(report.time.nanoseconds) / 1e9
             self.flow = Flow(source: "\(flow.source)", destination: "\(flow.destination)", protocol: flow.ipProtocol.rawValue,
-                             source_port: flow.ipProtocol.hasPorts ? flow.sourcePort : nil,
-                             destination_port: flow.ipProtocol.hasPorts ? flow.destinationPort : nil)
+                             sourcePort: flow.ipProtocol.hasPorts ? flow.sourcePort : nil,
+                             destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : nil)
             reachable = report.isReachable
             func path(_ path: ReachabilityPath) -> Path {
                 var delivered: String?
                 if case .delivered(let instance) = path.outcome { delivered = report.name(instance) }
                 return Path(flow: path.flowDescription, hops: path.hops, verdict: path.isDelivered ? "delivered" : "blocked",
-                            delivered_to: delivered, blocked: path.block)
+                            deliveredTo: delivered, blocked: path.block)
             }
             forward = path(report.forward)
             reverse = report.reverse.map(path)
