@@ -7,8 +7,10 @@ struct VPCEmuCommand: ParsableCommand {
         abstract: "Packet-level data-plane emulator for peered cloud VPCs.",
         version: "0.1.0",
         subcommands: [
+            AnalyzeCommand.self,
             BenchCommand.self,
             DemoCommand.self,
+            DoctorCommand.self,
             GenerateCommand.self,
             InspectCommand.self,
             PingCommand.self,

@@ -151,10 +151,7 @@ public struct ForwardingPipeline: Sendable {
             }
             bindings = table.build()
         }
-        vpcTable = compiled.vpcNames.indices.map { vpc in
-            let name = topology.routeTables.first { $0.isSystem && $0.vpc == compiled.vpcNames[vpc] }?.name
-            return UInt32(compiled.tables.firstIndex { $0.name == name } ?? 0)
-        }
+        vpcTable = compiled.systemTables(of: topology)
         vpcFirstVSwitch = compiled.vpcNames.indices.map { vpc in
             UInt32(compiled.vswitchVPC.firstIndex(of: UInt32(vpc)) ?? 0)
         }
