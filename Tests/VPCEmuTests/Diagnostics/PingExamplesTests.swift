@@ -54,6 +54,31 @@ import Testing
         }
     }
 
+    /// An instance pinging its own address gets its replies: the stateful security group lets
+    /// the reply of the request it allowed back in, even where no ingress rule admits the
+    /// instance's own address (sg-a of cross-account-acceptance.yaml admits only 10.2.0.0/16).
+    @Test func selfPingReplies() throws {
+        let result = try Self.ping("cross-account-acceptance.yaml", from: "ecs-a", to: "ecs-a")
+        #expect(Self.statuses(result) == [.reply, .reply])
+        #expect(result.replies.allSatisfy { $0.drop == nil })
+    }
+
+    /// ping and analyze agree on every instance of every example pinging itself.
+    @Test(arguments: captureFiles())
+    func selfPingAgreesWithAnalyze(file: String) throws {
+        let topology = try loadCapture(file).topology
+        for instance in topology.instances {
+            for address in instance.addresses {
+                let result = try Self.ping(file, from: instance.name, to: "\(address)")
+                let flow = try ReachabilityFlow(source: address, destination: address,
+                                                ipProtocol: address.family == .ipv4 ? .icmp : .icmpv6)
+                let analysis = ReachabilityAnalyzer(topology: topology).analyze(flow, reverse: true)
+                #expect(Self.statuses(result) == [.reply, .reply], "\(file): \(instance.name) \(address)")
+                #expect(analysis.isReachable == (result.statistics.received == 2), "\(file): \(instance.name) \(address)")
+            }
+        }
+    }
+
     @Test func crossAccountWorksOnlyAfterAcceptance() throws {
         let before = try Self.ping("cross-account-acceptance.yaml", from: "ecs-a", to: "ecs-b")
         #expect(before.replies.first?.drop?.code == "peering-not-active")
