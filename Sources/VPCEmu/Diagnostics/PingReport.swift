@@ -111,7 +111,7 @@ struct EndpointsDocument: Encodable {
     /// The vSwitch whose gateway the destination address is.
     var gateway: String?
 
-    init(_ endpoints: PingEndpoints) {
+    init(_ endpoints: DiagnosticEndpoints) {
         source = endpoints.source
         sourceAddress = "\(endpoints.sourceAddress)"
         destination = endpoints.destination

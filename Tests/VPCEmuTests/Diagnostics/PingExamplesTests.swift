@@ -199,7 +199,7 @@ import Testing
     @Test func ownGatewayAnswersPeerGatewayDoesNot() throws {
         // 10.1.1.253: the gateway of vsw-b1 (the third-to-last address on Alibaba Cloud).
         let own = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.1.1.253")
-        #expect(own.endpoints.gateway == PingEndpoints.Gateway(vswitch: "vsw-b1", isSourceVSwitch: true))
+        #expect(own.endpoints.gateway == DiagnosticEndpoints.Gateway(vswitch: "vsw-b1", isSourceVSwitch: true))
         #expect(Self.statuses(own) == [.reply, .reply])
         #expect(own.replies.first?.ttl == 64)
         #expect(own.note == nil)
@@ -209,7 +209,7 @@ import Testing
 
             """))
         let peer = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.0.1.253")
-        #expect(peer.endpoints.gateway == PingEndpoints.Gateway(vswitch: "vsw-hub", isSourceVSwitch: false))
+        #expect(peer.endpoints.gateway == DiagnosticEndpoints.Gateway(vswitch: "vsw-hub", isSourceVSwitch: false))
         #expect(peer.statistics.received == 0)
         #expect(peer.replies.first?.drop?.code == "no-instance")
         #expect(peer.text.contains("note: 10.0.1.253 is the gateway of vSwitch vsw-hub: a vSwitch gateway answers ping only from instances in that vSwitch"))
