@@ -13,6 +13,15 @@ import Testing
 
     static func statuses(_ result: Ping.Result) -> [Ping.Reply.Status] { result.replies.map(\.status) }
 
+    /// 1,000 requests of 1,472 payload bytes (1,500-byte IP packets), one per millisecond, client-hz → web-sv.
+    static func floodOptions() -> Ping.Options {
+        var options = Ping.Options(source: "client-hz", destination: "web-sv")
+        options.count = 1_000
+        options.interval = .milliseconds(1)
+        options.payloadSize = 1_472
+        return options
+    }
+
     @Test func hubAndSpokeBranchReachesHub() throws {
         let result = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub")
         #expect(Self.statuses(result) == [.reply, .reply])
@@ -156,10 +165,7 @@ import Testing
     /// through, all pass the other direction's bucket).
     @Test func interRegionFloodLosesWhatTheTokenBucketPredicts() throws {
         let topology = try loadCapture("inter-region-bandwidth.yaml").topology
-        var options = Ping.Options(source: "client-hz", destination: "web-sv")
-        options.count = 1_000
-        options.interval = .milliseconds(1)
-        options.payloadSize = 1_472
+        var options = Self.floodOptions()
         options.flood = true
         let result = try Ping.run(topology, options)
 
@@ -182,10 +188,7 @@ import Testing
     /// With --shape the same flood queues instead: fewer losses (only when the 50 ms queue is
     /// full), and the queueing delay shows in the round trip.
     @Test func interRegionShapedFloodQueues() throws {
-        var options = Ping.Options(source: "client-hz", destination: "web-sv")
-        options.count = 1_000
-        options.interval = .milliseconds(1)
-        options.payloadSize = 1_472
+        var options = Self.floodOptions()
         options.shape = true
         let result = try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options)
         let statistics = result.statistics
