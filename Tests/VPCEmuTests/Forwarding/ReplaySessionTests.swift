@@ -40,7 +40,7 @@ import Testing
         #expect(report.dropsByReason["malformed:truncated-ipv4"] == 1)
         #expect(report.dropsByReason["throttled"] == Int64(counters.drops(.throttled)))
         #expect(counters.drops(.throttled) > 1_000)
-        let forward = try #require(report.peerings.first { $0.direction == .requesterToAccepter })
+        let forward = try #require(report.peerings.first { $0.peering == "pcx-hz-sv" && $0.direction == .requesterToAccepter })
         // The denied SSH SYN crossed the peering before web-sv's group dropped it.
         #expect(forward.packets == Int64(counters.delivered) + 1 && forward.throttledPackets == Int64(counters.drops(.throttled)))
 

@@ -54,6 +54,8 @@ struct Scenario: Sendable, CustomTestStringConvertible {
             "udp web-sv client-hz 5000 mbps=20 size=1000 duration=2s start=3s",  // 2x the 10 Mbit/s limit
             "udp web-sv client-hz 5001 mbps=20 size=1000 duration=2s start=125s",  // at the 20 Mbit/s limit after 120 s
             "ping client-hz 10.99.0.1 count=2 start=4s",  // no route
+            "tcp client-hz db-hz 3306 bytes=20000 start=5s",  // intra-region pcx-hz-db, not limited
+            "ping web-sv db-hz count=3 start=6s",  // would transit vpc-hz: non-transitive
         ]),
         Scenario(example: "dual-stack.yaml", flows: [
             "ping ecs-v6a ecs-v6b count=3",
