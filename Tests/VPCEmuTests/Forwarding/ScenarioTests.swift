@@ -114,13 +114,17 @@ struct ScenarioRun {
     var out: String { (directory as NSString).appendingPathComponent("out") }
 
     init(_ example: String, flows: [String], seed: UInt64 = 7) throws {
-        let topology = try loadCapture(example).topology
+        try self.init(loadCapture(example).topology, flows: flows, seed: seed)
+    }
+
+    init(_ topology: Topology, flows: [String], seed: UInt64 = 7, options: ReplaySession.Options = .init()) throws {
         let parsed = try flows.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: topology) }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("scenario-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let capture = (directory as NSString).appendingPathComponent("traffic.pcap")
         _ = try TrafficGenerator(flows: parsed, seed: seed).write(to: capture)
-        let session = try ReplaySession(topology: topology, outputDirectory: (directory as NSString).appendingPathComponent("out"))
+        let session = try ReplaySession(topology: topology, outputDirectory: (directory as NSString).appendingPathComponent("out"),
+                                        options: options)
         let reader = try PcapReader(path: capture)
         var batch = PacketBatch()
         while try reader.nextBatch(into: &batch) { try session.process(batch, linkType: reader.linkType) }
