@@ -47,7 +47,7 @@ struct DemoCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        if try ReplayCommand.replay(loaded.topology, captures: [capture], out: out, options: .init(writeVerdicts: true)) == nil {
+        if try ReplayCommand.replay(loaded.topology, input: .captures([capture]), out: out, options: .init(writeVerdicts: true)) == nil {
             throw ExitCode(1)
         }
     }

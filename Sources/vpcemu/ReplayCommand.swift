@@ -13,6 +13,8 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Forward captured packets through a topology and write what arrived where, drops, metrics and a report.",
         discussion: """
             Captures are read one after another; the first packet's timestamp is emulated time 0. \
+            With --generate SPEC (repeatable, the flows of `vpcemu generate`) the generated traffic \
+            is fed straight into the pipeline instead, with the same results as `generate` + `replay`. \
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
@@ -24,8 +26,14 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Topology file (YAML).", completion: .file())
     var topology: String
 
-    @Argument(help: "Capture files (pcap or pcapng).", completion: .file())
-    var captures: [String]
+    @Argument(help: "Capture files (pcap or pcapng); none with --generate.", completion: .file())
+    var captures: [String] = []
+
+    @Option(help: "Replay generated traffic instead of captures: a flow as `vpcemu generate --flow` takes it (repeatable).")
+    var generate: [String] = []
+
+    @Option(help: "Seed for --generate's ports and random mixes.")
+    var seed: UInt64 = 1
 
     @Option(help: "Output directory (created if needed).")
     var out: String
@@ -41,6 +49,12 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: "Metering interval, e.g. 1s, 100ms.")
     var interval = "1s"
+
+    func validate() throws {
+        if captures.isEmpty == generate.isEmpty {
+            throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
+        }
+    }
 
     func run() throws {
         guard let duration = EmulatedDuration(parsing: interval), duration.nanoseconds > 0 else {
@@ -61,39 +75,40 @@ struct ReplayCommand: ParsableCommand {
         }
         let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings), writeVerdicts: verdicts,
                                             interval: duration.nanoseconds)
-        let report = try Self.replay(loaded.topology, captures: captures, out: out, options: options)
+        var input = ReplayInput.captures(captures)
+        if !generate.isEmpty {
+            do {
+                let flows = try generate.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: loaded.topology) }
+                input = .generated(TrafficGenerator(flows: flows, seed: seed))
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        let report = try Self.replay(loaded.topology, input: input, out: out, options: options)
         if report == nil { throw ExitCode(1) }
     }
 
     /// Runs the replay and prints the summary; nil (after printing the error) when it failed.
-    static func replay(_ topology: Topology, captures: [String], out: String, options: ReplaySession.Options) throws -> ReplayReport? {
+    static func replay(_ topology: Topology, input: ReplayInput, out: String, options: ReplaySession.Options) throws -> ReplayReport? {
         signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
         defer { signal(SIGINT, SIG_DFL) }
         do {
             let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
-            var batch = PacketBatch()
-            var readError: String?
-            reading: for capture in captures {
-                do {
-                    let reader = try PcapReader(path: capture)
-                    while try reader.nextBatch(into: &batch) {
-                        try session.process(batch, linkType: reader.linkType)
-                        if interrupted.load(ordering: .relaxed) { break reading }
-                    }
-                } catch let error as CaptureError {
-                    readError = "\(error)"
-                    break reading
-                }
-            }
+            let end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) })
             let report = try session.finish()
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
-            if interrupted.load(ordering: .relaxed) { printError("interrupted: outputs cover the packets read so far") }
-            if let readError {
-                printError("\(readError) (outputs cover the packets before it)")
+            switch end {
+            case .completed:
+                return report
+            case .stopped:
+                printError("interrupted: outputs cover the packets read so far")
+                return report
+            case .readFailed(let error):
+                printError("\(error) (outputs cover the packets before it)")
                 return nil
             }
-            return report
-        } catch let error as ReplaySession.ReplayError {
+        } catch {
             printError("\(error)")
             return nil
         }

@@ -231,7 +231,7 @@ struct ScenarioRun {
         let capture = (directory as NSString).appendingPathComponent("damaged.pcap")
         let writer = try PcapWriter(path: capture, linkType: .ethernet)
         var inserted = (truncated: 0, checksum: 0)
-        for (index, packet) in generator.packets().enumerated() {
+        for (index, packet) in generator.stream().enumerated() {
             let timestamp = 1_700_000_000 * second + packet.time
             packet.frame.withUnsafeBytes { writer.write($0, timestamp: timestamp) }
             guard index % 4 == 3 else { continue }
