@@ -19,6 +19,8 @@ struct ReplayCommand: ParsableCommand {
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
             --verdicts. Ctrl-C stops after the current batch and still writes complete outputs. \
+            When stderr is a terminal and the input is large (32 MiB of captures, a million \
+            generated packets), a progress line shows packets, Mpps and the share done. \
             See docs/forwarding.md.
             """
     )
@@ -95,7 +97,9 @@ struct ReplayCommand: ParsableCommand {
         defer { signal(SIGINT, SIG_DFL) }
         do {
             let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
-            let end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) })
+            let progress = ProgressLine(for: input)
+            let end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) }, progress: progress.update)
+            progress.finish()
             let report = try session.finish()
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
             switch end {

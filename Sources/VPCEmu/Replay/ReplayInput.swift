@@ -8,6 +8,24 @@ public enum ReplayInput {
     /// Stamped from `TrafficGenerator.defaultEpoch`, as `generate` writes them: a replay of the
     /// generated stream and a replay of the file `generate` writes give the same outputs.
     case generated(TrafficGenerator)
+
+    /// Capture files' total size in bytes (nil for generated traffic; unreadable files count 0).
+    public var totalBytes: Int64? {
+        guard case .captures(let paths) = self else { return nil }
+        return paths.reduce(Int64(0)) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
+    /// Generated packets in all (nil for captures); counted without generating them.
+    public var totalPackets: Int? {
+        guard case .generated(let generator) = self else { return nil }
+        return generator.stream().totalPackets
+    }
+
+    /// Large enough for a progress line: 32 MiB of captures (about a second of reading and forwarding)
+    /// or a million generated packets.
+    public var isLarge: Bool { (totalBytes ?? 0) >= 32 << 20 || (totalPackets ?? 0) >= 1_000_000 }
 }
 
 extension ReplaySession {
@@ -34,11 +52,16 @@ extension ReplaySession {
             return nil
         }
 
-        /// `1,234,567 packets  0.84 Mpps  42.0 %` after `elapsed` seconds of wall time.
+        /// `1,234,567 packets  0.62 Mpps  25.0 %` after `elapsed` seconds of wall time.
         public func line(elapsed: Double) -> String {
             let rate = elapsed > 0 ? Double(packets) / elapsed / 1e6 : 0
-            var text = "\(packets.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US")))) packets  "
-                + String(format: "%.2f Mpps", rate)
+            var digits = String(packets)
+            var grouped = ""
+            while digits.count > 3 {
+                grouped = "," + digits.suffix(3) + grouped
+                digits.removeLast(3)
+            }
+            var text = digits + grouped + " packets  " + String(format: "%.2f Mpps", rate)
             if let fraction { text += String(format: "  %.1f %%", fraction * 100) }
             return text
         }
@@ -62,9 +85,7 @@ extension ReplaySession {
         var packets = 0
         switch input {
         case .captures(let paths):
-            let totalBytes = paths.reduce(Int64(0)) { total, path in
-                total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
-            }
+            let totalBytes = input.totalBytes
             var finishedBytes: Int64 = 0
             for path in paths {
                 let reader: PcapReader

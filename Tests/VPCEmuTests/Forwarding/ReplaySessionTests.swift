@@ -87,3 +87,30 @@ import Testing
         #expect(reported.last?.fraction == 1)
     }
 }
+
+@Suite struct ReplayProgressTests {
+    @Test func theLineShowsPacketsRateAndTheShareDone() {
+        let capture = ReplaySession.Progress(packets: 1_234_567, bytesRead: 50, totalBytes: 200)
+        #expect(capture.fraction == 0.25)
+        #expect(capture.line(elapsed: 2) == "1,234,567 packets  0.62 Mpps  25.0 %")
+        let generated = ReplaySession.Progress(packets: 999, totalPackets: 1_000)
+        #expect(generated.line(elapsed: 0) == "999 packets  0.00 Mpps  99.9 %")
+        #expect(ReplaySession.Progress(packets: 12).line(elapsed: 1) == "12 packets  0.00 Mpps")
+    }
+
+    /// Only a large input gets a progress line: 32 MiB of captures or a million generated packets
+    /// (counted without generating them).
+    @Test func onlyLargeInputsAreLarge() throws {
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        func generated(_ spec: String) throws -> ReplayInput {
+            .generated(TrafficGenerator(flows: [try TrafficGenerator.parse(spec, topology: topology)], seed: 1))
+        }
+        #expect(try generated("mix client-hz web-sv count=2000000").isLarge)
+        #expect(try generated("mix client-hz web-sv count=2000000").totalPackets == 2_000_000)
+        #expect(try !generated("udp web-sv client-hz 5000 mbps=8 duration=1s").isLarge)
+        let sample = packageRoot.appendingPathComponent("captures/sample.pcapng").path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: sample)[.size] as? NSNumber).int64Value
+        #expect(ReplayInput.captures([sample, sample]).totalBytes == 2 * size)
+        #expect(!ReplayInput.captures([sample]).isLarge)
+    }
+}
