@@ -18,7 +18,8 @@ struct ReplayCommand: ParsableCommand {
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
-            --verdicts. Ctrl-C stops after the current batch and still writes complete outputs. \
+            --verdicts. Ctrl-C stops after the current batch, still writes complete outputs for the \
+            packets read, and exits with status 130. \
             When stderr is a terminal and the input is large (32 MiB of captures, a million \
             generated packets), a progress line shows packets, Mpps and the share done. \
             See docs/forwarding.md.
@@ -91,29 +92,32 @@ struct ReplayCommand: ParsableCommand {
         if report == nil { throw ExitCode(1) }
     }
 
-    /// Runs the replay and prints the summary; nil (after printing the error) when it failed.
+    /// Runs the replay and prints the summary; nil (after printing the error) when it failed. After
+    /// Ctrl-C the outputs are finished for what was read, then it throws exit status 130.
     static func replay(_ topology: Topology, input: ReplayInput, out: String, options: ReplaySession.Options) throws -> ReplayReport? {
         signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
         defer { signal(SIGINT, SIG_DFL) }
+        let end: ReplaySession.FeedEnd
+        let report: ReplayReport
         do {
             let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
             let progress = ProgressLine(for: input)
-            let end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) }, progress: progress.update)
+            end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) }, progress: progress.update)
             progress.finish()
-            let report = try session.finish()
+            report = try session.finish()
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
-            switch end {
-            case .completed:
-                return report
-            case .stopped:
-                printError("interrupted: outputs cover the packets read so far")
-                return report
-            case .readFailed(let error):
-                printError("\(error) (outputs cover the packets before it)")
-                return nil
-            }
         } catch {
             printError("\(error)")
+            return nil
+        }
+        switch end {
+        case .completed:
+            return report
+        case .stopped:
+            printError("interrupted: outputs cover the packets read so far")
+            throw ExitCode(130)  // 128 + SIGINT, what a shell reports for a process the signal ended
+        case .readFailed(let error):
+            printError("\(error) (outputs cover the packets before it)")
             return nil
         }
     }

@@ -88,6 +88,54 @@ import Testing
     }
 }
 
+/// Interrupting (SIGINT) stops the feed between batches; `finish` then leaves every output complete
+/// and valid for exactly the packets processed, and nothing else in the directory.
+@Suite struct InterruptedReplayTests {
+    @Test func stoppingBetweenBatchesLeavesValidOutputsForWhatWasProcessed() throws {
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        let flows = ["udp web-sv client-hz 5000 mbps=20 size=1000 duration=10s", "ping client-hz web-sv count=50 interval=100ms",
+                     "syn client-hz web-sv 22 count=3"]
+        let generator = TrafficGenerator(flows: try flows.map { try TrafficGenerator.parse($0, topology: topology) }, seed: 5)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let session = try ReplaySession(topology: topology, outputDirectory: directory, options: .init(writeVerdicts: true))
+        var batches = 0, processed = 0
+        let end = try session.feed(.generated(generator), shouldStop: { batches += 1; return batches == 10 },
+                                   progress: { processed = $0.packets })
+        #expect(end == .stopped)
+        #expect(processed == 10 * PacketBatch().packetCapacity)
+        #expect(processed < generator.stream().totalPackets)
+        let report = try session.finish()
+        let counters = session.pipeline.counters
+
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        let expected = Set(["report.json", "metrics.csv", "throughput.svg", "dropped.pcapng", "verdicts.jsonl"]
+                           + topology.instances.map { "\($0.name).pcap" })
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == expected, "no temporary files left")
+        #expect(report.totals.packets == Int64(processed) && counters.packets == UInt64(processed))
+        let decoded = try JSONDecoder().decode(ReplayReport.self, from: Data(contentsOf: URL(fileURLWithPath: path("report.json"))))
+        #expect(decoded == report)
+        func records(_ name: String) throws -> Int {
+            let reader = try PcapReader(path: path(name))
+            var batch = PacketBatch(), total = 0
+            while try reader.nextBatch(into: &batch) { total += batch.count }
+            return total
+        }
+        for (index, name) in topology.instances.map(\.name).enumerated() {
+            let id = try #require(session.pipeline.topology.instanceNames.firstIndex(of: name))
+            #expect(try records("\(name).pcap") == Int(counters.receivedByInstance[id]), "\(name) (\(index))")
+        }
+        #expect(try records("dropped.pcapng") == Int(counters.dropped))
+        #expect(counters.dropped > 0 && counters.delivered > 0)
+        let verdicts = try String(contentsOfFile: path("verdicts.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(verdicts.count == processed)
+        #expect(verdicts.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        let rows = try String(contentsOfFile: path("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 1 + report.intervals.intervalCount * report.peerings.count)
+        #expect(try String(contentsOfFile: path("throughput.svg"), encoding: .utf8).hasSuffix("</svg>\n"))
+    }
+}
+
 @Suite struct ReplayProgressTests {
     @Test func theLineShowsPacketsRateAndTheShareDone() {
         let capture = ReplaySession.Progress(packets: 1_234_567, bytesRead: 50, totalBytes: 200)
