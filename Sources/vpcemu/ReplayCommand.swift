@@ -35,8 +35,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Replay generated traffic instead of captures: a flow as `vpcemu generate --flow` takes it (repeatable).")
     var generate: [String] = []
 
-    @Option(help: "Seed for --generate's ports and random mixes.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed for --generate's ports and random mixes (default 1).")
+    var seed: UInt64?
 
     @Option(help: "Output directory (created if needed).")
     var out: String
@@ -57,6 +57,7 @@ struct ReplayCommand: ParsableCommand {
         if captures.isEmpty == generate.isEmpty {
             throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
         }
+        if seed != nil, generate.isEmpty { throw ValidationError("--seed applies only to --generate") }
     }
 
     func run() throws {
@@ -82,7 +83,7 @@ struct ReplayCommand: ParsableCommand {
         if !generate.isEmpty {
             do {
                 let flows = try generate.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: loaded.topology) }
-                input = .generated(TrafficGenerator(flows: flows, seed: seed))
+                input = .generated(TrafficGenerator(flows: flows, seed: seed ?? 1))
             } catch {
                 printError("\(error)")
                 throw ExitCode(1)
