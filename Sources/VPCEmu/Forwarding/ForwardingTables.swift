@@ -1,6 +1,6 @@
 /// The pipeline's per-packet copy of a `CompiledTopology`: every fact the walk reads by id, in
-/// contiguous arrays whose elements hold no references where that is possible (instances,
-/// vSwitches, peerings, filter rules), entered once per run of packets through `withView`.
+/// contiguous arrays of plain values (instances, vSwitches, peerings, packed filter rules, FIBs
+/// pooled by `FIBPool`), entered once per run of packets through `withView`.
 ///
 /// Why: reading `CompiledTopology`'s nested arrays from the pipeline's mutating walk made Swift
 /// copy each element it touched — a security-group pair, an ACL pair, a route table — costing
@@ -39,10 +39,10 @@ struct ForwardingTables {
     /// Per VPC: its system route table.
     private(set) var vpcTable: ContiguousArray<UInt32> = []
     private(set) var filters = FlatFilters()
-    private var routes: ContiguousArray<CompiledRouteTable<CompiledTopology.RouteSlot>> = []
-    private var hosts: ContiguousArray<CompiledRouteTable<UInt32>> = []
+    private var routes: FIBPool<CompiledTopology.RouteSlot>
+    private var hosts: FIBPool<UInt32>
     /// Source attribution, tried in order: the `--bind` table when there is one, then the topology's owners.
-    private var owners: ContiguousArray<CompiledRouteTable<UInt32>> = []
+    private var owners: FIBPool<UInt32>
 
     init(_ compiled: CompiledTopology, vpcTable: [UInt32], bindings: CompiledRouteTable<UInt32>?) {
         self.vpcTable = ContiguousArray(vpcTable)
@@ -67,9 +67,9 @@ struct ForwardingTables {
             PeeringEntry(requesterVPC: $0.requesterVPC, accepterVPC: $0.accepterVPC, state: $0.state,
                          latencyForward: $0.latencyForward.nanoseconds, latencyReverse: $0.latencyReverse.nanoseconds)
         })
-        routes = ContiguousArray(compiled.tables.map(\.fib))
-        hosts = ContiguousArray(compiled.hosts)
-        owners = ContiguousArray([bindings, compiled.sourceOwners].compactMap { $0 })
+        routes = FIBPool(compiled.tables.map(\.fib))
+        hosts = FIBPool(compiled.hosts)
+        owners = FIBPool([bindings, compiled.sourceOwners].compactMap { $0 })
     }
 
     /// The tables as unsafe buffers, valid only inside `body`.
@@ -79,18 +79,15 @@ struct ForwardingTables {
         let peerings: UnsafeBufferPointer<PeeringEntry>
         let vpcTable: UnsafeBufferPointer<UInt32>
         let filters: FlatFilters.View
-        let routes: UnsafeBufferPointer<CompiledRouteTable<CompiledTopology.RouteSlot>>
-        let hosts: UnsafeBufferPointer<CompiledRouteTable<UInt32>>
-        let owners: UnsafeBufferPointer<CompiledRouteTable<UInt32>>
-
-        // Elements that hold references (FIBs, decision trees) are read through `pointee`, which
-        // borrows in place; an `UnsafeBufferPointer` subscript would copy them (retain + release).
+        let routes: FIBPool<CompiledTopology.RouteSlot>.View
+        let hosts: FIBPool<UInt32>.View
+        let owners: FIBPool<UInt32>.View
 
         /// The instance `address` is attributed to (possibly `CompiledTopology.ambiguousOwner`).
         @inline(__always)
         func owner(of address: IPAddress) -> UInt32? {
-            for table in owners.indices {
-                if let owner = element(owners, table).pointee.lookup(address) { return owner }
+            for table in owners.entries.indices {
+                if let owner = owners.lookup(table, address) { return owner }
             }
             return nil
         }
@@ -98,13 +95,13 @@ struct ForwardingTables {
         /// The route `table` takes to `address`.
         @inline(__always)
         func route(_ table: UInt32, to address: IPAddress) -> CompiledTopology.RouteSlot? {
-            element(routes, Int(table)).pointee.lookup(address)
+            routes.lookup(Int(table), address)
         }
 
         /// The instance of `vpc` that owns `address`.
         @inline(__always)
         func instance(in vpc: UInt32, owning address: IPAddress) -> UInt32? {
-            element(hosts, Int(vpc)).pointee.lookup(address)
+            hosts.lookup(Int(vpc), address)
         }
 
         /// The verdict of filter `id` (not `noFilter`) for `tuple`.
@@ -118,9 +115,9 @@ struct ForwardingTables {
                 try peerings.withUnsafeBufferPointer { peerings in
                     try vpcTable.withUnsafeBufferPointer { vpcTable in
                         try filters.withView { filters in
-                            try routes.withUnsafeBufferPointer { routes in
-                                try hosts.withUnsafeBufferPointer { hosts in
-                                    try owners.withUnsafeBufferPointer { owners in
+                            try routes.withView { routes in
+                                try hosts.withView { hosts in
+                                    try owners.withView { owners in
                                         try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
                                                       vpcTable: vpcTable, filters: filters, routes: routes, hosts: hosts,
                                                       owners: owners))
@@ -185,7 +182,7 @@ struct FlatFilters {
         @inline(__always)
         func evaluate(_ id: UInt32, _ tuple: FiveTuple) -> FilterVerdict {
             let span = spans[Int(id)]
-            if span.tree >= 0 { return element(trees, span.tree).pointee.evaluate(tuple) }
+            if span.tree >= 0 { return trees[span.tree].evaluate(tuple) }
             var rule = span.start
             let end = span.start &+ span.count
             while rule < end {
@@ -209,9 +206,3 @@ struct FlatFilters {
     }
 }
 
-/// Element `index` of `buffer` as a pointer: `.pointee` borrows it in place, where the buffer's
-/// subscript would copy an element that holds references (a retain and a release).
-@inline(__always)
-func element<Element>(_ buffer: UnsafeBufferPointer<Element>, _ index: Int) -> UnsafePointer<Element> {
-    buffer.baseAddress.unsafelyUnwrapped + index
-}
