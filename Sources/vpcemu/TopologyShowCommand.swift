@@ -22,12 +22,12 @@ struct TopologyShowCommand: ParsableCommand {
     }
 }
 
-/// Loads a topology or prints its errors to stderr and fails.
-func loadTopology(_ path: String) throws -> LoadedTopology {
+/// Loads a topology or prints its errors to stderr and fails with `failure`.
+func loadTopology(_ path: String, failure: ExitCode = .failure) throws -> LoadedTopology {
     do {
         return try TopologyLoader.load(contentsOf: path)
     } catch {
         printError(error.description)
-        throw ExitCode.failure
+        throw failure
     }
 }

@@ -17,11 +17,16 @@ public struct ForwardingPipeline: Sendable {
         public var bindings: [(address: IPAddress, instance: String)]
         /// Tracked flows over all instances.
         public var connectionCapacity: Int
+        /// The timestamp of emulated time 0; nil: the first packet's timestamp (a replay). Ping and
+        /// traceroute set 0 so that a packet's timestamp is its emulated time (`--at`).
+        public var origin: Int64?
 
-        public init(shape: Bool = false, bindings: [(address: IPAddress, instance: String)] = [], connectionCapacity: Int = 1 << 16) {
+        public init(shape: Bool = false, bindings: [(address: IPAddress, instance: String)] = [], connectionCapacity: Int = 1 << 16,
+                    origin: Int64? = nil) {
             self.shape = shape
             self.bindings = bindings
             self.connectionCapacity = connectionCapacity
+            self.origin = origin
         }
     }
 
@@ -112,7 +117,7 @@ public struct ForwardingPipeline: Sendable {
     /// Time-exceeded answers built during the last batch (frames back-to-back, Ethernet-less IP).
     public private(set) var answers = ContiguousArray<UInt8>()
     public private(set) var answerOffsets = ContiguousArray<Int>()
-    /// Capture timestamp of emulated time 0 (nil until the first packet).
+    /// Capture timestamp of emulated time 0 (nil until the first packet, unless `Options.origin` sets it).
     public private(set) var origin: Int64?
 
     private var tracker: ConnectionTracker
@@ -123,6 +128,8 @@ public struct ForwardingPipeline: Sendable {
     private let bindings: CompiledRouteTable<UInt32>?
     /// Per VPC: its system route table, to decide whether a destination is local there.
     private let vpcTable: [UInt32]
+    /// Per VPC: the vSwitch whose router answers for destinations no instance owns.
+    private let vpcFirstVSwitch: [UInt32]
     /// What the walk reads per packet, rebuilt when a timeline event changes `runtime.compiled`.
     private var tables: ForwardingTables
     /// Per vSwitch: the router address time-exceeded answers come from, per family.
@@ -133,6 +140,7 @@ public struct ForwardingPipeline: Sendable {
     public init(topology: Topology, options: Options = Options()) throws(OptionError) {
         runtime = TopologyRuntime(topology: topology)
         self.options = options
+        origin = options.origin
         let compiled = runtime.compiled
         tracker = ConnectionTracker(capacity: options.connectionCapacity)
         if options.bindings.isEmpty {
@@ -145,9 +153,9 @@ public struct ForwardingPipeline: Sendable {
             }
             bindings = table.build()
         }
-        vpcTable = compiled.vpcNames.indices.map { vpc in
-            let name = topology.routeTables.first { $0.isSystem && $0.vpc == compiled.vpcNames[vpc] }?.name
-            return UInt32(compiled.tables.firstIndex { $0.name == name } ?? 0)
+        vpcTable = compiled.systemTables(of: topology)
+        vpcFirstVSwitch = compiled.vpcNames.indices.map { vpc in
+            UInt32(compiled.vswitchVPC.firstIndex(of: UInt32(vpc)) ?? 0)
         }
         routerIPv4 = topology.vswitches.map { $0.gatewayIPv4Address(profile: topology.profile) }
         routerIPv6 = topology.vswitches.map { $0.ipv6CIDR.map { $0.range.lowerBound } }
@@ -175,7 +183,7 @@ public struct ForwardingPipeline: Sendable {
             while index < batch.count {
                 // The first packet and one that reaches a timeline change take the one-packet
                 // path, which applies the change; the packets between run on one view of the tables.
-                if let origin, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
+                if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
                     let tables = self.tables
                     tables.withView { view in
                         while index < batch.count, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
@@ -207,9 +215,9 @@ public struct ForwardingPipeline: Sendable {
     /// bandwidth the token bucket cannot represent.
     public mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil,
                                  timestamp: Int64, headers: inout PacketHeaders) throws(OptionError) -> Verdict {
-        let isFirst = origin == nil
+        let isFirst = counters.packets == 0
         let start = origin ?? timestamp
-        if isFirst { origin = timestamp }
+        if origin == nil { origin = timestamp }
         let now = timestamp &- start
         let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
         if changed { tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, bindings: bindings) }
@@ -308,12 +316,15 @@ public struct ForwardingPipeline: Sendable {
             counters.directions[direction].bytes &+= UInt64(headers.ipTotalLength)
             counters.directions[direction].shapingDelayNanoseconds &+= UInt64(departure &- now)
             arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse)
-            // The accepter VPC's router: the destination must be local there (no transit).
+            // The accepter VPC's router: the destination must be local there (no transit). Its
+            // time-exceeded answers come from the gateway of the destination's vSwitch.
             let farTable = view.vpcTable[Int(destinationVPC)]
             guard let far = view.route(farTable, to: destination), far.target == .local else {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
-            if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
+            destinationInstance = view.instance(in: destinationVPC, owning: destination)
+            let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch } ?? vpcFirstVSwitch[Int(destinationVPC)]
+            if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail) { return expired }
         }
         guard let target = destinationInstance ?? view.instance(in: destinationVPC, owning: destination) else {
             return .dropped(.noInstance(vpc: destinationVPC))
@@ -345,7 +356,7 @@ public struct ForwardingPipeline: Sendable {
 
     /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must
     /// stay above zero (RFC 1812 5.3.1); otherwise a time-exceeded answer is built from the
-    /// router of the source vSwitch (the packet's frame itself is never modified here).
+    /// router (gateway) address of `vswitch` (the packet's frame itself is never modified here).
     private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32,
                               trail: inout HopTrail) -> Outcome? {
         guard headers.ttl <= trail.routerHops &+ 1 else {

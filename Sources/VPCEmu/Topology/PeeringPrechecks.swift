@@ -56,11 +56,8 @@ extension ControlPlaneState {
         var findings: [PrecheckFinding] = []
         for a in requester.allCIDRs { for b in accepter.allCIDRs where a.overlaps(b) {
             let shared = a.prefixLength >= b.prefixLength ? a : b
-            let vswitchPairs = topology.vswitches.filter { $0.vpc == requester.name }.flatMap { left in
-                topology.vswitches.filter { $0.vpc == accepter.name }.compactMap { right -> String? in
-                    left.allCIDRs.contains { l in right.allCIDRs.contains { l.overlaps($0) } }
-                        ? "\(left.name) (\(left.cidr)) and \(right.name) (\(right.cidr))" : nil
-                }
+            let vswitchPairs = overlappingVSwitches(requester, accepter).map { left, right in
+                "\(left.name) (\(left.cidr)) and \(right.name) (\(right.cidr))"
             }
             let detail = vswitchPairs.isEmpty
                 ? "no vSwitches overlap: route to the peer's vSwitch blocks instead of its whole CIDR"
@@ -69,6 +66,15 @@ extension ControlPlaneState {
                                             message: "peering \(name): \(requester.name) \(a) overlaps \(accepter.name) \(b) in \(shared.rangeDescription) (\(shared)); \(detail)"))
         } }
         return findings
+    }
+
+    /// Pairs of vSwitches of the two VPCs whose blocks overlap: they cannot reach each other.
+    func overlappingVSwitches(_ requester: VPC, _ accepter: VPC) -> [(VSwitch, VSwitch)] {
+        topology.vswitches.filter { $0.vpc == requester.name }.flatMap { left in
+            topology.vswitches.filter { $0.vpc == accepter.name }.filter { right in
+                left.allCIDRs.contains { l in right.allCIDRs.contains { l.overlaps($0) } }
+            }.map { (left, $0) }
+        }
     }
 
     func routeFindings(_ table: VPCRouteTable) -> [PrecheckFinding] {

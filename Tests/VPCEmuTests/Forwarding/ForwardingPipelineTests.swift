@@ -165,7 +165,8 @@ let second: Int64 = 1_000_000_000
         #expect(net.send("10.1.1.10", "10.0.1.10", ping, ttl: 2, at: 5 * second).outcome == .dropped(.ttlExpired(vpc: net.vpc("hub"))))
         #expect(net.send("10.1.1.10", "10.0.1.10", ping, ttl: 3, at: 5 * second).outcome == .delivered(instance: net.instance("ecs-hub"), arrival: 5 * second + 100_000))
         #expect(net.pipeline.counters.timeExceededAnswers == 2)
-        // The last answer is ICMP time exceeded from the branch-1 vSwitch gateway back to the source.
+        // The last answer is ICMP time exceeded back to the source from the hub's router, which
+        // answers from the gateway of the destination's vSwitch (vsw-hub), not the source's.
         let answers = net.pipeline.answers, offsets = net.pipeline.answerOffsets
         #expect(offsets.count == 2)
         var headers = PacketHeaders()
@@ -174,6 +175,23 @@ let second: Int64 = 1_000_000_000
         }
         #expect(outcome == .ip)
         #expect(headers.icmpType == 11 && headers.destination == address("10.1.1.10"))
+        #expect(headers.source == address("10.0.1.253"))
+    }
+
+    /// `Options.origin` fixes the timestamp of emulated time 0, so the first packet can leave at
+    /// any time of the timeline (bob accepts at 60 s; the peering is Activated from 61 s).
+    @Test func originPutsTheFirstPacketOnTheTimeline() throws {
+        let topology = try loadCapture("cross-account-acceptance.yaml").topology
+        for (time, delivered) in [(59 * second, false), (61 * second, true)] {
+            var pipeline = try ForwardingPipeline(topology: topology, options: .init(origin: 0))
+            var headers = PacketHeaders()
+            let frame = PacketBuilder.frame(for: PacketSpec(source: address("10.1.1.10"), destination: address("10.2.1.10"), transport: ping))
+            let verdict = try frame.withUnsafeBytes { bytes in
+                try pipeline.forward(bytes, linkType: .raw, timestamp: time, headers: &headers)
+            }
+            #expect(verdict.departure == time)
+            if case .delivered = verdict.outcome { #expect(delivered) } else { #expect(!delivered, "\(verdict.outcome)") }
+        }
     }
 
     @Test func unknownSourcesDropUnlessBound() throws {

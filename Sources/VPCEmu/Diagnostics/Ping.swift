@@ -1,0 +1,171 @@
+/// `vpcemu ping`: ICMP / ICMPv6 echo requests from an instance, forwarded through the emulated
+/// VPCs (docs/diagnostics-ping.md). The destination instance answers a request that its
+/// security groups and ACLs let in, and the echo reply travels back through the same pipeline.
+public enum Ping {
+    public struct Options: Sendable, Hashable {
+        /// The source instance (`--from`).
+        public var source: String
+        /// An instance name or an address.
+        public var destination: String
+        public var count = 4
+        /// Between two requests (`-i`).
+        public var interval = EmulatedDuration.seconds(1)
+        /// ICMP payload bytes (`-s`); the IP packet is 28 (IPv4) or 48 (IPv6) bytes longer.
+        public var payloadSize = 56
+        /// A reply whose round trip is longer is counted as lost (`-W`).
+        public var timeout = EmulatedDuration.seconds(10)
+        /// Emulated time the first request leaves (`--at`).
+        public var start = EmulatedTime.zero
+        /// Use the IPv6 addresses of named instances (`-6`).
+        public var ipv6 = false
+        /// Flood (`-f`): print a summary instead of one line per request.
+        public var flood = false
+        /// Queue requests and replies over the inter-region token buckets instead of dropping them
+        /// (`--shape`, as for a replay): the queueing delay shows in the round trip.
+        public var shape = false
+
+        public init(source: String, destination: String) {
+            self.source = source
+            self.destination = destination
+        }
+
+        /// The requests' TTL / hop limit, Linux's default.
+        public static let requestTTL: UInt8 = 64
+        /// The echo identifier of every request (ping uses its process id; one is as good as another).
+        public static let identifier: UInt16 = 0x7670
+
+        func validate(family: AddressFamily) throws(PingError) {
+            guard count >= 1, count <= 1_000_000 else { throw .invalidOption("-c must be between 1 and 1000000, not \(count)") }
+            guard interval.nanoseconds >= 0 else { throw .invalidOption("-i must not be negative") }
+            guard timeout.nanoseconds > 0 else { throw .invalidOption("-W must be longer than 0") }
+            // The IP total length / payload length field is 16 bits.
+            let maximum = family == .ipv4 ? 65_535 - 20 - 8 : 65_535 - 8
+            guard payloadSize >= 0, payloadSize <= maximum else {
+                throw .invalidOption("-s must be between 0 and \(maximum) for \(family), not \(payloadSize)")
+            }
+        }
+    }
+
+    /// What became of one request.
+    public struct Reply: Sendable, Hashable, Codable {
+        public enum Status: String, Sendable, Hashable, Codable {
+            /// An echo reply came back within the timeout.
+            case reply
+            /// The request or its reply was dropped (`drop` says where and why).
+            case dropped
+            /// The reply came back after the timeout (`-W`).
+            case late
+        }
+
+        /// icmp_seq, from 1.
+        public var sequence: Int
+        /// Emulated time the request left, ns.
+        public var sentAt: Int64
+        public var status: Status
+        /// TTL / hop limit of the reply as received (64 less the routers it passed).
+        public var ttl: Int?
+        /// Modeled round trip: latencies and shaping delays of both directions, ns.
+        public var rttNanoseconds: Int64?
+        public var drop: ProbeDrop?
+    }
+
+    public struct Result: Sendable, Hashable {
+        public var endpoints: PingEndpoints
+        public var options: Options
+        public var replies: [Reply]
+        /// Why nothing can answer, when the destination is a gateway other than the source's own.
+        public var note: String?
+
+        public var statistics: PingStatistics { PingStatistics(replies, interval: options.interval) }
+        /// ping's exit status: 0 when at least one reply came back, 1 otherwise.
+        public var exitStatus: Int32 { statistics.received > 0 ? 0 : 1 }
+    }
+
+    public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
+        let endpoints = try PingEndpoints(topology: topology, source: options.source, destination: options.destination,
+                                          ipv6: options.ipv6)
+        try options.validate(family: endpoints.destinationAddress.family)
+        let departures = (0..<options.count).map { options.start.nanoseconds &+ Int64($0) &* options.interval.nanoseconds }
+        let payload = (0..<options.payloadSize).map { UInt8(truncatingIfNeeded: $0) }
+        var result = Result(endpoints: endpoints, options: options, replies: [])
+
+        if let gateway = endpoints.gateway, gateway.isSourceVSwitch {
+            // The gateway is the instance's first hop: it answers without crossing a router, one
+            // intra-region latency each way.
+            let rtt = 2 &* topology.settings.intraRegionLatency.nanoseconds
+            result.replies = departures.enumerated().map { index, departure in
+                reply(sequence: index + 1, sentAt: departure, ttl: Int(Options.requestTTL), rtt: rtt, timeout: options.timeout)
+            }
+            return result
+        }
+        if let gateway = endpoints.gateway {
+            result.note = "\(endpoints.destinationAddress) is the gateway of vSwitch \(gateway.vswitch): a vSwitch gateway "
+                + "answers ping only from instances in that vSwitch"
+        }
+
+        var exchange = try PingExchange(topology: topology, endpoints: endpoints, shape: options.shape)
+        let requests = departures.enumerated().map { index, departure in
+            (departure, PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
+                                   ttl: Options.requestTTL, identification: UInt32(index + 1),
+                                   transport: .icmpEcho(isRequest: true, identifier: Options.identifier,
+                                                        sequence: UInt16(truncatingIfNeeded: index + 1)),
+                                   payload: payload))
+        }
+        let records = try exchange.run(requests) { _, request in
+            guard case .icmpEcho(_, let identifier, let sequence) = request.transport else { return nil }
+            return PacketSpec(source: request.destination, destination: request.source, ttl: Options.requestTTL,
+                              identification: UInt32(sequence),
+                              transport: .icmpEcho(isRequest: false, identifier: identifier, sequence: sequence),
+                              payload: request.payload)
+        }
+        result.replies = records.enumerated().map { index, record in
+            let sentAt = record.sent.verdict.departure
+            if let drop = record.sent.drop ?? record.answer?.drop {
+                return Reply(sequence: index + 1, sentAt: sentAt, status: .dropped, drop: drop)
+            }
+            guard let answer = record.answer, let arrival = answer.arrival else {
+                return Reply(sequence: index + 1, sentAt: sentAt, status: .late)
+            }
+            let ttl = Int(Options.requestTTL) - Int(answer.verdict.trail.routerHops)
+            return reply(sequence: index + 1, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, timeout: options.timeout)
+        }
+        return result
+    }
+
+    private static func reply(sequence: Int, sentAt: Int64, ttl: Int, rtt: Int64, timeout: EmulatedDuration) -> Reply {
+        Reply(sequence: sequence, sentAt: sentAt, status: rtt > timeout.nanoseconds ? .late : .reply, ttl: ttl, rttNanoseconds: rtt)
+    }
+}
+
+/// ping's statistics block: counts, loss and the round-trip summary (iputils' arithmetic: mdev
+/// is the population standard deviation, sqrt(mean(rtt²) − mean(rtt)²)).
+public struct PingStatistics: Sendable, Hashable, Codable {
+    public var transmitted: Int
+    public var received: Int
+    /// Requests dropped with a reason (ping's "+N errors": an ICMP error stood for each).
+    public var errors: Int
+    public var lossPercent: Double
+    /// From the first request to the last (ping's "time"), ms.
+    public var timeMilliseconds: Int64
+    /// Round trips of the replies received, ms (nil when none came back).
+    public var rttMinMilliseconds: Double?
+    public var rttAvgMilliseconds: Double?
+    public var rttMaxMilliseconds: Double?
+    public var rttMdevMilliseconds: Double?
+
+    public init(_ replies: [Ping.Reply], interval: EmulatedDuration) {
+        transmitted = replies.count
+        let rtts = replies.filter { $0.status == .reply }.compactMap(\.rttNanoseconds).map { Double($0) / 1e6 }
+        received = rtts.count
+        errors = replies.filter { $0.status == .dropped }.count
+        lossPercent = transmitted == 0 ? 0 : Double(transmitted - received) * 100 / Double(transmitted)
+        timeMilliseconds = Int64(max(0, transmitted - 1)) * interval.nanoseconds / 1_000_000
+        guard !rtts.isEmpty else { return }
+        let mean = rtts.reduce(0, +) / Double(rtts.count)
+        let meanOfSquares = rtts.reduce(0) { $0 + $1 * $1 } / Double(rtts.count)
+        rttMinMilliseconds = rtts.min()
+        rttAvgMilliseconds = mean
+        rttMaxMilliseconds = rtts.max()
+        rttMdevMilliseconds = max(0, meanOfSquares - mean * mean).squareRoot()
+    }
+}

@@ -1,0 +1,149 @@
+/// Where and why a probe (or its answer) was dropped, resolved against the topology of the
+/// moment it was forwarded.
+public struct ProbeDrop: Sendable, Hashable, Codable {
+    /// The pipeline's stable `DropReason` code (`non-transitive`, `throttled`, …).
+    public var code: String
+    /// The object that dropped it: a peering, route table, vSwitch, instance or VPC name.
+    public var location: String
+    /// `DropReason.describe(in:)`.
+    public var description: String
+    /// Whether the answer (echo reply, port unreachable) was dropped rather than the probe.
+    public var onAnswer: Bool
+
+    public init(_ reason: DropReason, in topology: CompiledTopology, onAnswer: Bool) {
+        code = reason.code
+        location = reason.location(in: topology)
+        description = reason.describe(in: topology)
+        self.onAnswer = onAnswer
+    }
+
+    public init(code: String, location: String, description: String, onAnswer: Bool) {
+        self.code = code
+        self.location = location
+        self.description = description
+        self.onAnswer = onAnswer
+    }
+}
+
+extension DropReason {
+    /// The name of the object that dropped the packet, as ping prints it after `From`.
+    public func location(in topology: CompiledTopology) -> String {
+        func name(_ names: [String], _ id: UInt32) -> String { Int(id) < names.count ? names[Int(id)] : "#\(id)" }
+        switch self {
+        // Decided before any topology object is reached.
+        case .malformed, .notIP, .unknownSource: return "pipeline"
+        case .securityGroupUnavailable(let instance), .securityGroupDenied(_, let instance, _):
+            return name(topology.instanceNames, instance)
+        case .aclDenied(_, let vswitch, _): return name(topology.vswitchNames, vswitch)
+        case .noRoute(let table), .blackholeRoute(let table, _): return name(topology.tables.map(\.name), table)
+        case .peeringNotActive(let peering, _), .nonTransitive(let peering, _), .throttled(let peering, _, _),
+             .queueFull(let peering, _):
+            return name(topology.peerings.map(\.name), peering)
+        case .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
+        }
+    }
+}
+
+/// Probes and the answers they provoke, forwarded through one `ForwardingPipeline` in emulated
+/// time order: a probe that reaches its destination makes that instance send its answer when the
+/// probe arrives, and that answer travels back through the same checks (the reverse route, the
+/// peering's other direction and token bucket, the ACLs, the stateful security groups).
+struct PingExchange {
+    /// One packet forwarded.
+    struct Sent {
+        var verdict: ForwardingPipeline.Verdict
+        var drop: ProbeDrop?
+        /// The router that answered with time exceeded, when the TTL ran out.
+        var timeExceededFrom: IPAddress?
+
+        var arrival: Int64? {
+            if case .delivered(_, let arrival) = verdict.outcome { return arrival }
+            return nil
+        }
+    }
+
+    /// A probe, and its answer when the destination sent one.
+    struct Record {
+        var probe: PacketSpec
+        var sent: Sent
+        var answer: Sent?
+    }
+
+    private(set) var pipeline: ForwardingPipeline
+    private var frame = ContiguousArray<UInt8>()
+    private var headers = PacketHeaders()
+
+    /// A pipeline whose emulated time is the packets' timestamps, with the source address bound
+    /// to the source instance (so a ping works even where overlapping VPCs reuse the address);
+    /// `shape` queues what the inter-region token buckets cannot pass at once (`--shape`).
+    init(topology: Topology, endpoints: PingEndpoints, shape: Bool = false) throws(PingError) {
+        let options = ForwardingPipeline.Options(shape: shape, bindings: [(endpoints.sourceAddress, endpoints.source)], origin: 0)
+        do { pipeline = try ForwardingPipeline(topology: topology, options: options) } catch { throw .pipeline(error) }
+    }
+
+    var topology: CompiledTopology { pipeline.topology }
+
+    /// Forwards `probes` (in departure order); `answer` gives the packet the destination sends
+    /// back for a delivered probe (by its index), which leaves when the probe arrives.
+    mutating func run(_ probes: [(departure: Int64, spec: PacketSpec)],
+                      answer: (Int, PacketSpec) -> PacketSpec?) throws(PingError) -> [Record] {
+        var records: [Record] = []
+        records.reserveCapacity(probes.count)
+        // Answers waiting to leave from `head` on, sorted by departure (ties in the order they
+        // were scheduled); a new one usually goes last, so the search starts from the end.
+        var pending: [(departure: Int64, probe: Int, spec: PacketSpec)] = []
+        var head = 0
+        var next = 0
+        while next < probes.count || head < pending.count {
+            if head < pending.count, next == probes.count || pending[head].departure <= probes[next].departure {
+                let first = pending[head]
+                head += 1
+                records[first.probe].answer = try forward(first.spec, at: first.departure, isAnswer: true)
+                continue
+            }
+            let (departure, spec) = probes[next]
+            let sent = try forward(spec, at: departure, isAnswer: false)
+            records.append(Record(probe: spec, sent: sent))
+            if let arrival = sent.arrival, let reply = answer(next, spec) {
+                let slot = pending[head...].lastIndex { $0.departure <= arrival }.map { $0 + 1 } ?? head
+                pending.insert((arrival, next, reply), at: slot)
+            }
+            next += 1
+        }
+        return records
+    }
+
+    private mutating func forward(_ spec: PacketSpec, at time: Int64, isAnswer: Bool) throws(PingError) -> Sent {
+        frame.removeAll(keepingCapacity: true)
+        PacketBuilder.build(spec, into: &frame)
+        let answersBefore = pipeline.answerOffsets.count
+        let result = frame.withUnsafeBytes { bytes in
+            Result { () throws(ForwardingPipeline.OptionError) in
+                try pipeline.forward(bytes, linkType: .raw, timestamp: time, headers: &headers)
+            }
+        }
+        let verdict: ForwardingPipeline.Verdict
+        switch result {
+        case .success(let value): verdict = value
+        case .failure(let error): throw .pipeline(error)
+        }
+        var sent = Sent(verdict: verdict)
+        if case .dropped(let reason) = verdict.outcome {
+            sent.drop = ProbeDrop(reason, in: pipeline.topology, onAnswer: isAnswer)
+        }
+        if pipeline.answerOffsets.count > answersBefore, let start = pipeline.answerOffsets.last {
+            sent.timeExceededFrom = Self.source(ofAnswerAt: start, in: pipeline.answers)
+        }
+        return sent
+    }
+
+    /// The source address of the time-exceeded answer that starts at `start` (the last one).
+    private static func source(ofAnswerAt start: Int, in answers: ContiguousArray<UInt8>) -> IPAddress? {
+        var answerHeaders = PacketHeaders()
+        return answers.withUnsafeBytes { bytes in
+            let frame = UnsafeRawBufferPointer(rebasing: bytes[start...])
+            guard case .ip = PacketParser.parse(frame, linkType: .raw, into: &answerHeaders) else { return nil }
+            return answerHeaders.source
+        }
+    }
+}

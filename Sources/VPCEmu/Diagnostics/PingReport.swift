@@ -1,0 +1,132 @@
+import Foundation
+
+/// What ping and traceroute print (text or JSON) and the exit status they end with.
+public protocol ProbeReport {
+    var text: String { get }
+    func json() throws -> String
+    var exitStatus: Int32 { get }
+}
+
+/// ping's output, in the form iputils prints it, and its JSON form.
+extension Ping.Result: ProbeReport {
+    /// `PING ecs-hub (10.0.1.10) from 10.1.1.10 ecs-b1: 56(84) bytes of data.`, one line per
+    /// request (a reply, or where it was dropped), then the statistics block. A flood (`-f`)
+    /// prints one line per distinct drop instead of one per request.
+    public var text: String {
+        let endpoints = endpoints
+        let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 28 : 48
+        let address = endpoints.destinationAddress
+        var lines = ["PING \(endpoints.destinationInstance ?? "\(address)") (\(address)) from \(endpoints.sourceAddress) \(endpoints.source): "
+            + "\(options.payloadSize)(\(options.payloadSize + ipHeader)) bytes of data."]
+        if let note { lines.append("note: \(note)") }
+        if options.flood {
+            lines += floodSummary
+        } else {
+            lines += replies.map(line)
+        }
+        let statistics = statistics
+        var counts = "\(statistics.transmitted) packets transmitted, \(statistics.received) received"
+        if statistics.errors > 0 { counts += ", +\(statistics.errors) errors" }
+        counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeMilliseconds)ms"
+        lines += ["", "--- \(endpoints.destination) ping statistics ---", counts]
+        if let min = statistics.rttMinMilliseconds, let avg = statistics.rttAvgMilliseconds,
+           let max = statistics.rttMaxMilliseconds, let mdev = statistics.rttMdevMilliseconds {
+            lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map(Self.milliseconds).joined(separator: "/")) ms")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func line(_ reply: Ping.Reply) -> String {
+        switch reply.status {
+        case .reply:
+            let bytes = options.payloadSize + TransportHeaderLength.icmp
+            return "\(bytes) bytes from \(endpoints.destinationLabel): icmp_seq=\(reply.sequence) ttl=\(reply.ttl ?? 0) "
+                + "time=\(Self.milliseconds(Double(reply.rttNanoseconds ?? 0) / 1e6)) ms"
+        case .dropped:
+            guard let drop = reply.drop else { return "From ? icmp_seq=\(reply.sequence)" }
+            return "From \(drop.location) icmp_seq=\(reply.sequence) \(Self.what(drop)) (\(drop.description))"
+        case .late:
+            let rtt = reply.rttNanoseconds.map { ", reply after \(Self.milliseconds(Double($0) / 1e6)) ms" } ?? ""
+            return "no answer yet for icmp_seq=\(reply.sequence)\(rtt)"
+        }
+    }
+
+    /// One line per distinct drop (where, what, on which leg), with how many requests and the first seq.
+    private var floodSummary: [String] {
+        var order: [ProbeDrop] = []
+        var sequences: [ProbeDrop: [Int]] = [:]
+        for reply in replies {
+            guard let drop = reply.drop else { continue }
+            if sequences[drop] == nil { order.append(drop) }
+            sequences[drop, default: []].append(reply.sequence)
+        }
+        var lines = order.map { drop in
+            let seqs = sequences[drop] ?? []
+            return "From \(drop.location) \(seqs.count) requests \(Self.what(drop)), first icmp_seq=\(seqs.first ?? 0) "
+                + "(\(drop.description))"
+        }
+        let late = replies.filter { $0.status == .late }.count
+        if late > 0 { lines.append("no answer within -W for \(late) requests") }
+        return lines
+    }
+
+    /// `non-transitive`, or `reply dropped: security-group-denied` when the answer was dropped.
+    private static func what(_ drop: ProbeDrop) -> String {
+        drop.onAnswer ? "echo reply \(drop.code)" : drop.code
+    }
+
+    static func milliseconds(_ value: Double) -> String { String(format: "%.3f", value) }
+
+    /// `%g` as iputils prints the loss: `0`, `25`, `16.6667`.
+    static func percent(_ value: Double) -> String { String(format: "%g", value) }
+
+    /// The result for scripts: the endpoints, one entry per request and the statistics.
+    public func json() throws -> String {
+        let document = PingDocument(
+            endpoints: EndpointsDocument(endpoints), note: note, payloadBytes: options.payloadSize,
+            intervalNanoseconds: options.interval.nanoseconds, startNanoseconds: options.start.nanoseconds,
+            replies: replies, statistics: statistics, exitStatus: exitStatus)
+        return try DiagnosticsJSON.encode(document)
+    }
+}
+
+struct PingDocument: Encodable {
+    var endpoints: EndpointsDocument
+    var note: String?
+    var payloadBytes: Int
+    var intervalNanoseconds: Int64
+    var startNanoseconds: Int64
+    var replies: [Ping.Reply]
+    var statistics: PingStatistics
+    var exitStatus: Int32
+}
+
+/// The two ends of a ping or traceroute in JSON.
+struct EndpointsDocument: Encodable {
+    var source: String
+    var sourceAddress: String
+    var destination: String
+    var destinationAddress: String
+    var destinationInstance: String?
+    /// The vSwitch whose gateway the destination address is.
+    var gateway: String?
+
+    init(_ endpoints: PingEndpoints) {
+        source = endpoints.source
+        sourceAddress = "\(endpoints.sourceAddress)"
+        destination = endpoints.destination
+        destinationAddress = "\(endpoints.destinationAddress)"
+        destinationInstance = endpoints.destinationInstance
+        gateway = endpoints.gateway?.vswitch
+    }
+}
+
+/// The JSON conventions of the reports (snake_case keys, sorted, pretty-printed).
+enum DiagnosticsJSON {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

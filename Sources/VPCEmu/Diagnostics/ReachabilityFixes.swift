@@ -1,0 +1,147 @@
+/// The suggested change for each way a flow can be blocked, in the words of the cloud console:
+/// the route to add, the account that must accept, the rule or entry to add or remove.
+extension ReachabilityAnalyzer {
+    func fix(for reason: DropReason, tuple: FiveTuple) -> String {
+        let topology = state.topology
+        switch reason {
+        case .unknownSource:
+            let owners = topology.instances.filter { $0.addresses.contains(tuple.source) }
+            return owners.isEmpty
+                ? "use the address of an instance as the source (or name the instance with --from)"
+                : "the address is used in overlapping VPCs (\(owners.map(\.name).joined(separator: ", "))): renumber one of them, or bind the address to one instance when replaying (--bind)"
+        case .securityGroupUnavailable(let instance):
+            let errors = compiled.compileErrors.filter { $0.hasPrefix("instance \(name(instance)):") }
+            return "fix the security groups of \(name(instance)): \(errors.joined(separator: "; "))"
+        case .securityGroupDenied(let direction, let instance, let decider):
+            guard let filters = compiled.instanceFilters[Int(instance)] else { return "fix the security groups of \(name(instance))" }
+            let rules = direction == .ingress ? filters.ingress : filters.egress
+            return securityGroupFix(ConnectionTracker.decider(of: FilterVerdict(policy: .drop, decider: decider), rules: rules),
+                                    direction: direction, instance: instance, tuple: tuple)
+        case .aclDenied(let direction, let vswitch, let decider):
+            guard let filters = compiled.vswitchFilters[Int(vswitch)] else { return "fix the network ACL of \(compiled.vswitchNames[Int(vswitch)])" }
+            let acl = direction == .ingress ? filters.ingress : filters.egress
+            let allow = "\(direction) entry allowing \(protocolPhrase(tuple)) \(remotePhrase(direction, tuple))"
+            switch acl.decider(of: FilterVerdict(policy: .drop, decider: decider)) {
+            case .networkACLEntry(let name, _, let entry):
+                return "entry \(entry) of network ACL \(name) denies it: remove or narrow it, or add an \(allow) before it"
+            default:
+                return "add an \(allow) to network ACL \(acl.acl) (network ACLs are stateless: replies need their own entries)"
+            }
+        case .noRoute(let table):
+            return routeFix(table: table, tuple: tuple, verb: "add a route")
+        case .blackholeRoute(let table, let route):
+            let routes = compiled.tables[Int(table)].routes
+            let entry = Int(route) < routes.count ? "\(routes[Int(route)].destination)" : "#\(route)"
+            return "route \(entry) in \(compiled.tables[Int(table)].name) is a blackhole: remove it, or "
+                + routeFix(table: table, tuple: tuple, verb: "replace it with a route")
+        case .peeringNotActive(let id, let peeringState):
+            return peeringFix(Int(id) < compiled.peerings.count ? compiled.peerings[Int(id)].name : "#\(id)", state: peeringState)
+        case .nonTransitive(let id, let vpc):
+            guard Int(id) < compiled.peerings.count else { return "peering #\(id) does not transit" }
+            let peering = compiled.peerings[Int(id)]
+            let from = compiled.vpcNames[Int(peering.peer(of: vpc))]
+            guard let owner = owningVPC(tuple.destination, excluding: from) else {
+                return "no VPC has \(tuple.destination); remove the route that sends it to peering \(peering.name)"
+            }
+            return "peering \(peering.name) does not transit through \(compiled.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
+        case .noInstance(let vpc):
+            return "no instance of \(compiled.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
+        case .malformed, .notIP, .throttled, .queueFull, .ttlExpired:
+            return "not predicted by the analysis (it depends on the packets, not the topology)"
+        }
+    }
+
+    private func securityGroupFix(_ decider: FilterDecider, direction: TrafficDirection, instance: UInt32, tuple: FiveTuple) -> String {
+        let allow = "\(direction) rule allowing \(protocolPhrase(tuple)) \(remotePhrase(direction, tuple))"
+        if case .securityGroupRule(let group, let id) = decider {
+            let priority = state.topology.securityGroups.first { $0.name == group }?.rules.first { $0.id == id }?.priority ?? 1
+            // Priority 1 is the highest, and at equal priority drop wins (ECS security group rules).
+            let outrank = priority > 1 ? ", or add an \(allow) with a priority number below \(priority) to \(group)"
+                : " (at priority 1 no accept rule can outrank it)"
+            return "rule \(id) of security group \(group) (priority \(priority), drop) denies it: remove or narrow it\(outrank)"
+        }
+        let group = state.topology.instance(named: name(instance))?.securityGroups.first
+        return "add an \(allow) to \(group.map { "security group \($0)" } ?? "a security group of \(name(instance))")"
+    }
+
+    private func routeFix(table: UInt32, tuple: FiveTuple, verb: String) -> String {
+        let tableName = compiled.tables[Int(table)].name
+        let sourceVPC = compiled.vpcNames[Int(compiled.tables[Int(table)].vpc)]
+        guard let owner = owningVPC(tuple.destination, excluding: sourceVPC) else {
+            let own = state.topology.vpc(named: sourceVPC)?.allCIDRs.contains { $0.contains(tuple.destination) } ?? false
+            return own ? "\(tuple.destination) is in \(sourceVPC)'s block but in none of its vSwitches: check the destination address"
+                : "no VPC of the topology has \(tuple.destination): check the destination address"
+        }
+        let block = destinationBlock(tuple.destination, in: owner)
+        let peering = state.peerings.last { $0.state != .deleted && $0.peer(of: sourceVPC) == owner.name }?.name
+            ?? state.declaredPeerings.values.filter { [$0.requesterVPC, $0.accepterVPC] == [sourceVPC, owner.name] || [$0.accepterVPC, $0.requesterVPC] == [sourceVPC, owner.name] }
+                .map(\.name).sorted().first
+        guard let peering else {
+            return "no peering connects \(sourceVPC) and \(owner.name) (peering does not transit): create one, then \(verb) \(block) -> it to \(tableName)"
+        }
+        return "\(verb) \(block) -> peering \(peering) to \(tableName)"
+    }
+
+    func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {
+        guard let status = state.peering(named: name) else {
+            let created = state.topology.timeline.first { event in
+                if case .createPeering(let connection, _) = event.action { connection.name == name } else { false }
+            }
+            return created.map { "peering \(name) is created by the timeline at \($0.time); analyze at that time or later (--at)" }
+                ?? "create peering \(name)"
+        }
+        let vpcs = "\(status.connection.requesterVPC) and \(status.connection.accepterVPC)"
+        switch peeringState ?? status.state {
+        case .accepting:
+            return "accept the peering as account \(status.accepterAccount) (the accepter); the request expires if not accepted"
+        case .updating:
+            return "wait: the accepted peering becomes Activated at \(status.deadline.map { "\($0)" } ?? "the end of its activation delay")"
+        case .rejected:
+            return "account \(status.accepterAccount) rejected the request: create a new peering between \(vpcs) and have \(status.accepterAccount) accept it"
+        case .expired:
+            return "the request expired unanswered: create a new peering between \(vpcs) and have account \(status.accepterAccount) accept it"
+        case .deleting, .deleted:
+            return "the peering was deleted: create a new peering between \(vpcs) and point the routes at it"
+        case .activated:
+            return "the peering is Activated now; analyze again"
+        }
+    }
+
+    /// `tcp 22`, `udp 53`, `icmp`.
+    private func protocolPhrase(_ tuple: FiveTuple) -> String {
+        switch tuple.ipProtocol {
+        case 6: "tcp \(tuple.destinationPort)"
+        case 17: "udp \(tuple.destinationPort)"
+        case 58: "icmpv6"
+        default: "icmp"
+        }
+    }
+
+    /// `from 10.1.0.0/16` (ingress: the source's block) or `to 10.2.0.0/16` (egress).
+    private func remotePhrase(_ direction: TrafficDirection, _ tuple: FiveTuple) -> String {
+        let remote = direction == .ingress ? tuple.source : tuple.destination
+        let block = owningVPC(remote, excluding: nil).map { destinationBlock(remote, in: $0) }
+            ?? IPNetwork(address: remote, prefixLength: remote.family.bitWidth)
+        return "\(direction == .ingress ? "from" : "to") \(block)"
+    }
+
+    /// The VPC whose blocks contain `address` (not `excluding`), preferring the VPC of an
+    /// instance that has the address.
+    private func owningVPC(_ address: IPAddress, excluding: String?) -> VPC? {
+        let topology = state.topology
+        let candidates = topology.vpcs.filter { $0.name != excluding && $0.allCIDRs.contains { $0.contains(address) } }
+        let instanceVPC = topology.instances.first { $0.addresses.contains(address) }.flatMap { topology.vpc(ofInstance: $0.name) }
+        return candidates.first { $0.name == instanceVPC } ?? candidates.first
+    }
+
+    /// The block to route or allow for `address` in `vpc`: its CIDR block, or the vSwitch block
+    /// when that CIDR overlaps another VPC (only vSwitch routes can tell the two apart).
+    func destinationBlock(_ address: IPAddress, in vpc: VPC) -> IPNetwork {
+        let topology = state.topology
+        let host = IPNetwork(address: address, prefixLength: address.family.bitWidth)
+        guard let block = vpc.allCIDRs.first(where: { $0.contains(address) }) else { return host }
+        let overlaps = topology.vpcs.contains { other in other.name != vpc.name && other.allCIDRs.contains { $0.overlaps(block) } }
+        guard overlaps else { return block }
+        return topology.vswitches.filter { $0.vpc == vpc.name }.flatMap(\.allCIDRs).first { $0.contains(address) } ?? host
+    }
+}

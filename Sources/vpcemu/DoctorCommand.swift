@@ -1,0 +1,42 @@
+import ArgumentParser
+import VPCEmu
+
+/// `vpcemu doctor TOPOLOGY [--peering NAME] [--at TIME] [--json] [--strict]`.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Run the VPC peering troubleshooting checklist on each peering.",
+        discussion: """
+            Checks the peering state, overlapping and non-RFC 1918 blocks, routes on both sides and in the \
+            vSwitches' tables, route destinations, security groups and network ACLs in both directions, and \
+            routes that expect a peering to transit. Exits 0 when no check fails (and, with --strict, none warns), \
+            1 otherwise, 64 for an unknown --peering.
+            """
+    )
+
+    @OptionGroup var topology: TopologyFileArgument
+
+    @Option(help: "Check only this peering.")
+    var peering: String?
+
+    @OptionGroup var time: TimeOption
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Flag(help: "Fail on warnings too.")
+    var strict = false
+
+    func run() throws {
+        let loaded = try loadTopology(topology.file)
+        let report: DoctorReport
+        do {
+            report = try TopologyDoctor(topology: loaded.topology, at: time.at).diagnose(peering: peering)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.validationFailure
+        }
+        print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
+        if report.fails(strict: strict) { throw ExitCode.failure }
+    }
+}

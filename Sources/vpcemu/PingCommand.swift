@@ -1,0 +1,86 @@
+import ArgumentParser
+import VPCEmu
+
+/// `vpcemu ping TOPOLOGY --from INSTANCE DEST`: echo requests through the emulated VPCs.
+struct PingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping",
+        abstract: "Send ICMP echo requests from an instance through the emulated VPCs, as ping does.",
+        discussion: "Exit status: 0 when at least one reply came back, 1 when none did, 2 for a usage or topology error."
+    )
+
+    @OptionGroup var probe: ProbeArguments
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("Requests to send.", valueName: "count"))
+    var count = 4
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
+                                                        valueName: "interval"), transform: parseDuration)
+    var interval: EmulatedDuration?
+
+    @Option(name: .customShort("s"), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
+    var size = 56
+
+    @Option(name: .customShort("W"), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
+                                                        valueName: "timeout"), transform: parseDuration)
+    var timeout = EmulatedDuration.seconds(10)
+
+    @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
+    var flood = false
+
+    @Flag(help: "Queue packets over bandwidth-limited peerings instead of dropping them (as replay --shape).")
+    var shape = false
+
+    func run() throws {
+        var options = Ping.Options(source: probe.from, destination: probe.destination)
+        options.count = count
+        options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
+        options.payloadSize = size
+        options.timeout = timeout
+        options.start = probe.time.at
+        options.ipv6 = probe.ipv6
+        options.flood = flood
+        options.shape = shape
+        try probe.run("ping") { [options] topology throws(PingError) in try Ping.run(topology, options) }
+    }
+}
+
+/// Parses `-i` / `-W` values: seconds, or a number with a unit.
+func parseDuration(_ text: String) throws -> EmulatedDuration {
+    guard let duration = EmulatedDuration(parsing: text) else {
+        throw ValidationError("'\(text)' is not a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
+    }
+    return duration
+}
+
+/// What ping and traceroute share: the topology, `--from`, DEST, `-6`, `--at` and `--json`.
+struct ProbeArguments: ParsableArguments {
+    @OptionGroup var topology: TopologyFileArgument
+
+    @Option(help: ArgumentHelp("The instance that sends the probes.", valueName: "instance"))
+    var from: String
+
+    @Argument(help: "The destination: an instance name or an IP address.")
+    var destination: String
+
+    @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
+    var ipv6 = false
+
+    @OptionGroup var time: TimeOption
+
+    @Flag(help: "Print JSON instead of the usual text.")
+    var json = false
+
+    /// Loads the topology, runs `body` on it, prints its text or JSON and exits with its status;
+    /// a topology or `PingError` is reported on stderr with exit status 2.
+    func run<Report: ProbeReport>(_ command: String, _ body: (Topology) throws(PingError) -> Report) throws {
+        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
+        let report: Report
+        do { report = try body(loaded.topology) } catch {
+            printError("\(command): \(error)")
+            throw ExitCode(2)
+        }
+        print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+}
