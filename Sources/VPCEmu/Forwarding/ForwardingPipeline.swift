@@ -125,7 +125,9 @@ public struct ForwardingPipeline: Sendable {
     static let sweepInterval: Int64 = 1_000_000_000
     private var buckets: [TokenBucket?]
     private var bucketBandwidth: [Int?]
-    private let bindings: CompiledRouteTable<UInt32>?
+    /// Address -> instance per VPC, and source attribution (`--bind` first); fixed for the run.
+    private let hosts: HostTablePool
+    private let owners: HostTablePool
     /// Per VPC: its system route table, to decide whether a destination is local there.
     private let vpcTable: [UInt32]
     /// Per VPC: the vSwitch whose router answers for destinations no instance owns.
@@ -143,9 +145,8 @@ public struct ForwardingPipeline: Sendable {
         origin = options.origin
         let compiled = runtime.compiled
         tracker = ConnectionTracker(capacity: options.connectionCapacity)
-        if options.bindings.isEmpty {
-            bindings = nil
-        } else {
+        var bindings: CompiledRouteTable<UInt32>?
+        if !options.bindings.isEmpty {
             var table = RouteTable<UInt32>()
             for binding in options.bindings {
                 guard let id = compiled.instanceNames.firstIndex(of: binding.instance) else { throw .unknownInstance(binding.instance) }
@@ -164,7 +165,10 @@ public struct ForwardingPipeline: Sendable {
                             directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))
         buckets = Array(repeating: nil, count: 2 * compiled.peerings.count)
         bucketBandwidth = Array(repeating: nil, count: compiled.peerings.count)
-        tables = ForwardingTables(compiled, vpcTable: vpcTable, bindings: bindings)
+        let candidates = topology.instances.flatMap(\.addresses) + options.bindings.map(\.address)
+        hosts = HostTablePool(compiled.hosts, candidates: candidates)
+        owners = HostTablePool([bindings, compiled.sourceOwners].compactMap { $0 }, candidates: candidates)
+        tables = ForwardingTables(compiled, vpcTable: vpcTable, hosts: hosts, owners: owners)
     }
 
     public var topology: CompiledTopology { runtime.compiled }
@@ -220,7 +224,7 @@ public struct ForwardingPipeline: Sendable {
         if origin == nil { origin = timestamp }
         let now = timestamp &- start
         let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
-        if changed { tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, bindings: bindings) }
+        if changed { tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners) }
         if changed || isFirst { try refreshBuckets(now: now) }
         let tables = self.tables
         return tables.withView { view in

@@ -40,11 +40,13 @@ struct ForwardingTables {
     private(set) var vpcTable: ContiguousArray<UInt32> = []
     private(set) var filters = FlatFilters()
     private var routes: FIBPool<CompiledTopology.RouteSlot>
-    private var hosts: FIBPool<UInt32>
+    /// Per VPC: address -> instance (`CompiledTopology.hosts`).
+    private var hosts: HostTablePool
     /// Source attribution, tried in order: the `--bind` table when there is one, then the topology's owners.
-    private var owners: FIBPool<UInt32>
+    private var owners: HostTablePool
 
-    init(_ compiled: CompiledTopology, vpcTable: [UInt32], bindings: CompiledRouteTable<UInt32>?) {
+    /// `hosts` and `owners` do not change with timeline events; the pipeline builds them once.
+    init(_ compiled: CompiledTopology, vpcTable: [UInt32], hosts: HostTablePool, owners: HostTablePool) {
         self.vpcTable = ContiguousArray(vpcTable)
         for (instance, groups) in compiled.instanceFilters.enumerated() {
             var entry = InstanceEntry(vswitch: compiled.instanceVSwitch[instance], egressFilter: Self.noFilter, ingressFilter: Self.noFilter)
@@ -68,8 +70,8 @@ struct ForwardingTables {
                          latencyForward: $0.latencyForward.nanoseconds, latencyReverse: $0.latencyReverse.nanoseconds)
         })
         routes = FIBPool(compiled.tables.map(\.fib))
-        hosts = FIBPool(compiled.hosts)
-        owners = FIBPool([bindings, compiled.sourceOwners].compactMap { $0 })
+        self.hosts = hosts
+        self.owners = owners
     }
 
     /// The tables as unsafe buffers, valid only inside `body`.
@@ -80,13 +82,13 @@ struct ForwardingTables {
         let vpcTable: UnsafeBufferPointer<UInt32>
         let filters: FlatFilters.View
         let routes: FIBPool<CompiledTopology.RouteSlot>.View
-        let hosts: FIBPool<UInt32>.View
-        let owners: FIBPool<UInt32>.View
+        let hosts: HostTablePool.View
+        let owners: HostTablePool.View
 
         /// The instance `address` is attributed to (possibly `CompiledTopology.ambiguousOwner`).
         @inline(__always)
         func owner(of address: IPAddress) -> UInt32? {
-            for table in owners.entries.indices {
+            for table in owners.tables.indices {
                 if let owner = owners.lookup(table, address) { return owner }
             }
             return nil

@@ -50,7 +50,10 @@ import Testing
     @Test func tablesMirrorTheCompiledTopology() throws {
         let loaded = try TopologyLoader.load(contentsOf: packageRoot.appendingPathComponent("Benchmarks/topologies/three-vpcs-acl.yaml").path)
         let compiled = TopologyRuntime(topology: loaded.topology).compiled
-        let tables = ForwardingTables(compiled, vpcTable: [], bindings: nil)
+        let candidates = loaded.topology.instances.flatMap(\.addresses)
+        let tables = ForwardingTables(compiled, vpcTable: compiled.systemTables(of: loaded.topology),
+                                      hosts: HostTablePool(compiled.hosts, candidates: candidates),
+                                      owners: HostTablePool([compiled.sourceOwners], candidates: candidates))
         var random = ClassifierTests.RandomRuleSet(seed: 7)
         let ports: [UInt16] = [22, 53, 80, 443, 5003, 7050, 8085, 9999, 30_000]
         func tuple(_ source: String, _ destination: String) -> FiveTuple {
@@ -84,6 +87,9 @@ import Testing
             }
             for address in ["10.1.1.10", "10.2.2.10", "10.3.2.10", "10.9.0.1"].map(address) {
                 #expect(view.owner(of: address) == compiled.sourceOwners.lookup(address))
+                for vpc in compiled.vpcNames.indices {
+                    #expect(view.instance(in: UInt32(vpc), owning: address) == compiled.instance(in: UInt32(vpc), owning: address))
+                }
                 for table in compiled.tables.indices {
                     #expect(view.route(UInt32(table), to: address) == compiled.route(table: UInt32(table), to: address))
                 }
