@@ -14,7 +14,7 @@ struct AnalyzeCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var topology: TopologyFileArgument
+    @OptionGroup var common: DiagnosticArguments
 
     @Option(help: ArgumentHelp("Source: an instance name or an address.", valueName: "instance|address"))
     var from: String
@@ -31,27 +31,21 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Source port (tcp and udp; default 49152).")
     var sourcePort: UInt16?
 
-    @OptionGroup var time: TimeOption
-
     @Flag(help: "Analyze the reply path too (stateful security groups let it out; routes and ACLs must allow it).")
     var reverse = false
 
-    @Flag(name: .customShort("6"), help: "Use the instances' IPv6 addresses (implied by an IPv6 address endpoint).")
+    @Flag(name: .customShort("6"), help: "Use the instances' IPv6 addresses (an IPv6 address endpoint implies it).")
     var ipv6 = false
 
-    @Flag(help: "Print JSON (an array with one report per protocol).")
-    var json = false
-
-    var endpoints: [ReachabilityEndpoint] { [ReachabilityEndpoint(from), ReachabilityEndpoint(to)] }
-
-    var family: AddressFamily { ReachabilityEndpoint.family(endpoints, ipv6: ipv6) }
-
-    var protocols: [ReachabilityFlow.FlowProtocol] {
+    /// The protocols `--protocol` names for flows of `family` (`all`: TCP, UDP and the family's ICMP).
+    func protocols(for family: AddressFamily) -> [ReachabilityFlow.FlowProtocol] {
         flowProtocol == "all" ? ReachabilityFlow.FlowProtocol.all(for: family)
             : ReachabilityFlow.FlowProtocol(rawValue: flowProtocol).map { [$0] } ?? []
     }
 
     func validate() throws {
+        // TCP and UDP are in `all` of either family, so IPv4 stands for both here.
+        let protocols = protocols(for: .ipv4)
         guard !protocols.isEmpty else {
             throw ValidationError("'\(flowProtocol)' is not a protocol: expected tcp, udp, icmp, icmpv6 or all")
         }
@@ -63,25 +57,18 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadTopology(topology.file)
-        let analyzer = ReachabilityAnalyzer(topology: loaded.topology, at: time.at)
-        var reports: [ReachabilityReport] = []
-        do {
-            let source = try endpoints[0].address(in: loaded.topology, family: family)
-            let destination = try endpoints[1].address(in: loaded.topology, family: family)
-            for flowProtocol in protocols {
-                let flow = try ReachabilityFlow(source: source, destination: destination, ipProtocol: flowProtocol,
-                                                sourcePort: sourcePort ?? ReachabilityFlow.defaultSourcePort, destinationPort: port ?? 0)
-                reports.append(analyzer.analyze(flow, reverse: reverse))
+        let reports = try common.run("analyze", failure: .validationFailure) { topology in
+            let endpoints = try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: from),
+                                                    destination: EndpointArgument(flag: "--to", text: to), ipv6: ipv6)
+            let analyzer = ReachabilityAnalyzer(topology: topology, at: common.time.at)
+            return try protocols(for: endpoints.family).map { flowProtocol in
+                let flow = try ReachabilityFlow(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
+                                                ipProtocol: flowProtocol, sourcePort: sourcePort ?? ReachabilityFlow.defaultSourcePort,
+                                                destinationPort: port ?? 0)
+                return analyzer.analyze(flow, reverse: reverse)
             }
-        } catch let error as ReachabilityEndpoint.ResolveError {
-            printError("error: \(error)")
-            throw ExitCode.validationFailure
-        } catch let error as ReachabilityFlow.FlowError {
-            printError("error: \(error)")
-            throw ExitCode.validationFailure
         }
-        print(json ? try ReachabilityReport.json(reports) : reports.map(\.text).joined(separator: "\n"), terminator: json ? "\n" : "")
+        try common.print(text: reports.map(\.text).joined(separator: "\n")) { try ReachabilityReport.json(reports) }
         if !reports.allSatisfy(\.isReachable) { throw ExitCode.failure }
     }
 }

@@ -16,13 +16,17 @@ struct DemoCommand: ParsableCommand {
     var topology = "captures/inter-region-bandwidth.yaml"
 
     /// Ping and HTTP that arrive, SSH attempts that sg-web's no-ssh rule blocks, a 20 Mbit/s UDP stream
-    /// back over the 10 Mbit/s peering (throttled), and a ping to an address no route covers.
+    /// back over the 10 Mbit/s peering (throttled), a ping to an address no route covers, MySQL to
+    /// db-hz over the intra-region pcx-hz-db (arrives), and pings from web-sv to db-hz, which would
+    /// have to transit vpc-hz (non-transitive).
     static let flows = [
         "ping client-hz web-sv count=10 interval=500ms",
         "tcp client-hz web-sv 80 bytes=400000 mbps=8 start=1s",
         "syn client-hz web-sv 22 count=3 start=2s",
         "udp web-sv client-hz 5000 mbps=20 size=1000 duration=25s start=3s",
         "ping client-hz 10.99.0.1 count=3 start=4s",
+        "tcp client-hz db-hz 3306 bytes=200000 mbps=50 start=5s",
+        "ping web-sv db-hz count=3 start=6s",
     ]
 
     func run() throws {
@@ -43,7 +47,7 @@ struct DemoCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        if try ReplayCommand.replay(loaded.topology, captures: [capture], out: out, options: .init(writeVerdicts: true)) == nil {
+        if try ReplayCommand.replay(loaded.topology, input: .captures([capture]), out: out, options: .init(writeVerdicts: true)) == nil {
             throw ExitCode(1)
         }
     }

@@ -14,29 +14,19 @@ struct DoctorCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var topology: TopologyFileArgument
+    @OptionGroup var common: DiagnosticArguments
 
     @Option(help: "Check only this peering.")
     var peering: String?
-
-    @OptionGroup var time: TimeOption
-
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
 
     @Flag(help: "Fail on warnings too.")
     var strict = false
 
     func run() throws {
-        let loaded = try loadTopology(topology.file)
-        let report: DoctorReport
-        do {
-            report = try TopologyDoctor(topology: loaded.topology, at: time.at).diagnose(peering: peering)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.validationFailure
+        let report = try common.run("doctor", failure: .validationFailure) { topology in
+            try TopologyDoctor(topology: topology, at: common.time.at).diagnose(peering: peering)
         }
-        print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
+        try common.print(text: report.text, json: report.json)
         if report.fails(strict: strict) { throw ExitCode.failure }
     }
 }

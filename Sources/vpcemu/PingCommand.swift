@@ -37,7 +37,7 @@ struct PingCommand: ParsableCommand {
         options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
         options.payloadSize = size
         options.timeout = timeout
-        options.start = probe.time.at
+        options.start = probe.common.time.at
         options.ipv6 = probe.ipv6
         options.flood = flood
         options.shape = shape
@@ -53,9 +53,9 @@ func parseDuration(_ text: String) throws -> EmulatedDuration {
     return duration
 }
 
-/// What ping and traceroute share: the topology, `--from`, DEST, `-6`, `--at` and `--json`.
+/// What ping and traceroute share: the diagnostics' arguments, `--from`, DEST and `-6`.
 struct ProbeArguments: ParsableArguments {
-    @OptionGroup var topology: TopologyFileArgument
+    @OptionGroup var common: DiagnosticArguments
 
     @Option(help: ArgumentHelp("The instance that sends the probes.", valueName: "instance"))
     var from: String
@@ -66,21 +66,11 @@ struct ProbeArguments: ParsableArguments {
     @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
     var ipv6 = false
 
-    @OptionGroup var time: TimeOption
-
-    @Flag(help: "Print JSON instead of the usual text.")
-    var json = false
-
-    /// Loads the topology, runs `body` on it, prints its text or JSON and exits with its status;
-    /// a topology or `PingError` is reported on stderr with exit status 2.
+    /// Runs `body` on the topology, prints its text or JSON and exits with its status; a topology
+    /// that does not load or a `PingError` is reported on stderr with exit status 2.
     func run<Report: ProbeReport>(_ command: String, _ body: (Topology) throws(PingError) -> Report) throws {
-        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
-        let report: Report
-        do { report = try body(loaded.topology) } catch {
-            printError("\(command): \(error)")
-            throw ExitCode(2)
-        }
-        print(json ? try report.json() : report.text, terminator: json ? "\n" : "")
+        let report = try common.run(command, failure: ExitCode(2)) { topology in try body(topology) }
+        try common.print(text: report.text, json: report.json)
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
 }

@@ -13,10 +13,15 @@ struct ReplayCommand: ParsableCommand {
         abstract: "Forward captured packets through a topology and write what arrived where, drops, metrics and a report.",
         discussion: """
             Captures are read one after another; the first packet's timestamp is emulated time 0. \
+            With --generate SPEC (repeatable, the flows of `vpcemu generate`) the generated traffic \
+            is fed straight into the pipeline instead, with the same results as `generate` + `replay`. \
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
-            --verdicts. Ctrl-C stops after the current batch and still writes complete outputs. \
+            --verdicts. Ctrl-C stops after the current batch, still writes complete outputs for the \
+            packets read, and exits with status 130. \
+            When stderr is a terminal and the input is large (32 MiB of captures, a million \
+            generated packets), a progress line shows packets, Mpps and the share done. \
             See docs/forwarding.md.
             """
     )
@@ -24,8 +29,14 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Topology file (YAML).", completion: .file())
     var topology: String
 
-    @Argument(help: "Capture files (pcap or pcapng).", completion: .file())
-    var captures: [String]
+    @Argument(help: "Capture files (pcap or pcapng); none with --generate.", completion: .file())
+    var captures: [String] = []
+
+    @Option(help: "Replay generated traffic instead of captures: a flow as `vpcemu generate --flow` takes it (repeatable).")
+    var generate: [String] = []
+
+    @Option(help: "Seed for --generate's ports and random mixes (default 1).")
+    var seed: UInt64?
 
     @Option(help: "Output directory (created if needed).")
     var out: String
@@ -41,6 +52,13 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: "Metering interval, e.g. 1s, 100ms.")
     var interval = "1s"
+
+    func validate() throws {
+        if captures.isEmpty == generate.isEmpty {
+            throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
+        }
+        if seed != nil, generate.isEmpty { throw ValidationError("--seed applies only to --generate") }
+    }
 
     func run() throws {
         guard let duration = EmulatedDuration(parsing: interval), duration.nanoseconds > 0 else {
@@ -61,40 +79,46 @@ struct ReplayCommand: ParsableCommand {
         }
         let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings), writeVerdicts: verdicts,
                                             interval: duration.nanoseconds)
-        let report = try Self.replay(loaded.topology, captures: captures, out: out, options: options)
+        var input = ReplayInput.captures(captures)
+        if !generate.isEmpty {
+            do {
+                let flows = try generate.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: loaded.topology) }
+                input = .generated(TrafficGenerator(flows: flows, seed: seed ?? 1))
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        let report = try Self.replay(loaded.topology, input: input, out: out, options: options)
         if report == nil { throw ExitCode(1) }
     }
 
-    /// Runs the replay and prints the summary; nil (after printing the error) when it failed.
-    static func replay(_ topology: Topology, captures: [String], out: String, options: ReplaySession.Options) throws -> ReplayReport? {
+    /// Runs the replay and prints the summary; nil (after printing the error) when it failed. After
+    /// Ctrl-C the outputs are finished for what was read, then it throws exit status 130.
+    static func replay(_ topology: Topology, input: ReplayInput, out: String, options: ReplaySession.Options) throws -> ReplayReport? {
         signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
         defer { signal(SIGINT, SIG_DFL) }
+        let end: ReplaySession.FeedEnd
+        let report: ReplayReport
         do {
             let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
-            var batch = PacketBatch()
-            var readError: String?
-            reading: for capture in captures {
-                do {
-                    let reader = try PcapReader(path: capture)
-                    while try reader.nextBatch(into: &batch) {
-                        try session.process(batch, linkType: reader.linkType)
-                        if interrupted.load(ordering: .relaxed) { break reading }
-                    }
-                } catch let error as CaptureError {
-                    readError = "\(error)"
-                    break reading
-                }
-            }
-            let report = try session.finish()
+            let progress = ProgressLine(for: input)
+            end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) }, progress: progress.update)
+            progress.finish()
+            report = try session.finish()
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
-            if interrupted.load(ordering: .relaxed) { printError("interrupted: outputs cover the packets read so far") }
-            if let readError {
-                printError("\(readError) (outputs cover the packets before it)")
-                return nil
-            }
-            return report
-        } catch let error as ReplaySession.ReplayError {
+        } catch {
             printError("\(error)")
+            return nil
+        }
+        switch end {
+        case .completed:
+            return report
+        case .stopped:
+            printError("interrupted: outputs cover the packets read so far")
+            throw ExitCode(130)  // 128 + SIGINT, what a shell reports for a process the signal ended
+        case .readFailed(let error):
+            printError("\(error) (outputs cover the packets before it)")
             return nil
         }
     }

@@ -26,7 +26,7 @@ struct TracerouteCommand: ParsableCommand {
         options.maxHops = maxHops
         options.icmp = icmp
         options.ipv6 = probe.ipv6
-        options.start = probe.time.at
+        options.start = probe.common.time.at
         try probe.run("traceroute") { [options] topology throws(PingError) in try Traceroute.run(topology, options) }
     }
 }

@@ -126,6 +126,12 @@ public final class PcapReader {
         return true
     }
 
+    /// Bytes of the file consumed so far (libpcap's position in it), for progress reports.
+    public var bytesRead: Int64 {
+        guard let file = pcap_file(handle) else { return 0 }
+        return Int64(max(0, ftello(file)))
+    }
+
     /// libpcap reads a savefile with two `fread` calls per record (header, then data). With
     /// stdio's default buffer (one 4 KiB page) that is a read(2) every ~60 small packets, and
     /// every fread takes the stream lock. A 1 MiB buffer and, on glibc, no locking (this stream

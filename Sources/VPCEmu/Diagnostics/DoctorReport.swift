@@ -1,5 +1,3 @@
-import Foundation
-
 /// One item of the peering troubleshooting checklist.
 public struct DoctorCheck: Sendable, Hashable, Codable {
     /// The checklist, in the order it is run (the cloud documentation's troubleshooting steps).
@@ -70,11 +68,7 @@ public struct DoctorReport: Sendable, Hashable {
             var passed: Int, warned: Int, failed: Int
             var peerings: [PeeringDiagnosis]
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let form = JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
-                            failed: count(.fail), peerings: peerings)
-        return String(decoding: try encoder.encode(form), as: UTF8.self)
+        return try DiagnosticsJSON.encode(JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
+                                                   failed: count(.fail), peerings: peerings))
     }
 }

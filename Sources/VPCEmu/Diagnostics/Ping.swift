@@ -70,7 +70,7 @@ public enum Ping {
     }
 
     public struct Result: Sendable, Hashable {
-        public var endpoints: PingEndpoints
+        public var endpoints: DiagnosticEndpoints
         public var options: Options
         public var replies: [Reply]
         /// Why nothing can answer, when the destination is a gateway other than the source's own.
@@ -82,8 +82,7 @@ public enum Ping {
     }
 
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
-        let endpoints = try PingEndpoints(topology: topology, source: options.source, destination: options.destination,
-                                          ipv6: options.ipv6)
+        let endpoints = try DiagnosticEndpoints.probe(topology: topology, from: options.source, to: options.destination, ipv6: options.ipv6)
         try options.validate(family: endpoints.destinationAddress.family)
         let departures = (0..<options.count).map { options.start.nanoseconds &+ Int64($0) &* options.interval.nanoseconds }
         let payload = (0..<options.payloadSize).map { UInt8(truncatingIfNeeded: $0) }

@@ -1,3 +1,30 @@
+/// Why a ping or traceroute cannot start: an endpoint or an option that does not fit the topology.
+public enum PingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case endpoint(EndpointError)
+    case invalidOption(String)
+    case pipeline(ForwardingPipeline.OptionError)
+
+    public var description: String {
+        switch self {
+        case .endpoint(let error): error.description
+        case .invalidOption(let message): message
+        case .pipeline(let error): error.description
+        }
+    }
+}
+
+extension DiagnosticEndpoints {
+    /// ping's and traceroute's ends: `--from INSTANCE` and `DEST` (an instance name or an address).
+    static func probe(topology: Topology, from source: String, to destination: String, ipv6: Bool) throws(PingError) -> DiagnosticEndpoints {
+        do {
+            return try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: source, acceptsAddress: false),
+                                           destination: EndpointArgument(flag: "DEST", text: destination), ipv6: ipv6)
+        } catch {
+            throw .endpoint(error)
+        }
+    }
+}
+
 /// Where and why a probe (or its answer) was dropped, resolved against the topology of the
 /// moment it was forwarded.
 public struct ProbeDrop: Sendable, Hashable, Codable {
@@ -76,8 +103,9 @@ struct PingExchange {
     /// A pipeline whose emulated time is the packets' timestamps, with the source address bound
     /// to the source instance (so a ping works even where overlapping VPCs reuse the address);
     /// `shape` queues what the inter-region token buckets cannot pass at once (`--shape`).
-    init(topology: Topology, endpoints: PingEndpoints, shape: Bool = false) throws(PingError) {
-        let options = ForwardingPipeline.Options(shape: shape, bindings: [(endpoints.sourceAddress, endpoints.source)], origin: 0)
+    init(topology: Topology, endpoints: DiagnosticEndpoints, shape: Bool = false) throws(PingError) {
+        let bindings = endpoints.sourceInstance.map { [(endpoints.sourceAddress, $0)] } ?? []
+        let options = ForwardingPipeline.Options(shape: shape, bindings: bindings, origin: 0)
         do { pipeline = try ForwardingPipeline(topology: topology, options: options) } catch { throw .pipeline(error) }
     }
 

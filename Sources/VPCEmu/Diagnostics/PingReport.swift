@@ -111,7 +111,7 @@ struct EndpointsDocument: Encodable {
     /// The vSwitch whose gateway the destination address is.
     var gateway: String?
 
-    init(_ endpoints: PingEndpoints) {
+    init(_ endpoints: DiagnosticEndpoints) {
         source = endpoints.source
         sourceAddress = "\(endpoints.sourceAddress)"
         destination = endpoints.destination
@@ -121,7 +121,8 @@ struct EndpointsDocument: Encodable {
     }
 }
 
-/// The JSON conventions of the reports (snake_case keys, sorted, pretty-printed).
+/// The JSON conventions of the diagnostics' reports — ping, traceroute, analyze, doctor (snake_case
+/// keys, sorted, pretty-printed).
 enum DiagnosticsJSON {
     static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One stage a flow passed (or stopped at) in the reachability analysis.
 public struct ReachabilityHop: Sendable, Hashable, Codable {
     /// The pipeline's stages, in the order a packet meets them.
@@ -104,10 +102,7 @@ public struct ReachabilityReport: Sendable, Hashable {
 
     /// Reports as a JSON array, one object per report.
     public static func json(_ reports: [ReachabilityReport]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(reports.map(JSONForm.init)), as: UTF8.self)
+        try DiagnosticsJSON.encode(reports.map(JSONForm.init))
     }
 
     /// One report: `{"time_seconds", "flow": {...}, "reachable", "forward": path, "reverse": path?}`,

@@ -56,7 +56,7 @@ public enum Traceroute {
     }
 
     public struct Result: Sendable, Hashable {
-        public var endpoints: PingEndpoints
+        public var endpoints: DiagnosticEndpoints
         public var options: Options
         public var hops: [Hop]
 
@@ -67,8 +67,7 @@ public enum Traceroute {
 
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
         try options.validate()
-        let endpoints = try PingEndpoints(topology: topology, source: options.source, destination: options.destination,
-                                          ipv6: options.ipv6)
+        let endpoints = try DiagnosticEndpoints.probe(topology: topology, from: options.source, to: options.destination, ipv6: options.ipv6)
         var exchange = try PingExchange(topology: topology, endpoints: endpoints)
         let payload = [UInt8](repeating: 0, count: Options.payloadSize)
         var probes: [(departure: Int64, spec: PacketSpec)] = []
@@ -120,7 +119,7 @@ public enum Traceroute {
         return PacketSpec(source: probe.destination, destination: probe.source, transport: transport, payload: payload)
     }
 
-    private static func probe(_ record: PingExchange.Record, endpoints: PingEndpoints, routers: [IPAddress: String],
+    private static func probe(_ record: PingExchange.Record, endpoints: DiagnosticEndpoints, routers: [IPAddress: String],
                               topology: CompiledTopology, intraRegionLatency: Int64) -> Probe {
         let departure = record.sent.verdict.departure
         if let router = record.sent.timeExceededFrom {
@@ -146,7 +145,7 @@ public enum Traceroute {
     private static func routerNames(_ topology: Topology, family: AddressFamily) -> [IPAddress: String] {
         var names: [IPAddress: String] = [:]
         for vswitch in topology.vswitches {
-            if let address = PingEndpoints.routerAddress(of: vswitch, family: family, profile: topology.profile) {
+            if let address = DiagnosticEndpoints.routerAddress(of: vswitch, family: family, profile: topology.profile) {
                 names[address] = "\(vswitch.vpc) router"
             }
         }

@@ -280,10 +280,14 @@ public struct ConnectionTracker: Sendable {
         switch tuple.ipProtocol {
         case 6, 17: break
         case 1, 58:
-            guard isICMPEchoRequest(tuple) || isICMPEchoReply(tuple) else { return nil }
+            let isRequest = isICMPEchoRequest(tuple)
+            guard isRequest || isICMPEchoReply(tuple) else { return nil }
             let identifier = tuple.destinationPort
             tuple.scalars = FiveTuple.packScalars(sourcePort: identifier, destinationPort: identifier,
                                                   ipProtocol: tuple.ipProtocol, family: tuple.family)
+            // An echo from an address to itself (an instance pinging its own address) has a key
+            // that reads the same both ways; its type tells the direction: the request's is the original.
+            if tuple == tuple.reversed { return (tuple, isRequest) }
         default: return nil
         }
         let reversed = tuple.reversed

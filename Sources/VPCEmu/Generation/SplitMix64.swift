@@ -5,6 +5,9 @@ struct SplitMix64: RandomNumberGenerator {
 
     init(seed: UInt64) { state = seed }
 
+    /// Moves past `count` draws at once (the state advances by a constant per draw).
+    mutating func skip(_ count: UInt64) { state &+= 0x9E37_79B9_7F4A_7C15 &* count }
+
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -108,89 +108,220 @@ public struct TrafficGenerator {
         self.seed = seed
     }
 
-    /// Every packet, as (time in ns, Ethernet frame), sorted by time (stable for equal times).
-    public func packets() -> [(time: Int64, frame: [UInt8])] {
-        var random = SplitMix64(seed: seed)
-        var out: [(time: Int64, frame: [UInt8])] = []
-        func emit(_ time: Int64, _ source: IPAddress, _ destination: IPAddress, _ transport: TransportSpec, ipLength: Int) {
-            let header = (source.family == .ipv4 ? 20 : 40) + transport.headerLength
-            let spec = PacketSpec(ethernet: EthernetSpec(), source: source, destination: destination, transport: transport,
-                                  payload: [UInt8](repeating: 0x61, count: max(0, ipLength - header)))
-            out.append((time, PacketBuilder.frame(for: spec)))
+    /// Capture time of emulated time 0 in the files and batches the generator writes (2023-11-14).
+    public static let defaultEpoch: Int64 = 1_700_000_000_000_000_000
+
+    /// Every packet, produced lazily in time order: memory does not grow with the traffic.
+    public func stream() -> PacketStream { PacketStream(flows: flows, seed: seed) }
+
+    /// Writes the stream to a pcap file (atomically), starting at capture time `epoch` ns.
+    public func write(to path: String, epoch: Int64 = defaultEpoch) throws(CaptureError) -> Int {
+        let writer = try PcapWriter(path: path, linkType: .ethernet)
+        var stream = stream()
+        var count = 0
+        while let packet = stream.next() {
+            packet.frame.withUnsafeBytes { writer.write($0, timestamp: epoch &+ packet.time) }
+            count += 1
         }
-        for (position, flow) in flows.enumerated() {
-            switch flow {
-            case .ping(let source, let destination, let count, let interval, let start, let size, let replies):
-                let identifier = UInt16(truncatingIfNeeded: position &+ 1)
-                for sequence in 0..<count {
-                    let time = start &+ Int64(sequence) &* interval
-                    emit(time, source, destination, .icmpEcho(isRequest: true, identifier: identifier, sequence: UInt16(truncatingIfNeeded: sequence)), ipLength: size)
-                    guard replies else { continue }
-                    emit(time &+ 1_000_000, destination, source, .icmpEcho(isRequest: false, identifier: identifier, sequence: UInt16(truncatingIfNeeded: sequence)), ipLength: size)
-                }
-            case .tcp(let source, let destination, let port, let bytes, let start, let mbps):
-                let client = UInt16(truncatingIfNeeded: 32_768 &+ random.next() % 28_000)
-                var time = start
-                let rtt: Int64 = 1_000_000
-                func segment(_ from: IPAddress, _ to: IPAddress, _ sport: UInt16, _ dport: UInt16, _ flags: TCPFlags, payload: Int) {
-                    emit(time, from, to, .tcp(TCPSegmentSpec(sourcePort: sport, destinationPort: dport, flags: flags)),
-                         ipLength: (source.family == .ipv4 ? 20 : 40) + 20 + payload)
-                }
-                segment(source, destination, client, port, .syn, payload: 0); time &+= rtt
-                segment(destination, source, port, client, [.syn, .ack], payload: 0); time &+= rtt
-                segment(source, destination, client, port, .ack, payload: 0)
-                var left = bytes
-                let gap = max(1, Int64(1_500 * 8) * 1_000 / mbps)  // ns per full segment at the rate
-                while left > 0 {
-                    let chunk = min(1_460, left)
-                    left -= chunk
-                    time &+= gap
-                    segment(source, destination, client, port, [.ack, .psh], payload: chunk)
-                    segment(destination, source, port, client, .ack, payload: 0)
-                }
-                time &+= rtt
-                segment(source, destination, client, port, [.fin, .ack], payload: 0); time &+= rtt
-                segment(destination, source, port, client, [.fin, .ack], payload: 0); time &+= rtt
-                segment(source, destination, client, port, .ack, payload: 0)
-            case .syn(let source, let destination, let port, let count, let start):
-                let client = UInt16(truncatingIfNeeded: 32_768 &+ random.next() % 28_000)
-                for attempt in 0..<count {
-                    // RFC 6298 backoff: the retransmission timeout starts at 1 s and doubles.
-                    let time = start &+ ((Int64(1) << attempt) &- 1) &* 1_000_000_000  // 0, 1, 3, 7 … s
-                    emit(time, source, destination, .tcp(TCPSegmentSpec(sourcePort: client, destinationPort: port, flags: .syn)),
-                         ipLength: (source.family == .ipv4 ? 20 : 40) + 20)
-                }
-            case .udp(let source, let destination, let port, let mbps, let size, let duration, let start):
-                let gap = max(1, Int64(size * 8) * 1_000 / mbps)
-                var time = start
-                let sport = UInt16(truncatingIfNeeded: 32_768 &+ random.next() % 28_000)
-                while time < start &+ duration {
-                    emit(time, source, destination, .udp(sourcePort: sport, destinationPort: port), ipLength: size)
-                    time &+= gap
-                }
-            case .mix(let source, let destination, let count, let pps, let start):
-                let gap = max(1, 1_000_000_000 / pps)
-                for index in 0..<count {
-                    let pick = random.next() % 12
-                    let size = pick < 7 ? 46 : (pick < 11 ? 576 : 1500)
-                    let sport = UInt16(truncatingIfNeeded: 1_024 &+ random.next() % 64_000)
-                    let dport = UInt16(truncatingIfNeeded: 1 &+ random.next() % 65_000)
-                    let transport: TransportSpec = random.next() % 2 == 0
-                        ? .udp(sourcePort: sport, destinationPort: dport)
-                        : .tcp(TCPSegmentSpec(sourcePort: sport, destinationPort: dport, flags: .ack))
-                    emit(start &+ Int64(index) &* gap, source, destination, transport, ipLength: max(size, (source.family == .ipv4 ? 40 : 60)))
+        try writer.finish()
+        return count
+    }
+}
+
+extension TrafficGenerator {
+    public typealias Packet = (time: Int64, frame: [UInt8])
+
+    /// The generator's packets in time order; equal times keep the flows' order, then each flow's
+    /// own order (a ping's request before its reply). Each flow is a few cursors whose packets are
+    /// already in time order, merged by picking the earliest head, so only one packet per cursor is
+    /// ever pending. The seed's draws are handed out as if the flows were generated one after the
+    /// other, so the traffic does not depend on how it is consumed.
+    public struct PacketStream: IteratorProtocol, Sequence {
+        private var cursors: [FlowCursor] = []
+        private var pending: Packet?
+        /// Packets the whole stream yields.
+        public let totalPackets: Int
+        /// Packets yielded so far.
+        public private(set) var yielded = 0
+
+        init(flows: [Flow], seed: UInt64) {
+            var random = SplitMix64(seed: seed)
+            func port() -> UInt16 { UInt16(truncatingIfNeeded: 32_768 &+ random.next() % 28_000) }
+            for (position, flow) in flows.enumerated() {
+                switch flow {
+                case .ping(_, _, let count, _, _, _, let replies):
+                    cursors.append(FlowCursor(flow: flow, position: position, count: count, yieldsReplies: false))
+                    if replies { cursors.append(FlowCursor(flow: flow, position: position, count: count, yieldsReplies: true)) }
+                case .tcp(_, _, _, let bytes, _, _):
+                    let client = port()
+                    cursors.append(FlowCursor(flow: flow, position: position, count: 6 + 2 * FlowCursor.segments(bytes), port: client))
+                case .syn(_, _, _, let count, _):
+                    let client = port()
+                    cursors.append(FlowCursor(flow: flow, position: position, count: count, port: client))
+                case .udp(_, _, _, let mbps, let size, let duration, _):
+                    let sport = port()
+                    let gap = FlowCursor.gap(bits: Int64(size * 8), mbps: mbps)
+                    cursors.append(FlowCursor(flow: flow, position: position, count: Int(Swift.max(0, (duration + gap - 1) / gap)), port: sport))
+                case .mix(_, _, let count, _, _):
+                    cursors.append(FlowCursor(flow: flow, position: position, count: count, random: random))
+                    random.skip(4 * UInt64(count))  // pick, source port, destination port, protocol per packet
                 }
             }
+            totalPackets = cursors.reduce(0) { $0 + $1.count }
         }
-        return out.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+
+        public mutating func next() -> Packet? {
+            if let packet = pending {
+                pending = nil
+                return packet
+            }
+            var best = -1
+            for index in cursors.indices where cursors[index].next < cursors[index].count {
+                if best < 0 || cursors[index].headKey < cursors[best].headKey { best = index }
+            }
+            guard best >= 0 else { return nil }
+            yielded += 1
+            return cursors[best].take()
+        }
+
+        /// Refills `batch` with the next packets stamped `epoch` + their time, as `PcapReader` does
+        /// from a file the generator wrote; false when the stream is exhausted.
+        public mutating func nextBatch(into batch: inout PacketBatch, epoch: Int64 = TrafficGenerator.defaultEpoch) -> Bool {
+            batch.reset(firstRecordIndex: yielded - (pending == nil ? 0 : 1))
+            while let packet = next() {
+                if batch.isEmpty, packet.frame.count > batch.bytes.count { batch.growBytes(to: packet.frame.count) }
+                let added = packet.frame.withUnsafeBufferPointer { frame in
+                    batch.withColumns { columns in
+                        guard let base = frame.baseAddress else { preconditionFailure("a built frame is never empty") }
+                        let length = UInt32(frame.count)
+                        return columns.append(base, capturedLength: length, wireLength: length, timestamp: epoch &+ packet.time)
+                    }
+                }
+                if !added {
+                    pending = packet
+                    break
+                }
+            }
+            return !batch.isEmpty
+        }
     }
 
-    /// Writes `packets()` to a pcap file (atomically), starting at capture time `epoch` ns.
-    public func write(to path: String, epoch: Int64 = 1_700_000_000_000_000_000) throws(CaptureError) -> Int {
-        let writer = try PcapWriter(path: path, linkType: .ethernet)
-        let packets = packets()
-        for packet in packets { packet.frame.withUnsafeBytes { writer.write($0, timestamp: epoch &+ packet.time) } }
-        try writer.finish()
-        return packets.count
+    /// The packets of one flow that are in time order: a whole flow, or a ping's requests or replies.
+    struct FlowCursor {
+        let flow: Flow
+        /// The flow's position in the generator: ties in time go to the earlier flow.
+        let position: Int
+        let count: Int
+        let yieldsReplies: Bool
+        /// The source port drawn from the seed (tcp, syn, udp).
+        let port: UInt16
+        /// The seed's draws from this flow's first one on (mix).
+        var random: SplitMix64
+        private(set) var next = 0
+
+        init(flow: Flow, position: Int, count: Int, yieldsReplies: Bool = false, port: UInt16 = 0, random: SplitMix64 = SplitMix64(seed: 0)) {
+            self.flow = flow
+            self.position = position
+            self.count = count
+            self.yieldsReplies = yieldsReplies
+            self.port = port
+            self.random = random
+        }
+
+        static let roundTrip: Int64 = 1_000_000
+        static func segments(_ bytes: Int) -> Int { (bytes + 1_459) / 1_460 }
+        /// ns between packets of `bits` at `mbps`.
+        static func gap(bits: Int64, mbps: Int64) -> Int64 { max(1, bits * 1_000 / mbps) }
+
+        /// (time, flow position, order of the packet within its flow) of the next packet.
+        var headKey: (Int64, Int, Int) {
+            let order: Int
+            if case .ping(_, _, _, _, _, _, let replies) = flow, replies { order = 2 * next + (yieldsReplies ? 1 : 0) } else { order = next }
+            return (time(of: next), position, order)
+        }
+
+        func time(of index: Int) -> Int64 {
+            switch flow {
+            case .ping(_, _, _, let interval, let start, _, _):
+                return start &+ Int64(index) &* interval &+ (yieldsReplies ? Self.roundTrip : 0)
+            case .tcp(_, _, _, let bytes, let start, let mbps):
+                // Handshake one round trip apart, data segments (each with its ACK) a gap apart, then
+                // the FIN exchange one round trip apart.
+                let segments = Self.segments(bytes)
+                let dataStart = start &+ 2 &* Self.roundTrip
+                if index < 3 { return start &+ Int64(index) &* Self.roundTrip }
+                if index < 3 + 2 * segments { return dataStart &+ Int64((index - 3) / 2 + 1) &* Self.gap(bits: 1_500 * 8, mbps: mbps) }
+                return dataStart &+ Int64(segments) &* Self.gap(bits: 1_500 * 8, mbps: mbps) &+ Int64(index - 2 - 2 * segments) &* Self.roundTrip
+            case .syn(_, _, _, _, let start):
+                // RFC 6298 backoff: the retransmission timeout starts at 1 s and doubles.
+                return start &+ ((Int64(1) << index) &- 1) &* 1_000_000_000  // 0, 1, 3, 7 … s
+            case .udp(_, _, _, let mbps, let size, _, let start):
+                return start &+ Int64(index) &* Self.gap(bits: Int64(size * 8), mbps: mbps)
+            case .mix(_, _, _, let pps, let start):
+                return start &+ Int64(index) &* max(1, 1_000_000_000 / pps)
+            }
+        }
+
+        mutating func take() -> Packet {
+            let packet = (time(of: next), frame(of: next))
+            next += 1
+            return packet
+        }
+
+        private mutating func frame(of index: Int) -> [UInt8] {
+            switch flow {
+            case .ping(let source, let destination, _, _, _, let size, _):
+                let echo = TransportSpec.icmpEcho(isRequest: !yieldsReplies, identifier: UInt16(truncatingIfNeeded: position &+ 1),
+                                                  sequence: UInt16(truncatingIfNeeded: index))
+                return yieldsReplies ? Self.frame(destination, source, echo, ipLength: size) : Self.frame(source, destination, echo, ipLength: size)
+            case .tcp(let source, let destination, let server, let bytes, _, _):
+                let segments = Self.segments(bytes)
+                let client = port
+                func segment(fromClient: Bool, _ flags: TCPFlags, payload: Int = 0) -> [UInt8] {
+                    let spec = TCPSegmentSpec(sourcePort: fromClient ? client : server, destinationPort: fromClient ? server : client, flags: flags)
+                    return Self.frame(fromClient ? source : destination, fromClient ? destination : source, .tcp(spec),
+                                      ipLength: (source.family == .ipv4 ? 20 : 40) + 20 + payload)
+                }
+                switch index {
+                case 0: return segment(fromClient: true, .syn)
+                case 1: return segment(fromClient: false, [.syn, .ack])
+                case 2: return segment(fromClient: true, .ack)
+                case 3 ..< 3 + 2 * segments where (index - 3) % 2 == 0:
+                    return segment(fromClient: true, [.ack, .psh], payload: min(1_460, bytes - (index - 3) / 2 * 1_460))
+                case 3 ..< 3 + 2 * segments: return segment(fromClient: false, .ack)
+                case 3 + 2 * segments: return segment(fromClient: true, [.fin, .ack])
+                case 4 + 2 * segments: return segment(fromClient: false, [.fin, .ack])
+                default: return segment(fromClient: true, .ack)
+                }
+            case .syn(let source, let destination, let server, _, _):
+                return Self.frame(source, destination, .tcp(TCPSegmentSpec(sourcePort: port, destinationPort: server, flags: .syn)),
+                                  ipLength: (source.family == .ipv4 ? 20 : 40) + 20)
+            case .udp(let source, let destination, let server, _, let size, _, _):
+                return Self.frame(source, destination, .udp(sourcePort: port, destinationPort: server), ipLength: size)
+            case .mix(let source, let destination, _, _, _):
+                let packet = Self.mixPacket(&random, family: source.family)
+                return Self.frame(source, destination, packet.transport, ipLength: packet.ipLength)
+            }
+        }
+
+        /// One packet of a `mix` flow from the seed's next four draws: a simple-IMIX size (7:4:1),
+        /// random ports, UDP or TCP.
+        static func mixPacket(_ random: inout SplitMix64, family: AddressFamily) -> (ipLength: Int, transport: TransportSpec) {
+            let pick = random.next() % 12
+            let size = pick < 7 ? 46 : (pick < 11 ? 576 : 1500)
+            let sport = UInt16(truncatingIfNeeded: 1_024 &+ random.next() % 64_000)
+            let dport = UInt16(truncatingIfNeeded: 1 &+ random.next() % 65_000)
+            let transport: TransportSpec = random.next() % 2 == 0
+                ? .udp(sourcePort: sport, destinationPort: dport)
+                : .tcp(TCPSegmentSpec(sourcePort: sport, destinationPort: dport, flags: .ack))
+            return (max(size, family == .ipv4 ? 40 : 60), transport)
+        }
+
+        /// An Ethernet frame whose IP packet is `ipLength` bytes (payload bytes 'a').
+        static func frame(_ source: IPAddress, _ destination: IPAddress, _ transport: TransportSpec, ipLength: Int) -> [UInt8] {
+            let header = (source.family == .ipv4 ? 20 : 40) + transport.headerLength
+            return PacketBuilder.frame(for: PacketSpec(ethernet: EthernetSpec(), source: source, destination: destination, transport: transport,
+                                                       payload: [UInt8](repeating: 0x61, count: max(0, ipLength - header))))
+        }
     }
 }

@@ -54,6 +54,12 @@ public final class ReplaySession {
     private var droppedBytes: Int64 = 0
     private var dropCodes: [String: Int64] = [:]
     private var lastDeparture: Int64 = 0
+    /// Per peering id, its bandwidth and link type through the replay.
+    private let peeringTerms: [[PeeringTermsSchedule.Terms]]
+    /// Forwarded IP bytes per peering direction and link type in effect when they were sent
+    /// (`direction × linkTypes.count + position in linkTypes`): what the cost estimate prices.
+    private var billedBytes: [Int64]
+    private static let linkTypes = InterRegionLinkType.allCases
 
     public init(topology: Topology, outputDirectory: String, options: Options = .init()) throws(ReplayError) {
         self.topology = topology
@@ -61,11 +67,18 @@ public final class ReplaySession {
         self.options = options
         do { pipeline = try ForwardingPipeline(topology: topology, options: options.pipeline) } catch { throw .pipeline(error) }
         let compiled = pipeline.topology
+        // Timeline changes of bandwidth and link type are known in advance: the meter measures each
+        // interval against the limit then in effect, and each byte is billed at its link type.
+        let schedule = PeeringTermsSchedule(topology: topology)
+        peeringTerms = compiled.peerings.map { schedule.termsByPeering[$0.name] ?? [] }
+        billedBytes = Array(repeating: 0, count: 2 * compiled.peerings.count * Self.linkTypes.count)
         var directions: [MeteredDirection] = []
         for peering in compiled.peerings {
-            let limit = peering.isInterRegion ? peering.bandwidthMbps.map { Int64($0) * 1_000_000 } : nil
+            let limit = schedule.terms(of: peering.name, at: 0)?.rateLimitBitsPerSecond
+            let changes = schedule.rateLimitChanges(of: peering.name)
             for direction in PeeringDirectionKey.Direction.allCases {
-                directions.append(MeteredDirection(PeeringDirectionKey(peering: peering.name, direction: direction), rateLimitBitsPerSecond: limit))
+                directions.append(MeteredDirection(PeeringDirectionKey(peering: peering.name, direction: direction),
+                                                   rateLimitBitsPerSecond: limit, rateLimitChanges: changes))
             }
         }
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
@@ -110,7 +123,13 @@ public final class ReplaySession {
         lastDeparture = max(lastDeparture, verdict.departure)
         let trail = verdict.trail
         if trail.crossedDirection != .max {
-            meter.recordForwarded(direction: Int(trail.crossedDirection), bytes: Int(length), at: verdict.departure, shapingDelay: trail.shapingDelay)
+            let direction = Int(trail.crossedDirection)
+            meter.recordForwarded(direction: direction, bytes: Int(length), at: verdict.departure, shapingDelay: trail.shapingDelay)
+            let terms = peeringTerms[direction / 2]
+            if let linkType = (terms.last { $0.from <= verdict.departure } ?? terms.first)?.linkType,
+               let position = Self.linkTypes.firstIndex(of: linkType) {
+                billedBytes[direction * Self.linkTypes.count + position] &+= length
+            }
         }
         let compiled = pipeline.topology
         switch verdict.outcome {
@@ -205,17 +224,18 @@ public final class ReplaySession {
         let series = meter.finish(through: lastDeparture)
         let alerts: [FiredAlert]
         do { alerts = try AlertEvaluator.evaluate(topology.alerts, on: series) } catch { throw .alerts(error) }
+        // Each account pays for what its VPCs send over inter-region peerings, at the link type in
+        // effect when it was sent; intra-region peerings (no link type) are free.
         var cost = CostEstimator()
-        var billing: [PeeringDirectionKey: CostEstimator.BilledDirection] = [:]
-        for peering in compiled.peerings where peering.isInterRegion {
-            let linkType = peering.linkType ?? topology.settings.defaultLinkType
-            for direction in PeeringDirectionKey.Direction.allCases {
-                let sender = direction == .requesterToAccepter ? peering.requesterVPC : peering.accepterVPC
-                billing[PeeringDirectionKey(peering: peering.name, direction: direction)] =
-                    .init(account: topology.vpcs[Int(sender)].account, linkType: linkType)
+        for (id, peering) in compiled.peerings.enumerated() {
+            let linkTypes = Set(peeringTerms[id].compactMap(\.linkType))
+            for (side, sender) in [peering.requesterVPC, peering.accepterVPC].enumerated() {
+                for (position, linkType) in Self.linkTypes.enumerated() where linkTypes.contains(linkType) {
+                    cost.addOutbound(account: topology.vpcs[Int(sender)].account, linkType: linkType,
+                                     bytes: billedBytes[(2 * id + side) * Self.linkTypes.count + position])
+                }
             }
         }
-        cost.addOutbound(of: series, billing: billing)
         let counters = pipeline.counters
         let report = ReplayReport(
             emulatedStart: 0, emulatedEnd: lastDeparture,

@@ -151,7 +151,7 @@ public enum AlertEvaluator {
                     let start = series.start(ofInterval: periodFirst)
                     let duration = Int64(periodEnd - periodFirst) * series.interval
                     let value = rule.metric.value(
-                        of: counters, duration: duration, rateLimitBitsPerSecond: direction.rateLimitBitsPerSecond)
+                        of: counters, duration: duration, rateLimitBitsPerSecond: direction.rateLimit(from: start, to: start + duration))
                     if let value, rule.comparison.holds(value, rule.threshold) {
                         if run == 0 { runStart = start }
                         run += 1

@@ -111,28 +111,6 @@ public struct CostEstimator: Sendable {
         usage[UsageKey(account: account, linkType: linkType), default: 0] &+= bytes
     }
 
-    /// Adds the forwarded bytes of every billed direction in `series`. `billing` names the account that
-    /// pays for each inter-region direction — the owner of the VPC that sends on it (requester-to-accepter
-    /// traffic is the requester's outbound traffic) — and the peering's link type. Directions without an
-    /// entry (intra-region peerings, which are free) are skipped.
-    public mutating func addOutbound(of series: IntervalSeries, billing: [PeeringDirectionKey: BilledDirection]) {
-        for (index, direction) in series.directions.enumerated() {
-            guard let billed = billing[direction.key] else { continue }
-            addOutbound(account: billed.account, linkType: billed.linkType, bytes: series.totals(direction: index).bytes)
-        }
-    }
-
-    /// Who pays for a direction's outbound traffic, and at which link type.
-    public struct BilledDirection: Hashable, Sendable {
-        public var account: String
-        public var linkType: InterRegionLinkType
-
-        public init(account: String, linkType: InterRegionLinkType) {
-            self.account = account
-            self.linkType = linkType
-        }
-    }
-
     public func estimate(prices: PriceTable) -> CostReport {
         var lines: [CostReport.Line] = []
         var total = MicroUSD(0)

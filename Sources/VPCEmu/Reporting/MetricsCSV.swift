@@ -48,14 +48,15 @@ public enum MetricsCSV {
             let offset = formatMetricValue(Double(Int64(interval) &* series.interval) / 1e9)
             for (index, direction) in series.directions.enumerated() {
                 let counters = series.counters(interval: interval, direction: index)
+                let limit = series.rateLimit(interval: interval, direction: index)
                 var fields = [
                     String(start), String(start &+ series.interval), offset, escape(direction.key.peering),
                     direction.key.direction.rawValue, direction.key.direction.cloudMonitorSide,
-                    direction.rateLimitBitsPerSecond.map(String.init) ?? "",
+                    limit.map(String.init) ?? "",
                 ]
                 for metric in metricColumns {
                     let value = metric.value(
-                        of: counters, duration: series.interval, rateLimitBitsPerSecond: direction.rateLimitBitsPerSecond)
+                        of: counters, duration: series.interval, rateLimitBitsPerSecond: limit)
                     fields.append(value.map(formatMetricValue) ?? "")
                 }
                 body(fields.joined(separator: ",") + "\n")

@@ -83,7 +83,9 @@ public struct PeeringDirectionSummary: Hashable, Sendable, Codable {
     public var peering: String
     public var direction: PeeringDirectionKey.Direction
     public var cloudMonitorSide: String
+    /// The limit at the start of the replay; `bandwidthLimitChanges` lists later ones (nil when none).
     public var bandwidthLimit: Int64?
+    public var bandwidthLimitChanges: [MeteredDirection.RateLimitChange]?
     public var packets: Int64
     public var bytes: Int64
     public var throttledPackets: Int64
@@ -97,7 +99,8 @@ public struct PeeringDirectionSummary: Hashable, Sendable, Codable {
             return PeeringDirectionSummary(
                 peering: direction.key.peering, direction: direction.key.direction,
                 cloudMonitorSide: direction.key.direction.cloudMonitorSide,
-                bandwidthLimit: direction.rateLimitBitsPerSecond, packets: totals.packets, bytes: totals.bytes,
+                bandwidthLimit: direction.rateLimitBitsPerSecond,
+                bandwidthLimitChanges: direction.rateLimitChanges.isEmpty ? nil : direction.rateLimitChanges, packets: totals.packets, bytes: totals.bytes,
                 throttledPackets: totals.throttledPackets, throttledBytes: totals.throttledBytes,
                 throttledPercent: Metric.throttledPercent.value(of: totals, duration: 1, rateLimitBitsPerSecond: nil) ?? 0,
                 maxShapingDelay: totals.maxShapingDelay)
@@ -106,6 +109,7 @@ public struct PeeringDirectionSummary: Hashable, Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case peering, direction, cloudMonitorSide = "cloud_monitor_side", bandwidthLimit = "bandwidth_limit_bps"
+        case bandwidthLimitChanges = "bandwidth_limit_changes"
         case packets, bytes, throttledPackets = "throttled_packets", throttledBytes = "throttled_bytes"
         case throttledPercent = "throttled_percent", maxShapingDelay = "max_shaping_delay_ns"
     }
@@ -125,7 +129,7 @@ public struct IntervalSection: Hashable, Sendable, Codable {
         directions = series.directions.enumerated().map { index, direction in
             let samples = series.denseCounters(direction: index).enumerated().map { interval, counters in
                 IntervalSample(start: series.start(ofInterval: interval), counters: counters,
-                               duration: series.interval, rateLimit: direction.rateLimitBitsPerSecond)
+                               duration: series.interval, rateLimit: series.rateLimit(interval: interval, direction: index))
             }
             return DirectionSeries(peering: direction.key.peering, direction: direction.key.direction, samples: samples)
         }

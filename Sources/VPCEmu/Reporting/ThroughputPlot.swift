@@ -31,7 +31,7 @@ public enum ThroughputPlot {
             bandwidth.append(dense.map { Double($0.bytes) * 8 / intervalSeconds })
             drops.append(dense.map { Double($0.throttledPackets) / intervalSeconds })
         }
-        let limits = directions.compactMap(\.rateLimitBitsPerSecond).map(Double.init)
+        let limits = directions.flatMap { [$0.rateLimitBitsPerSecond] + $0.rateLimitChanges.map(\.bitsPerSecond) }.compactMap { $0 }.map(Double.init)
         let bandwidthMax = max(bandwidth.joined().max() ?? 0, limits.max() ?? 0)
         let dropsMax = drops.joined().max() ?? 0
         let bandwidthUnit = BitRateUnit.fitting(bandwidthMax)
@@ -67,7 +67,14 @@ public enum ThroughputPlot {
         for (index, direction) in directions.enumerated() {
             let style = lineStyle(index)
             let label = escape(direction.key.description)
-            if let limit = direction.rateLimitBitsPerSecond {
+            if !direction.rateLimitChanges.isEmpty {
+                // A limit changed by the timeline: a dashed step line, one step per interval.
+                let perInterval = (0..<series.intervalCount).map {
+                    Double(series.rateLimit(interval: $0, direction: index) ?? 0) / bandwidthUnit.scale
+                }
+                svg += bandwidthPanel.stepPath(perInterval, intervalSeconds: intervalSeconds, style: LineStyle(color: style.color, dash: "3 4"),
+                                               label: "\(label) limit", cssClass: "limit")
+            } else if let limit = direction.rateLimitBitsPerSecond {
                 let y = bandwidthPanel.y(Double(limit) / bandwidthUnit.scale)
                 svg += "<line class=\"limit\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(y))\" x2=\"\(fmt(plotRight))\" "
                     + "y2=\"\(fmt(y))\" stroke=\"\(style.color)\" stroke-width=\"1\" stroke-dasharray=\"3 4\" "
@@ -90,6 +97,10 @@ public enum ThroughputPlot {
             var text = escape(direction.key.description) + " (" + direction.key.direction.cloudMonitorSide
             if let limit = direction.rateLimitBitsPerSecond {
                 text += ", limit \(formatMetricValue(Double(limit) / bandwidthUnit.scale)) \(bandwidthUnit.name)"
+                for change in direction.rateLimitChanges {
+                    let value = change.bitsPerSecond.map { "\(formatMetricValue(Double($0) / bandwidthUnit.scale)) \(bandwidthUnit.name)" } ?? "none"
+                    text += ", \(value) from \(formatMetricValue(Double(change.time) / 1e9)) s"
+                }
             }
             text += ")"
             svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(y - 4))\" x2=\"\(fmt(x + 28))\" y2=\"\(fmt(y - 4))\" "
@@ -179,7 +190,7 @@ public enum ThroughputPlot {
         }
 
         /// A step line: each interval's value is drawn flat across the interval.
-        func stepPath(_ values: [Double], intervalSeconds: Double, style: LineStyle, label: String) -> String {
+        func stepPath(_ values: [Double], intervalSeconds: Double, style: LineStyle, label: String, cssClass: String = "series") -> String {
             guard !values.isEmpty else { return "" }
             var d = "M\(fmt(x(0))),\(fmt(y(values[0])))"
             for (index, value) in values.enumerated() {
@@ -187,7 +198,7 @@ public enum ThroughputPlot {
                 d += "H\(fmt(x(Double(index + 1) * intervalSeconds)))"
             }
             let dash = style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\""
-            return "<path class=\"series\" data-panel=\"\(id)\" d=\"\(d)\" fill=\"none\" stroke=\"\(style.color)\" "
+            return "<path class=\"\(cssClass)\" data-panel=\"\(id)\" d=\"\(d)\" fill=\"none\" stroke=\"\(style.color)\" "
                 + "stroke-width=\"1.8\"\(dash)><title>\(label)</title></path>\n"
         }
     }

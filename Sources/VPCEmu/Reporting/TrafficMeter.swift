@@ -1,16 +1,58 @@
 /// One peering direction the meter counts, with the bandwidth limit it is measured against (nil when the
-/// direction is not limited, as for intra-region peerings).
+/// direction is not limited, as for intra-region peerings): `rateLimitBitsPerSecond` from the start,
+/// then each of `rateLimitChanges` from its time on (a timeline's `modify_peering`).
 public struct MeteredDirection: Hashable, Sendable, Codable {
+    public struct RateLimitChange: Hashable, Sendable, Codable {
+        /// Emulated ns from which the new limit holds.
+        public var time: Int64
+        public var bitsPerSecond: Int64?
+
+        public init(time: Int64, bitsPerSecond: Int64?) {
+            self.time = time
+            self.bitsPerSecond = bitsPerSecond
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case time = "time_ns", bitsPerSecond = "bandwidth_limit_bps"
+        }
+    }
+
     public var key: PeeringDirectionKey
     public var rateLimitBitsPerSecond: Int64?
+    /// In time order.
+    public var rateLimitChanges: [RateLimitChange]
 
-    public init(_ key: PeeringDirectionKey, rateLimitBitsPerSecond: Int64? = nil) {
+    public init(_ key: PeeringDirectionKey, rateLimitBitsPerSecond: Int64? = nil, rateLimitChanges: [RateLimitChange] = []) {
         self.key = key
         self.rateLimitBitsPerSecond = rateLimitBitsPerSecond
+        self.rateLimitChanges = rateLimitChanges
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, rateLimitBitsPerSecond = "bandwidth_limit_bps"
+        case key, rateLimitBitsPerSecond = "bandwidth_limit_bps", rateLimitChanges = "bandwidth_limit_changes"
+    }
+
+    /// The limit over `[start, end)`: the limit itself when one holds throughout, the time-weighted mean
+    /// when it changes inside (so utilisation is the bits sent over the bits the limit allowed), nil when
+    /// the direction is unlimited for any part of it.
+    public func rateLimit(from start: Int64, to end: Int64) -> Int64? {
+        var limit = rateLimitBitsPerSecond
+        var segmentStart = start
+        var weighted = 0.0
+        for change in rateLimitChanges where change.time < end {
+            guard change.time > start else {
+                limit = change.bitsPerSecond
+                continue
+            }
+            guard let current = limit else { return nil }
+            weighted += Double(current) * Double(change.time - segmentStart)
+            segmentStart = change.time
+            limit = change.bitsPerSecond
+        }
+        guard let last = limit else { return nil }
+        if segmentStart == start { return last }
+        weighted += Double(last) * Double(end - segmentStart)
+        return Int64((weighted / Double(end - start)).rounded())
     }
 }
 
@@ -182,6 +224,12 @@ public struct IntervalSeries: Sendable, Equatable {
     public func counters(interval index: Int, direction: Int) -> DirectionCounters {
         guard let slot = slot(of: Int64(index)) else { return DirectionCounters() }
         return counters[slot * directions.count + direction]
+    }
+
+    /// The bandwidth limit of `direction` during interval `index` (see `MeteredDirection.rateLimit(from:to:)`).
+    public func rateLimit(interval index: Int, direction: Int) -> Int64? {
+        let start = start(ofInterval: index)
+        return directions[direction].rateLimit(from: start, to: start &+ interval)
     }
 
     /// The counters of `direction` over the whole replay.

@@ -13,6 +13,15 @@ import Testing
 
     static func statuses(_ result: Ping.Result) -> [Ping.Reply.Status] { result.replies.map(\.status) }
 
+    /// 1,000 requests of 1,472 payload bytes (1,500-byte IP packets), one per millisecond, client-hz → web-sv.
+    static func floodOptions() -> Ping.Options {
+        var options = Ping.Options(source: "client-hz", destination: "web-sv")
+        options.count = 1_000
+        options.interval = .milliseconds(1)
+        options.payloadSize = 1_472
+        return options
+    }
+
     @Test func hubAndSpokeBranchReachesHub() throws {
         let result = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub")
         #expect(Self.statuses(result) == [.reply, .reply])
@@ -51,6 +60,31 @@ import Testing
         for (source, destination) in [("ecs-2a", "ecs-3b"), ("ecs-3b", "ecs-2a"), ("ecs-2c", "ecs-1a")] {
             let result = try Self.ping("three-vpcs-partial.yaml", from: source, to: destination)
             #expect(Self.statuses(result) == [.reply, .reply], "\(source) → \(destination)")
+        }
+    }
+
+    /// An instance pinging its own address gets its replies: the stateful security group lets
+    /// the reply of the request it allowed back in, even where no ingress rule admits the
+    /// instance's own address (sg-a of cross-account-acceptance.yaml admits only 10.2.0.0/16).
+    @Test func selfPingReplies() throws {
+        let result = try Self.ping("cross-account-acceptance.yaml", from: "ecs-a", to: "ecs-a")
+        #expect(Self.statuses(result) == [.reply, .reply])
+        #expect(result.replies.allSatisfy { $0.drop == nil })
+    }
+
+    /// ping and analyze agree on every instance of every example pinging itself.
+    @Test(arguments: captureFiles())
+    func selfPingAgreesWithAnalyze(file: String) throws {
+        let topology = try loadCapture(file).topology
+        for instance in topology.instances {
+            for address in instance.addresses {
+                let result = try Self.ping(file, from: instance.name, to: "\(address)")
+                let flow = try ReachabilityFlow(source: address, destination: address,
+                                                ipProtocol: address.family == .ipv4 ? .icmp : .icmpv6)
+                let analysis = ReachabilityAnalyzer(topology: topology).analyze(flow, reverse: true)
+                #expect(Self.statuses(result) == [.reply, .reply], "\(file): \(instance.name) \(address)")
+                #expect(analysis.isReachable == (result.statistics.received == 2), "\(file): \(instance.name) \(address)")
+            }
         }
     }
 
@@ -131,10 +165,7 @@ import Testing
     /// through, all pass the other direction's bucket).
     @Test func interRegionFloodLosesWhatTheTokenBucketPredicts() throws {
         let topology = try loadCapture("inter-region-bandwidth.yaml").topology
-        var options = Ping.Options(source: "client-hz", destination: "web-sv")
-        options.count = 1_000
-        options.interval = .milliseconds(1)
-        options.payloadSize = 1_472
+        var options = Self.floodOptions()
         options.flood = true
         let result = try Ping.run(topology, options)
 
@@ -157,10 +188,7 @@ import Testing
     /// With --shape the same flood queues instead: fewer losses (only when the 50 ms queue is
     /// full), and the queueing delay shows in the round trip.
     @Test func interRegionShapedFloodQueues() throws {
-        var options = Ping.Options(source: "client-hz", destination: "web-sv")
-        options.count = 1_000
-        options.interval = .milliseconds(1)
-        options.payloadSize = 1_472
+        var options = Self.floodOptions()
         options.shape = true
         let result = try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options)
         let statistics = result.statistics
@@ -174,7 +202,7 @@ import Testing
     @Test func ownGatewayAnswersPeerGatewayDoesNot() throws {
         // 10.1.1.253: the gateway of vsw-b1 (the third-to-last address on Alibaba Cloud).
         let own = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.1.1.253")
-        #expect(own.endpoints.gateway == PingEndpoints.Gateway(vswitch: "vsw-b1", isSourceVSwitch: true))
+        #expect(own.endpoints.gateway == DiagnosticEndpoints.Gateway(vswitch: "vsw-b1", isSourceVSwitch: true))
         #expect(Self.statuses(own) == [.reply, .reply])
         #expect(own.replies.first?.ttl == 64)
         #expect(own.note == nil)
@@ -184,7 +212,7 @@ import Testing
 
             """))
         let peer = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.0.1.253")
-        #expect(peer.endpoints.gateway == PingEndpoints.Gateway(vswitch: "vsw-hub", isSourceVSwitch: false))
+        #expect(peer.endpoints.gateway == DiagnosticEndpoints.Gateway(vswitch: "vsw-hub", isSourceVSwitch: false))
         #expect(peer.statistics.received == 0)
         #expect(peer.replies.first?.drop?.code == "no-instance")
         #expect(peer.text.contains("note: 10.0.1.253 is the gateway of vSwitch vsw-hub: a vSwitch gateway answers ping only from instances in that vSwitch"))

@@ -7,7 +7,7 @@ import Testing
 @Suite struct PingReportTests {
     static func result(_ replies: [Ping.Reply]) throws -> Ping.Result {
         let topology = try loadCapture("hub-and-spoke.yaml").topology
-        let endpoints = try PingEndpoints(topology: topology, source: "ecs-b1", destination: "ecs-hub", ipv6: false)
+        let endpoints = try DiagnosticEndpoints.probe(topology: topology, from: "ecs-b1", to: "ecs-hub", ipv6: false)
         var options = Ping.Options(source: "ecs-b1", destination: "ecs-hub")
         options.count = replies.count
         return Ping.Result(endpoints: endpoints, options: options, replies: replies)
@@ -94,11 +94,14 @@ import Testing
             do { _ = try Ping.run(topology, options) } catch { return error }
             return nil
         }
-        #expect(error("ecs-nope", "ecs-hub") == .unknownSource("ecs-nope"))
-        #expect(error("ecs-b1", "nowhere") == .unknownDestination("nowhere"))
-        #expect(error("ecs-b1", "ecs-hub") { $0.ipv6 = true } == .noAddress(instance: "ecs-hub", family: .ipv6))
-        #expect(error("ecs-b1", "2001:db8::1") == .noAddress(instance: "ecs-b1", family: .ipv6))
-        #expect(error("ecs-b1", "10.0.1.10") { $0.ipv6 = true } == .familyMismatch(source: address("10.1.1.10"), destination: address("10.0.1.10")))
+        #expect(error("ecs-nope", "ecs-hub") == .endpoint(.unknownInstance(flag: "--from", name: "ecs-nope", acceptsAddress: false)))
+        #expect(error("10.1.1.10", "ecs-hub") == .endpoint(.addressNotAccepted(flag: "--from", address: address("10.1.1.10"))))
+        #expect(error("ecs-b1", "nowhere") == .endpoint(.unknownInstance(flag: "DEST", name: "nowhere", acceptsAddress: true)))
+        // Neither has an IPv6 address; the source is resolved first.
+        #expect(error("ecs-b1", "ecs-hub") { $0.ipv6 = true } == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
+        #expect(error("ecs-b1", "2001:db8::1") == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
+        #expect(error("ecs-b1", "10.0.1.10") { $0.ipv6 = true } == .endpoint(.ipv6WithIPv4Address(flag: "DEST", address: address("10.0.1.10"))))
+        #expect(error("ecs-nope", "ecs-hub")?.description == "--from 'ecs-nope': the topology declares no instance of that name")
         #expect(error("ecs-b1", "ecs-hub") { $0.count = 0 } == .invalidOption("-c must be between 1 and 1000000, not 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.payloadSize = 65_508 } == .invalidOption("-s must be between 0 and 65507 for IPv4, not 65508"))
         #expect(error("ecs-b1", "ecs-hub") { $0.timeout = .seconds(0) } == .invalidOption("-W must be longer than 0"))

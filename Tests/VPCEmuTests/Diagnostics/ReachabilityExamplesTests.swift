@@ -8,8 +8,9 @@ import Testing
     func analyze(_ file: String, _ from: String, _ to: String, _ flowProtocol: ReachabilityFlow.FlowProtocol = .icmp,
                  port: UInt16 = 0, at: EmulatedTime = .zero, family: AddressFamily = .ipv4, reverse: Bool = false) throws -> ReachabilityReport {
         let topology = try loadCapture(file).topology
-        let flow = try ReachabilityFlow(source: ReachabilityEndpoint(from).address(in: topology, family: family),
-                                        destination: ReachabilityEndpoint(to).address(in: topology, family: family),
+        let endpoints = try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: from),
+                                                destination: EndpointArgument(flag: "--to", text: to), ipv6: family == .ipv6)
+        let flow = try ReachabilityFlow(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
                                         ipProtocol: flowProtocol, destinationPort: port)
         return ReachabilityAnalyzer(topology: topology, at: at).analyze(flow, reverse: reverse)
     }
@@ -106,22 +107,12 @@ import Testing
 
     @Test func badEndpointsAreClearErrors() throws {
         let topology = try loadCapture("two-vpcs-same-account.yaml").topology
-        #expect(throws: ReachabilityEndpoint.ResolveError.unknownInstance("ecs-z")) {
-            try ReachabilityEndpoint("ecs-z").address(in: topology, family: .ipv4)
-        }
-        #expect(throws: ReachabilityEndpoint.ResolveError.noAddress(instance: "ecs-a", .ipv6)) {
-            try ReachabilityEndpoint("ecs-a").address(in: topology, family: .ipv6)
-        }
         #expect(throws: ReachabilityFlow.FlowError.protocolFamily(.icmp, .ipv6)) {
             try ReachabilityFlow(source: address("2408::1"), destination: address("2408::2"), ipProtocol: .icmp)
         }
         #expect(throws: ReachabilityFlow.FlowError.familyMismatch(source: address("10.0.0.1"), destination: address("2408::2"))) {
             try ReachabilityFlow(source: address("10.0.0.1"), destination: address("2408::2"), ipProtocol: .tcp)
         }
-        // An address endpoint decides the family; instance names follow -6.
-        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .address(address("2408::1"))], ipv6: false) == .ipv6)
-        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .instance("ecs-b")], ipv6: true) == .ipv6)
-        #expect(ReachabilityEndpoint.family([.instance("ecs-a"), .instance("ecs-b")], ipv6: false) == .ipv4)
         // An address no instance owns is the pipeline's unknown-source.
         let stray = ReachabilityAnalyzer(topology: topology).analyze(
             try ReachabilityFlow(source: address("172.16.1.99"), destination: address("192.168.1.10"), ipProtocol: .icmp))

@@ -76,7 +76,10 @@ import Testing
 
     @Test func interRegionSecurityGroupsPassOnTheirOpenPorts() throws {
         let report = try doctor("inter-region-bandwidth.yaml")
-        #expect(!report.fails(strict: true))
+        // The example's deliberate mistake, and only it: rt-sv sends vpc-db's block to pcx-hz-sv,
+        // but vpc-hz does not forward to vpc-db (peering does not transit).
+        #expect(report.checks.filter { $0.status != .pass }.map(\.kind) == [.routeDestination, .nonTransitive])
+        #expect(report.checks.contains { $0.status == .fail && $0.message.hasPrefix("web-sv -> db-hz: rt-sv sends 10.30.0.0/16 to pcx-hz-sv") })
         let toWeb = try #require(report.checks.first { $0.kind == .securityGroups && $0.message.hasPrefix("client-hz -> web-sv") })
         #expect(toWeb.message == "client-hz -> web-sv: security groups allow icmp, tcp 80")
         #expect(report.checks.contains { $0.kind == .networkACLs && $0.message.hasPrefix("client-hz -> web-sv: network ACLs pass") })

@@ -115,6 +115,26 @@ import Testing
         #expect(verdict9.policy == .accept)
     }
 
+    /// An instance pinging its own address: request and reply share one key (source and
+    /// destination are the same), and the echo type, not the key's direction, says which is which.
+    @Test(arguments: [(Self.instance, UInt8(8), UInt8(0)), (IPAddress("fd00::10")!, UInt8(128), UInt8(129))])
+    func selfPingReplyIsReturnTraffic(address: IPAddress, requestType: UInt8, replyType: UInt8) {
+        var tracker = ConnectionTracker(capacity: 16)
+        let request = FiveTuple(icmpSource: address, destination: address, type: requestType, code: 0, identifier: 7)
+        let reply = FiveTuple(icmpSource: address, destination: address, type: replyType, code: 0, identifier: 7)
+        #expect(tracker.filter(request, zone: 1, now: 0, rules: Self.egress).policy == .accept)
+        #expect(tracker.state(of: request, zone: 1, now: 0) == .unreplied)
+        // sg-closed has no ingress rule: only the tracker lets the request and the reply in.
+        #expect(tracker.filter(request, zone: 1, now: 1, rules: Self.ingress) == ConnectionTracker.trackedVerdict)
+        #expect(tracker.filter(reply, zone: 1, now: 2, rules: Self.egress) == ConnectionTracker.trackedVerdict)
+        #expect(tracker.state(of: request, zone: 1, now: 2) == .replied)
+        #expect(tracker.filter(reply, zone: 1, now: 3, rules: Self.ingress) == ConnectionTracker.trackedVerdict)
+        #expect(tracker.count == 1)
+        // A reply nobody asked for (no tracked request of this identifier) is judged by the rules.
+        let unsolicited = FiveTuple(icmpSource: address, destination: address, type: replyType, code: 0, identifier: 8)
+        #expect(tracker.filter(unsolicited, zone: 1, now: 3, rules: Self.ingress).policy == .drop)
+    }
+
     @Test func icmpErrorQuotingATrackedFlowIsRelated() {
         var tracker = ConnectionTracker(capacity: 16)
         let udp = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: 5000, destinationPort: 9999, ipProtocol: 17)

@@ -40,7 +40,7 @@ import Testing
         #expect(report.dropsByReason["malformed:truncated-ipv4"] == 1)
         #expect(report.dropsByReason["throttled"] == Int64(counters.drops(.throttled)))
         #expect(counters.drops(.throttled) > 1_000)
-        let forward = try #require(report.peerings.first { $0.direction == .requesterToAccepter })
+        let forward = try #require(report.peerings.first { $0.peering == "pcx-hz-sv" && $0.direction == .requesterToAccepter })
         // The denied SSH SYN crossed the peering before web-sv's group dropped it.
         #expect(forward.packets == Int64(counters.delivered) + 1 && forward.throttledPackets == Int64(counters.drops(.throttled)))
 
@@ -60,5 +60,105 @@ import Testing
         for name in ["report.json", "metrics.csv", "throughput.svg"] {
             #expect(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(name)))
         }
+    }
+
+    /// `replay --generate`: the generated stream fed straight into a session gives byte-identical
+    /// outputs to `generate` writing a file that is then replayed.
+    @Test func generatedTrafficReplaysExactlyAsItsFile() throws {
+        let flows = ["ping client-hz web-sv count=5 interval=300us", "udp web-sv client-hz 5000 mbps=20 size=1000 duration=1s start=10ms",
+                     "mix client-hz web-sv count=2000 pps=20000", "syn client-hz web-sv 22 count=2", "ping web-sv db-hz count=2"]
+        let fromFile = try ScenarioRun("inter-region-bandwidth.yaml", flows: flows, seed: 3)
+        defer { fromFile.remove() }
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        let generator = TrafficGenerator(flows: try flows.map { try TrafficGenerator.parse($0, topology: topology) }, seed: 3)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("generated-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let session = try ReplaySession(topology: topology, outputDirectory: directory)
+        var reported: [ReplaySession.Progress] = []
+        #expect(try session.feed(.generated(generator), progress: { reported.append($0) }) == .completed)
+        let report = try session.finish()
+        #expect(report == fromFile.report)
+        #expect(report.totals.packets > 4_000 && report.dropsByReason["throttled"] ?? 0 > 0)
+        for name in ["report.json", "metrics.csv", "throughput.svg", "dropped.pcapng"] + topology.instances.map({ "\($0.name).pcap" }) {
+            let direct = try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(name)))
+            #expect(direct == (try fromFile.file(name)), "\(name) differs")
+        }
+        #expect(reported.last == ReplaySession.Progress(packets: Int(report.totals.packets), totalPackets: Int(report.totals.packets)))
+        #expect(reported.last?.fraction == 1)
+    }
+}
+
+/// Interrupting (SIGINT) stops the feed between batches; `finish` then leaves every output complete
+/// and valid for exactly the packets processed, and nothing else in the directory.
+@Suite struct InterruptedReplayTests {
+    @Test func stoppingBetweenBatchesLeavesValidOutputsForWhatWasProcessed() throws {
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        let flows = ["udp web-sv client-hz 5000 mbps=20 size=1000 duration=10s", "ping client-hz web-sv count=50 interval=100ms",
+                     "syn client-hz web-sv 22 count=3"]
+        let generator = TrafficGenerator(flows: try flows.map { try TrafficGenerator.parse($0, topology: topology) }, seed: 5)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let session = try ReplaySession(topology: topology, outputDirectory: directory, options: .init(writeVerdicts: true))
+        var batches = 0, processed = 0
+        let end = try session.feed(.generated(generator), shouldStop: { batches += 1; return batches == 10 },
+                                   progress: { processed = $0.packets })
+        #expect(end == .stopped)
+        #expect(processed == 10 * PacketBatch().packetCapacity)
+        #expect(processed < generator.stream().totalPackets)
+        let report = try session.finish()
+        let counters = session.pipeline.counters
+
+        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
+        let expected = Set(["report.json", "metrics.csv", "throughput.svg", "dropped.pcapng", "verdicts.jsonl"]
+                           + topology.instances.map { "\($0.name).pcap" })
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory)) == expected, "no temporary files left")
+        #expect(report.totals.packets == Int64(processed) && counters.packets == UInt64(processed))
+        let decoded = try JSONDecoder().decode(ReplayReport.self, from: Data(contentsOf: URL(fileURLWithPath: path("report.json"))))
+        #expect(decoded == report)
+        func records(_ name: String) throws -> Int {
+            let reader = try PcapReader(path: path(name))
+            var batch = PacketBatch(), total = 0
+            while try reader.nextBatch(into: &batch) { total += batch.count }
+            return total
+        }
+        for (index, name) in topology.instances.map(\.name).enumerated() {
+            let id = try #require(session.pipeline.topology.instanceNames.firstIndex(of: name))
+            #expect(try records("\(name).pcap") == Int(counters.receivedByInstance[id]), "\(name) (\(index))")
+        }
+        #expect(try records("dropped.pcapng") == Int(counters.dropped))
+        #expect(counters.dropped > 0 && counters.delivered > 0)
+        let verdicts = try String(contentsOfFile: path("verdicts.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(verdicts.count == processed)
+        #expect(verdicts.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        let rows = try String(contentsOfFile: path("metrics.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 1 + report.intervals.intervalCount * report.peerings.count)
+        #expect(try String(contentsOfFile: path("throughput.svg"), encoding: .utf8).hasSuffix("</svg>\n"))
+    }
+}
+
+@Suite struct ReplayProgressTests {
+    @Test func theLineShowsPacketsRateAndTheShareDone() {
+        let capture = ReplaySession.Progress(packets: 1_234_567, bytesRead: 50, totalBytes: 200)
+        #expect(capture.fraction == 0.25)
+        #expect(capture.line(elapsed: 2) == "1,234,567 packets  0.62 Mpps  25.0 %")
+        let generated = ReplaySession.Progress(packets: 999, totalPackets: 1_000)
+        #expect(generated.line(elapsed: 0) == "999 packets  0.00 Mpps  99.9 %")
+        #expect(ReplaySession.Progress(packets: 12).line(elapsed: 1) == "12 packets  0.00 Mpps")
+    }
+
+    /// Only a large input gets a progress line: 32 MiB of captures or a million generated packets
+    /// (counted without generating them).
+    @Test func onlyLargeInputsAreLarge() throws {
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        func generated(_ spec: String) throws -> ReplayInput {
+            .generated(TrafficGenerator(flows: [try TrafficGenerator.parse(spec, topology: topology)], seed: 1))
+        }
+        #expect(try generated("mix client-hz web-sv count=2000000").isLarge)
+        #expect(try generated("mix client-hz web-sv count=2000000").totalPackets == 2_000_000)
+        #expect(try !generated("udp web-sv client-hz 5000 mbps=8 duration=1s").isLarge)
+        let sample = packageRoot.appendingPathComponent("captures/sample.pcapng").path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: sample)[.size] as? NSNumber).int64Value
+        #expect(ReplayInput.captures([sample, sample]).totalBytes == 2 * size)
+        #expect(!ReplayInput.captures([sample]).isLarge)
     }
 }

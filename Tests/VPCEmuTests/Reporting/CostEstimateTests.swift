@@ -49,18 +49,6 @@ import Testing
         #expect(report.unpricedLinkTypes == [.platinum])
     }
 
-    @Test func billedDirectionsOfASeriesAreChargedToTheSendingAccount() throws {
-        let series = try sampleSeries()  // hz-sg: 2,500 bytes requester→accepter, 500 accepter→requester
-        var estimator = CostEstimator()
-        estimator.addOutbound(of: series, billing: [
-            PeeringDirectionKey(peering: "hz-sg", direction: .requesterToAccepter): .init(account: "requester", linkType: .gold),
-            PeeringDirectionKey(peering: "hz-sg", direction: .accepterToRequester): .init(account: "accepter", linkType: .gold),
-        ])
-        let report = estimator.estimate(prices: PriceTable())
-        #expect(report.lines.map(\.account) == ["accepter", "requester"])
-        #expect(report.lines.map(\.outboundBytes) == [500, 2_500])  // "hz,bj" is intra-region: not billed
-    }
-
     @Test func pricesParseFromDecimalTextExactly() {
         #expect(MicroUSD(parsing: "0.072") == MicroUSD(72_000))
         #expect(MicroUSD(parsing: "14.4") == MicroUSD(14_400_000))

@@ -23,7 +23,8 @@ import Testing
         for heading in ["VPCs", "vSwitches", "Instances", "Peerings", "Route table rt-hz (VPC vpc-hz, system; vSwitches: vsw-hz)"] {
             #expect(text.contains("\n\(heading)\n"), "\(heading)")
         }
-        #expect(text.contains("pcx-hz-sv  vpc-hz     vpc-sv    Activated  t=0s   10 Mbit/s  Gold"))
+        #expect(text.contains("pcx-hz-sv  vpc-hz     vpc-sv    Activated  t=0s   10 Mbit/s                 Gold"))
+        #expect(text.contains("pcx-hz-db  vpc-hz     vpc-db    Activated  t=0s   unlimited (intra-region)  -"))
     }
 
     @Test func graphShowsPeeringsWithStateAndBandwidth() throws {

@@ -18,6 +18,21 @@ func sampleSeries() throws -> IntervalSeries {
 }
 
 @Suite struct TrafficMeterTests {
+    /// 10 Mbit/s, 20 Mbit/s from 120 s, unlimited from 200 s: exact inside one limit, the
+    /// time-weighted mean across a change, undefined once any part is unlimited.
+    @Test func aChangedLimitIsWeightedByTheTimeItHeld() {
+        let second: Int64 = 1_000_000_000
+        let direction = MeteredDirection(PeeringDirectionKey(peering: "p", direction: .requesterToAccepter), rateLimitBitsPerSecond: 10_000_000,
+                                         rateLimitChanges: [.init(time: 120 * second, bitsPerSecond: 20_000_000), .init(time: 200 * second, bitsPerSecond: nil)])
+        #expect(direction.rateLimit(from: 0, to: second) == 10_000_000)
+        #expect(direction.rateLimit(from: 119 * second, to: 120 * second) == 10_000_000)
+        #expect(direction.rateLimit(from: 120 * second, to: 121 * second) == 20_000_000)
+        #expect(direction.rateLimit(from: 115 * second, to: 125 * second) == 15_000_000)
+        #expect(direction.rateLimit(from: 112 * second, to: 122 * second) == 12_000_000)
+        #expect(direction.rateLimit(from: 195 * second, to: 205 * second) == nil)
+        #expect(direction.rateLimit(from: 300 * second, to: 301 * second) == nil)
+    }
+
     @Test func countsLandInTheirIntervalsAndIdleIntervalsReadAsZero() throws {
         let series = try sampleSeries()
         #expect(series.intervalCount == 4)

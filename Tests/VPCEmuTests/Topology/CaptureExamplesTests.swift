@@ -112,6 +112,12 @@ import Testing
         #expect(peering.state == .activated && peering.isInterRegion)
         #expect(peering.bandwidthMbps == 10 && peering.linkType == .gold && peering.connection.burstBytes == 64_000)
         #expect(TopologyTimeline.state(of: topology, at: time("120s")).peering(named: "pcx-hz-sv")?.bandwidthMbps == 20)
+        // vpc-db hangs off vpc-hz; vpc-sv's route to it points at pcx-hz-sv, which does not transit.
+        let database = try #require(start.peering(named: "pcx-hz-db"))
+        #expect(database.state == .activated && !database.isInterRegion && database.bandwidthMbps == nil)
+        #expect(start.hop("rt-hz", "10.30.1.30") == "peering pcx-hz-db")
+        #expect(start.hop("rt-db", "172.16.1.10") == "peering pcx-hz-db")
+        #expect(start.hop("rt-sv", "10.30.1.30") == "peering pcx-hz-sv")
         #expect(topology.alerts.map(\.name) == ["throttling"])
         #expect(topology.alerts.first?.consecutivePeriods == 2 && topology.alerts.first?.comparison == .greaterThan)
         #expect(topology.pricing.pricePerGB[.gold] == MicroUSD(72_000) && topology.pricing.pricePerGB[.platinum] == MicroUSD(90_000))

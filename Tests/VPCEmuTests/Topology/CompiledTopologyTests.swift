@@ -117,11 +117,11 @@ import Testing
 
     @Test func interRegionPeeringCarriesLatencyAndBandwidth() throws {
         var runtime = TopologyRuntime(topology: try loadCapture("inter-region-bandwidth.yaml").topology)
-        let peering = try #require(runtime.compiled.peerings.first)
+        let peering = try #require(runtime.compiled.peerings.first { $0.name == "pcx-hz-sv" })
         #expect(peering.isInterRegion && peering.bandwidthMbps == 10 && peering.burstBytes == 64_000)
         #expect(peering.latencyForward == .milliseconds(80) && peering.latencyReverse == .milliseconds(80))
         runtime.advance(to: time("120s"))
-        #expect(runtime.compiled.peerings.first?.bandwidthMbps == 20)
+        #expect(runtime.compiled.peerings.first { $0.name == "pcx-hz-sv" }?.bandwidthMbps == 20)
         let acl = try #require(runtime.compiled.vswitchFilters[0])
         let tuple = FiveTuple(source: address("172.16.1.10"), destination: address("192.168.1.20"), sourcePort: 1, destinationPort: 80, ipProtocol: 6)
         #expect(acl.egress.evaluate(tuple).policy == .accept)

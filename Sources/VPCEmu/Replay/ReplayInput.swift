@@ -1,0 +1,115 @@
+import Foundation
+
+/// Where a replay's packets come from: capture files read one after another, or generated
+/// traffic fed straight into the pipeline (`replay --generate`), batch by batch in both cases, so
+/// memory does not grow with the input.
+public enum ReplayInput {
+    case captures([String])
+    /// Stamped from `TrafficGenerator.defaultEpoch`, as `generate` writes them: a replay of the
+    /// generated stream and a replay of the file `generate` writes give the same outputs.
+    case generated(TrafficGenerator)
+
+    /// Capture files' total size in bytes (nil for generated traffic; unreadable files count 0).
+    public var totalBytes: Int64? {
+        guard case .captures(let paths) = self else { return nil }
+        return paths.reduce(Int64(0)) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
+    /// Generated packets in all (nil for captures); counted without generating them.
+    public var totalPackets: Int? {
+        guard case .generated(let generator) = self else { return nil }
+        return generator.stream().totalPackets
+    }
+
+    /// Large enough for a progress line: 32 MiB of captures (about a second of reading and forwarding)
+    /// or a million generated packets.
+    public var isLarge: Bool { (totalBytes ?? 0) >= 32 << 20 || (totalPackets ?? 0) >= 1_000_000 }
+}
+
+extension ReplaySession {
+    /// How far a replay has got, for a progress line.
+    public struct Progress: Sendable, Equatable {
+        public var packets: Int
+        /// Of the capture files: bytes read so far and their total size; nil for generated traffic.
+        public var bytesRead: Int64?
+        public var totalBytes: Int64?
+        /// Of generated traffic: the packets it holds in all; nil for captures.
+        public var totalPackets: Int?
+
+        public init(packets: Int, bytesRead: Int64? = nil, totalBytes: Int64? = nil, totalPackets: Int? = nil) {
+            self.packets = packets
+            self.bytesRead = bytesRead
+            self.totalBytes = totalBytes
+            self.totalPackets = totalPackets
+        }
+
+        /// Done so far, 0…1: file bytes read, or generated packets replayed.
+        public var fraction: Double? {
+            if let bytesRead, let totalBytes, totalBytes > 0 { return min(1, Double(bytesRead) / Double(totalBytes)) }
+            if let totalPackets, totalPackets > 0 { return min(1, Double(packets) / Double(totalPackets)) }
+            return nil
+        }
+
+        /// `1,234,567 packets  0.62 Mpps  25.0 %` after `elapsed` seconds of wall time.
+        public func line(elapsed: Double) -> String {
+            let rate = elapsed > 0 ? Double(packets) / elapsed / 1e6 : 0
+            var digits = String(packets)
+            var grouped = ""
+            while digits.count > 3 {
+                grouped = "," + digits.suffix(3) + grouped
+                digits.removeLast(3)
+            }
+            var text = digits + grouped + " packets  " + String(format: "%.2f Mpps", rate)
+            if let fraction { text += String(format: "  %.1f %%", fraction * 100) }
+            return text
+        }
+    }
+
+    /// How feeding an input ended.
+    public enum FeedEnd: Equatable, Sendable {
+        case completed
+        /// `shouldStop` returned true between two batches.
+        case stopped
+        /// A capture could not be opened or is damaged; the packets before the damage were processed.
+        case readFailed(CaptureError)
+    }
+
+    /// Processes every batch of `input`. Between batches, `shouldStop` is asked whether to stop early
+    /// (SIGINT) and `progress` is told how far the replay has got. Call `finish()` afterwards, whatever
+    /// the end: the outputs then cover exactly the packets processed.
+    public func feed(_ input: ReplayInput, shouldStop: () -> Bool = { false },
+                     progress: (Progress) -> Void = { _ in }) throws(ReplayError) -> FeedEnd {
+        var batch = PacketBatch()
+        var packets = 0
+        switch input {
+        case .captures(let paths):
+            let totalBytes = input.totalBytes
+            var finishedBytes: Int64 = 0
+            for path in paths {
+                let reader: PcapReader
+                do { reader = try PcapReader(path: path) } catch { return .readFailed(error) }
+                while true {
+                    let more: Bool
+                    do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
+                    guard more else { break }
+                    try process(batch, linkType: reader.linkType)
+                    packets += batch.count
+                    progress(Progress(packets: packets, bytesRead: finishedBytes + reader.bytesRead, totalBytes: totalBytes))
+                    if shouldStop() { return .stopped }
+                }
+                finishedBytes += reader.bytesRead
+            }
+        case .generated(let generator):
+            var stream = generator.stream()
+            while stream.nextBatch(into: &batch) {
+                try process(batch, linkType: .ethernet)
+                packets += batch.count
+                progress(Progress(packets: packets, totalPackets: stream.totalPackets))
+                if shouldStop() { return .stopped }
+            }
+        }
+        return .completed
+    }
+}
