@@ -50,6 +50,7 @@ struct BenchReplayCommand: ParsableCommand {
               pipeline       \(String(format: "%.2f", result.pipelinePacketsPerSecond / 1e6)) Mpps   (read + parse + forward, outputs off)
               libpcap loop   \(String(format: "%.2f", result.libpcapPacketsPerSecond / 1e6)) Mpps   (pcap_next_ex only, same file, same run)
               ratio          \(String(format: "%.2f", result.ratio))x   best of \(result.rounds) rounds each
+              peak RSS       \(String(format: "%.1f", Double(result.peakResidentBytes) / 1_048_576)) MiB
             """)
         for (code, count) in result.dropsByReason.sorted(by: { $0.key < $1.key }) { print("  drop \(code): \(count)") }
     }

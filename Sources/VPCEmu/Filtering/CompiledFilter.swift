@@ -21,6 +21,12 @@ public enum FilterDecider: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A stateless filter as `ConnectionTracker.filter` consults it. Callers are generic over it, so
+/// whole-module optimisation specialises them (no existential on the per-packet path).
+public protocol StatelessFilter {
+    func evaluate(_ tuple: FiveTuple) -> FilterVerdict
+}
+
 /// A verdict as the hot path carries it: the policy and the index of its decider in the
 /// filter's `deciders` (no strings copied per packet).
 public struct FilterVerdict: Hashable, Sendable {

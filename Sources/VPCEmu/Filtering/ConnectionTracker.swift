@@ -103,7 +103,7 @@ public struct ConnectionTracker: Sendable {
     /// header the caller decoded), is accepted by `.trackedConnection` — the filter's decider
     /// index `trackedDecider`; anything else goes to `rules`, and a flow they accept is tracked.
     public mutating func filter(_ tuple: FiveTuple, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
-                                now: UInt64, rules: SecurityGroupFilter) -> FilterVerdict {
+                                now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
         if let quoted, Self.isICMPError(tuple) {
             if contains(quoted, zone: zone, now: now) { return Self.trackedVerdict }
         } else if refresh(tuple, tcpFlags: tcpFlags, zone: zone, now: now) {

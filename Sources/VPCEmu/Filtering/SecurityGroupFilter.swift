@@ -8,7 +8,7 @@
 ///
 /// Compiled as an ordered list sorted by (priority, drop before accept, group order, rule
 /// order), whose first match is exactly that decision.
-public struct SecurityGroupFilter: Sendable {
+public struct SecurityGroupFilter: StatelessFilter, Sendable {
     public let direction: TrafficDirection
     public let filter: CompiledFilter
 

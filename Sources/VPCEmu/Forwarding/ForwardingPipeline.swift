@@ -125,11 +125,15 @@ public struct ForwardingPipeline: Sendable {
     static let sweepInterval: Int64 = 1_000_000_000
     private var buckets: [TokenBucket?]
     private var bucketBandwidth: [Int?]
-    private var bindings: CompiledRouteTable<UInt32>?
+    /// Address -> instance per VPC, and source attribution (`--bind` first); fixed for the run.
+    private let hosts: HostTablePool
+    private let owners: HostTablePool
     /// Per VPC: its system route table, to decide whether a destination is local there.
     private let vpcTable: [UInt32]
     /// Per VPC: the vSwitch whose router answers for destinations no instance owns.
     private let vpcFirstVSwitch: [UInt32]
+    /// What the walk reads per packet, rebuilt when a timeline event changes `runtime.compiled`.
+    private var tables: ForwardingTables
     /// Per vSwitch: the router address time-exceeded answers come from, per family.
     private let routerIPv4: [IPAddress?]
     private let routerIPv6: [IPAddress?]
@@ -141,9 +145,8 @@ public struct ForwardingPipeline: Sendable {
         origin = options.origin
         let compiled = runtime.compiled
         tracker = ConnectionTracker(capacity: options.connectionCapacity)
-        if options.bindings.isEmpty {
-            bindings = nil
-        } else {
+        var bindings: CompiledRouteTable<UInt32>?
+        if !options.bindings.isEmpty {
             var table = RouteTable<UInt32>()
             for binding in options.bindings {
                 guard let id = compiled.instanceNames.firstIndex(of: binding.instance) else { throw .unknownInstance(binding.instance) }
@@ -162,6 +165,10 @@ public struct ForwardingPipeline: Sendable {
                             directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))
         buckets = Array(repeating: nil, count: 2 * compiled.peerings.count)
         bucketBandwidth = Array(repeating: nil, count: compiled.peerings.count)
+        let candidates = topology.instances.flatMap(\.addresses) + options.bindings.map(\.address)
+        hosts = HostTablePool(compiled.hosts, candidates: candidates)
+        owners = HostTablePool([bindings, compiled.sourceOwners].compactMap { $0 }, candidates: candidates)
+        tables = ForwardingTables(compiled, vpcTable: vpcTable, hosts: hosts, owners: owners)
     }
 
     public var topology: CompiledTopology { runtime.compiled }
@@ -175,18 +182,29 @@ public struct ForwardingPipeline: Sendable {
         answers.removeAll(keepingCapacity: true)
         answerOffsets.removeAll(keepingCapacity: true)
         var headers = PacketHeaders()
-        var failure: OptionError?
-        batch.withUnsafeBytes { bytes in
-            for index in 0..<batch.count where failure == nil {
-                do throws(OptionError) {
-                    let verdict = try forward(batch.frame(index, in: bytes), linkType: linkType,
-                                              wireLength: Int(batch.wireLengths[index]),
-                                              timestamp: batch.timestamps[index], headers: &headers)
-                    verdicts.append(verdict)
-                } catch { failure = error }
+        try batch.withUnsafeBytes { (bytes) throws(OptionError) in
+            var index = 0
+            while index < batch.count {
+                // The first packet and one that reaches a timeline change take the one-packet
+                // path, which applies the change; the packets between run on one view of the tables.
+                if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
+                    let tables = self.tables
+                    tables.withView { view in
+                        while index < batch.count, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
+                            verdicts.append(forward(batch.frame(index, in: bytes), linkType: linkType,
+                                                    wireLength: Int(batch.wireLengths[index]), timestamp: batch.timestamps[index],
+                                                    now: batch.timestamps[index] &- origin, headers: &headers, view))
+                            index &+= 1
+                        }
+                    }
+                } else {
+                    verdicts.append(try forward(batch.frame(index, in: bytes), linkType: linkType,
+                                                wireLength: Int(batch.wireLengths[index]),
+                                                timestamp: batch.timestamps[index], headers: &headers))
+                    index &+= 1
+                }
             }
         }
-        if let failure { throw failure }
         // Sweeping scans the whole table, so it runs at most once per emulated second; lookups
         // already ignore expired flows, the sweep only frees their slots.
         if let last = verdicts.last, last.departure &- lastSweep >= Self.sweepInterval {
@@ -205,7 +223,18 @@ public struct ForwardingPipeline: Sendable {
         let start = origin ?? timestamp
         if origin == nil { origin = timestamp }
         let now = timestamp &- start
-        if !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty || isFirst { try refreshBuckets(now: now) }
+        let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
+        if changed { tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners) }
+        if changed || isFirst { try refreshBuckets(now: now) }
+        let tables = self.tables
+        return tables.withView { view in
+            forward(frame, linkType: linkType, wireLength: wireLength, timestamp: timestamp, now: now, headers: &headers, view)
+        }
+    }
+
+    /// One frame at emulated time `now`, with the control plane already advanced to it.
+    private mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int?, timestamp: Int64,
+                                  now: Int64, headers: inout PacketHeaders, _ view: ForwardingTables.View) -> Verdict {
         headers.timestampNanoseconds = timestamp
         var verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
         switch PacketParser.parse(frame, linkType: linkType, wireLength: wireLength, into: &headers) {
@@ -213,40 +242,45 @@ public struct ForwardingPipeline: Sendable {
         case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
         case .ip:
             verdict.ipLength = headers.ipTotalLength
-            verdict.outcome = walk(headers, frame: frame, now: now, trail: &verdict.trail)
+            verdict.outcome = walk(headers, frame: frame, now: now, trail: &verdict.trail, view)
         }
         count(verdict)
         return verdict
     }
 
-    private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail) -> Outcome {
+    private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail,
+                               _ view: ForwardingTables.View) -> Outcome {
         let source = headers.source, destination = headers.destination
-        guard let sourceInstance = bindings?.lookup(source) ?? runtime.compiled.sourceOwners.lookup(source),
-              sourceInstance != CompiledTopology.ambiguousOwner else { return .dropped(.unknownSource) }
+        guard let sourceInstance = view.owner(of: source), sourceInstance != CompiledTopology.ambiguousOwner else {
+            return .dropped(.unknownSource)
+        }
         trail.sourceInstance = sourceInstance
         let tuple = Self.tuple(headers, source: source, destination: destination)
         let flags = headers.tcpFlags.rawValue
         let clock = UInt64(max(0, now))
 
-        guard let sourceFilters = runtime.compiled.instanceFilters[Int(sourceInstance)] else {
+        let sourceEntry = view.instances[Int(sourceInstance)]
+        guard sourceEntry.egressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
-        let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock, rules: sourceFilters.egress)
+        let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock,
+                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter))
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
         }
-        let sourceVSwitch = runtime.compiled.instanceVSwitch[Int(sourceInstance)]
-        if let acl = runtime.compiled.vswitchFilters[Int(sourceVSwitch)]?.egress {
-            let verdict = acl.evaluate(tuple)
+        let sourceVSwitch = sourceEntry.vswitch
+        let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
+        if sourceSwitch.egressACL != ForwardingTables.noFilter {
+            let verdict = view.evaluate(sourceSwitch.egressACL, tuple)
             if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
         }
 
         // The source VPC's router.
-        let sourceVPC = runtime.compiled.vswitchVPC[Int(sourceVSwitch)]
+        let sourceVPC = sourceSwitch.vpc
         if let expired = hop(headers, frame: frame, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
-        let table = runtime.compiled.vswitchTable[Int(sourceVSwitch)]
+        let table = sourceSwitch.table
         trail.table = table
-        guard let slot = runtime.compiled.route(table: table, to: destination) else { return .dropped(.noRoute(table: table)) }
+        guard let slot = view.route(table, to: destination) else { return .dropped(.noRoute(table: table)) }
         trail.route = slot.route
 
         var destinationVPC = sourceVPC
@@ -257,12 +291,15 @@ public struct ForwardingPipeline: Sendable {
         case .local: break
         case .instance(let instance): destinationInstance = instance
         case .peering(let peeringID):
-            guard Int(peeringID) < runtime.compiled.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
+            guard Int(peeringID) < view.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
             trail.peering = peeringID
-            let peering = runtime.compiled.peerings[Int(peeringID)]
+            let peering = view.peerings[Int(peeringID)]
             guard peering.state == .activated else { return .dropped(.peeringNotActive(peering: peeringID, state: peering.state)) }
             let forward = sourceVPC == peering.requesterVPC
-            destinationVPC = peering.peer(of: sourceVPC)
+            // A route of one VPC names only its own peerings (validation); the view's buffers are
+            // read unchecked, so a peering of other VPCs must not reach them.
+            guard forward || sourceVPC == peering.accepterVPC else { return .dropped(.nonTransitive(peering: peeringID, vpc: sourceVPC)) }
+            destinationVPC = forward ? peering.accepterVPC : peering.requesterVPC
             let direction = 2 &* Int(peeringID) &+ (forward ? 0 : 1)
             let directionName: PeeringDirectionKey.Direction = forward ? .requesterToAccepter : .accepterToRequester
             var departure = now
@@ -282,32 +319,43 @@ public struct ForwardingPipeline: Sendable {
             counters.directions[direction].packets &+= 1
             counters.directions[direction].bytes &+= UInt64(headers.ipTotalLength)
             counters.directions[direction].shapingDelayNanoseconds &+= UInt64(departure &- now)
-            arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse).nanoseconds
+            arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse)
             // The accepter VPC's router: the destination must be local there (no transit). Its
             // time-exceeded answers come from the gateway of the destination's vSwitch.
-            let farTable = vpcTable[Int(destinationVPC)]
-            guard let far = runtime.compiled.route(table: farTable, to: destination), far.target == .local else {
+            let farTable = view.vpcTable[Int(destinationVPC)]
+            guard let far = view.route(farTable, to: destination), far.target == .local else {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
-            destinationInstance = runtime.compiled.instance(in: destinationVPC, owning: destination)
-            let farVSwitch = destinationInstance.map { runtime.compiled.instanceVSwitch[Int($0)] } ?? vpcFirstVSwitch[Int(destinationVPC)]
+            destinationInstance = view.instance(in: destinationVPC, owning: destination)
+            let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch } ?? vpcFirstVSwitch[Int(destinationVPC)]
             if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail) { return expired }
         }
-        guard let target = destinationInstance ?? runtime.compiled.instance(in: destinationVPC, owning: destination) else {
+        guard let target = destinationInstance ?? view.instance(in: destinationVPC, owning: destination) else {
             return .dropped(.noInstance(vpc: destinationVPC))
         }
         trail.destinationInstance = target
-        let targetVSwitch = runtime.compiled.instanceVSwitch[Int(target)]
-        if let acl = runtime.compiled.vswitchFilters[Int(targetVSwitch)]?.ingress {
-            let verdict = acl.evaluate(tuple)
+        let targetEntry = view.instances[Int(target)]
+        let targetVSwitch = targetEntry.vswitch
+        let targetSwitch = view.vswitches[Int(targetVSwitch)]
+        if targetSwitch.ingressACL != ForwardingTables.noFilter {
+            let verdict = view.evaluate(targetSwitch.ingressACL, tuple)
             if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
         }
-        guard let targetFilters = runtime.compiled.instanceFilters[Int(target)] else {
+        guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
-        let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock, rules: targetFilters.ingress)
+        let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock,
+                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)
+    }
+
+    /// A security group of the view, as the connection tracker consults it.
+    private struct ViewFilter: StatelessFilter {
+        let view: ForwardingTables.View
+        let id: UInt32
+
+        @inline(__always) func evaluate(_ tuple: FiveTuple) -> FilterVerdict { view.evaluate(id, tuple) }
     }
 
     /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must

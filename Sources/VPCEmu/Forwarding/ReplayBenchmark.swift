@@ -14,6 +14,9 @@ public enum ReplayBenchmark {
         public var ratio: Double
         public var delivered: UInt64
         public var dropsByReason: [String: UInt64]
+        /// The process's peak resident set after the run (`getrusage` `ru_maxrss`), in bytes: with
+        /// streaming batches and a fixed-capacity connection table it does not grow with the capture.
+        public var peakResidentBytes: Int
     }
 
     public static func run(topology: Topology, path: String, rounds: Int, options: ForwardingPipeline.Options = .init()) throws -> Result {
@@ -45,6 +48,7 @@ public enum ReplayBenchmark {
         let libpcap = Double(packets) / max(seconds(bestLibpcap), 1e-9)
         return Result(file: path, packets: Int(counters?.packets ?? 0), rounds: rounds, pipelinePacketsPerSecond: ours,
                       libpcapPacketsPerSecond: libpcap, ratio: libpcap > 0 ? ours / libpcap : 0,
-                      delivered: counters?.delivered ?? 0, dropsByReason: drops)
+                      delivered: counters?.delivered ?? 0, dropsByReason: drops,
+                      peakResidentBytes: ProcessMemory.peakResidentBytes())
     }
 }

@@ -1,0 +1,64 @@
+// The forwarding pipeline over a generated capture of small packets through the three-VPC
+// benchmark topology (Benchmarks/topologies/three-vpcs-acl.yaml), at two capture lengths. One
+// pass = a fresh pipeline + read + parse + forward every packet. The malloc count per pass is
+// the same at both lengths: the pipeline allocates when it is built and when batches first grow,
+// never per packet (docs/forwarding.md, "Performance").
+//
+//     cd Benchmarks && swift package benchmark --target PipelineBenchmark
+import Benchmark
+import Foundation
+import VPCEmu
+
+/// Writes `seconds` of the benchmark traffic mix (UDP streams of 64-byte packets across the
+/// three VPCs, a random 5-tuple mix, pings; some of it dropped by a security group, an ACL or
+/// for want of a route) and returns its path.
+func writeCapture(_ topology: Topology, seconds: Int) throws -> String {
+    let specs = [
+        "udp ecs-a1 ecs-b1 5001 mbps=12 size=64 duration=\(seconds)s",
+        "udp ecs-b2 ecs-a2 5002 mbps=8 size=64 duration=\(seconds)s",
+        "udp ecs-a2 ecs-c1 5003 mbps=10 size=64 duration=\(seconds)s",
+        "udp ecs-b1 ecs-c2 9999 mbps=2 size=64 duration=\(seconds)s",
+        "udp ecs-a1 10.9.0.1 5006 mbps=1 size=64 duration=\(seconds)s",
+        "udp ecs-c1 ecs-a1 7050 mbps=1 size=64 duration=\(seconds)s",
+        "mix ecs-a1 ecs-b2 count=\(10_000 * seconds) pps=10000",
+        "ping ecs-b1 ecs-c1 count=\(1_000 * seconds) interval=1ms",
+    ]
+    let flows = try specs.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: topology) }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-benchmark-\(seconds)s.pcap").path
+    _ = try TrafficGenerator(flows: flows, seed: UInt64(seconds)).write(to: path)
+    return path
+}
+
+/// One pass: returns the packets forwarded.
+func forwardAll(_ topology: Topology, path: String, batch: inout PacketBatch,
+                verdicts: inout ContiguousArray<ForwardingPipeline.Verdict>) throws -> UInt64 {
+    var pipeline = try ForwardingPipeline(topology: topology)
+    let reader = try PcapReader(path: path)
+    while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: reader.linkType, into: &verdicts) }
+    return pipeline.counters.packets
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("topologies/three-vpcs-acl.yaml").path
+    let topology: Topology
+    do { topology = try TopologyLoader.load(contentsOf: file).topology } catch { fatalError("\(file): \(error)") }
+    let configuration = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions, .peakMemoryResident],
+        warmupIterations: 1, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 20)
+
+    // ~0.54M and ~2.2M packets: four times as long, the same mallocs per pass.
+    for seconds in [5, 20] {
+        let path: String
+        do { path = try writeCapture(topology, seconds: seconds) } catch { fatalError("writing the capture: \(error)") }
+        Benchmark("forward \(seconds) s of small-packet traffic", configuration: configuration) { benchmark in
+            var batch = PacketBatch()
+            var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
+            for _ in benchmark.scaledIterations {
+                do { blackHole(try forwardAll(topology, path: path, batch: &batch, verdicts: &verdicts)) } catch {
+                    fatalError("forwarding \(path): \(error)")
+                }
+            }
+        }
+    }
+}
