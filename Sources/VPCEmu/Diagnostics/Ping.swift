@@ -43,6 +43,20 @@ public enum Ping {
             guard payloadSize >= 0, payloadSize <= maximum else {
                 throw .invalidOption("-s must be between 0 and \(maximum) for \(family), not \(payloadSize)")
             }
+            _ = try lastDeparture()
+        }
+
+        /// When the last request leaves (`--at` + (count − 1) × `-i`), refused when that or its
+        /// timeout (`-W`) is beyond the emulated clock's range (Int64 nanoseconds, about 292 years).
+        func lastDeparture() throws(PingError) -> Int64 {
+            let (span, spanOverflow) = Int64(count - 1).multipliedReportingOverflow(by: interval.nanoseconds)
+            let (last, lastOverflow) = start.nanoseconds.addingReportingOverflow(span)
+            let (_, timeoutOverflow) = last.addingReportingOverflow(timeout.nanoseconds)
+            guard !spanOverflow, !lastOverflow, !timeoutOverflow else {
+                throw .invalidOption("the last request's timeout (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(count - 1) × -i \(interval) "
+                    + "+ -W \(timeout)) is too large (at most \(EmulatedDuration.maximumDays) days)")
+            }
+            return last
         }
     }
 
@@ -84,7 +98,8 @@ public enum Ping {
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
         let endpoints = try DiagnosticEndpoints.probe(topology: topology, from: options.source, to: options.destination, ipv6: options.ipv6)
         try options.validate(family: endpoints.destinationAddress.family)
-        let departures = (0..<options.count).map { options.start.nanoseconds &+ Int64($0) &* options.interval.nanoseconds }
+        // validate() checked that the last departure fits, so no earlier one overflows.
+        let departures = (0..<options.count).map { options.start.nanoseconds + Int64($0) * options.interval.nanoseconds }
         let payload = (0..<options.payloadSize).map { UInt8(truncatingIfNeeded: $0) }
         var result = Result(endpoints: endpoints, options: options, replies: [])
 
@@ -158,7 +173,9 @@ public struct PingStatistics: Sendable, Hashable, Codable {
         received = rtts.count
         errors = replies.filter { $0.status == .dropped }.count
         lossPercent = transmitted == 0 ? 0 : Double(transmitted - received) * 100 / Double(transmitted)
-        timeMilliseconds = Int64(max(0, transmitted - 1)) * interval.nanoseconds / 1_000_000
+        // Saturates rather than traps for a result built by hand; Ping.run refuses such spans up front.
+        let (span, overflow) = Int64(max(0, transmitted - 1)).multipliedReportingOverflow(by: interval.nanoseconds)
+        timeMilliseconds = (overflow ? Int64.max : span) / 1_000_000
         guard !rtts.isEmpty else { return }
         let mean = rtts.reduce(0, +) / Double(rtts.count)
         let meanOfSquares = rtts.reduce(0) { $0 + $1 * $1 } / Double(rtts.count)

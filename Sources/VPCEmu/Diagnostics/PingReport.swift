@@ -15,8 +15,7 @@ extension Ping.Result: ProbeReport {
     public var text: String {
         let endpoints = endpoints
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 28 : 48
-        let address = endpoints.destinationAddress
-        var lines = ["PING \(endpoints.destinationInstance ?? "\(address)") (\(address)) from \(endpoints.sourceAddress) \(endpoints.source): "
+        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.source): "
             + "\(options.payloadSize)(\(options.payloadSize + ipHeader)) bytes of data."]
         if let note { lines.append("note: \(note)") }
         if options.flood {
@@ -28,7 +27,7 @@ extension Ping.Result: ProbeReport {
         var counts = "\(statistics.transmitted) packets transmitted, \(statistics.received) received"
         if statistics.errors > 0 { counts += ", +\(statistics.errors) errors" }
         counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeMilliseconds)ms"
-        lines += ["", "--- \(endpoints.destination) ping statistics ---", counts]
+        lines += ["", "--- \(endpoints.destinationName) ping statistics ---", counts]
         if let min = statistics.rttMinMilliseconds, let avg = statistics.rttAvgMilliseconds,
            let max = statistics.rttMaxMilliseconds, let mdev = statistics.rttMdevMilliseconds {
             lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map(Self.milliseconds).joined(separator: "/")) ms")
