@@ -41,6 +41,8 @@ struct PingCommand: ParsableCommand {
         options.ipv6 = probe.ipv6
         options.flood = flood
         options.shape = shape
+        // A flood's text is a summary: without --json its memory stays flat however large -c is.
+        options.recordsReplies = probe.common.json
         try probe.run("ping") { [options] topology throws(PingError) in try Ping.run(topology, options) }
     }
 }

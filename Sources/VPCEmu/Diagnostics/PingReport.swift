@@ -52,20 +52,11 @@ extension Ping.Result: ProbeReport {
 
     /// One line per distinct drop (where, what, on which leg), with how many requests and the first seq.
     private var floodSummary: [String] {
-        var order: [ProbeDrop] = []
-        var sequences: [ProbeDrop: [Int]] = [:]
-        for reply in replies {
-            guard let drop = reply.drop else { continue }
-            if sequences[drop] == nil { order.append(drop) }
-            sequences[drop, default: []].append(reply.sequence)
+        var lines = drops.entries.map { entry in
+            "From \(entry.drop.location) \(entry.requests) requests \(Self.what(entry.drop)), first icmp_seq=\(entry.firstSequence) "
+                + "(\(entry.drop.description))"
         }
-        var lines = order.map { drop in
-            let seqs = sequences[drop] ?? []
-            return "From \(drop.location) \(seqs.count) requests \(Self.what(drop)), first icmp_seq=\(seqs.first ?? 0) "
-                + "(\(drop.description))"
-        }
-        let late = replies.filter { $0.status == .late }.count
-        if late > 0 { lines.append("no answer within -W for \(late) requests") }
+        if drops.late > 0 { lines.append("no answer within -W for \(drops.late) requests") }
         return lines
     }
 

@@ -88,7 +88,8 @@ public enum Traceroute {
                                                      transport: transport, payload: payload)))
             }
         }
-        let records = try exchange.run(probes) { _, probe in answer(to: probe) }
+        var records: [PingExchange.Record] = []
+        try exchange.run(count: probes.count, probe: { probes[$0] }, answer: { _, probe in answer(to: probe) }) { records.append($1) }
         let routers = routerNames(topology, family: endpoints.destinationAddress.family)
         let latency = topology.settings.intraRegionLatency.nanoseconds
         var hops: [Hop] = []
