@@ -9,8 +9,8 @@ struct AnalyzeCommand: ParsableCommand {
         discussion: """
             Walks the forwarding pipeline's stages for the flow (security groups, network ACLs, routes, \
             peering) and prints each decision; a blocked flow names the component, the drop reason code \
-            and a fix. Exits 0 when every analyzed direction is reachable, 1 when one is blocked, 64 when \
-            an endpoint or the protocol does not fit the topology.
+            and a fix. Exit status: 0 when every analyzed direction is reachable, 1 when one is blocked, \
+            \(DiagnosticArguments.exitStatusHelp)
             """
     )
 
@@ -57,7 +57,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reports = try common.run("analyze", failure: .validationFailure) { topology in
+        let reports = try common.run("analyze") { topology in
             let endpoints = try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: from),
                                                     destination: EndpointArgument(flag: "--to", text: to), ipv6: ipv6)
             let analyzer = ReachabilityAnalyzer(topology: topology, at: common.time.at)

@@ -11,15 +11,20 @@ struct DiagnosticArguments: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    /// Loads the topology and runs `body` on it. A topology that does not load, or an error of
-    /// `body` (a name or value that does not fit the topology), goes to stderr and exits with `failure`.
-    func run<Output>(_ command: String, failure: ExitCode, _ body: (Topology) throws -> Output) throws -> Output {
-        let loaded = try loadTopology(topology.file, failure: failure)
+    /// The diagnostics' exit statuses besides 0 and 1 (the flow blocked, no reply, a check failed).
+    static let exitStatusHelp = "64 for a usage error (a flag, value or name that does not fit the topology), "
+        + "2 when the topology does not load."
+
+    /// Loads the topology and runs `body` on it. A topology that does not load goes to stderr and
+    /// exits with 2; an error of `body` (a name or value that does not fit the topology) is a usage
+    /// error, exit status 64 as for the flags swift-argument-parser refuses.
+    func run<Output>(_ command: String, _ body: (Topology) throws -> Output) throws -> Output {
+        let loaded = try loadTopology(topology.file, failure: ExitCode(2))
         do {
             return try body(loaded.topology)
         } catch {
             printError("\(command): \(error)")
-            throw failure
+            throw ExitCode.validationFailure
         }
     }
 

@@ -9,8 +9,8 @@ struct DoctorCommand: ParsableCommand {
         discussion: """
             Checks the peering state, overlapping and non-RFC 1918 blocks, routes on both sides and in the \
             vSwitches' tables, route destinations, security groups and network ACLs in both directions, and \
-            routes that expect a peering to transit. Exits 0 when no check fails (and, with --strict, none warns), \
-            1 otherwise, 64 for an unknown --peering.
+            routes that expect a peering to transit. Exit status: 0 when no check fails (and, with --strict, \
+            none warns), 1 otherwise, \(DiagnosticArguments.exitStatusHelp)
             """
     )
 
@@ -23,7 +23,7 @@ struct DoctorCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        let report = try common.run("doctor", failure: .validationFailure) { topology in
+        let report = try common.run("doctor") { topology in
             try TopologyDoctor(topology: topology, at: common.time.at).diagnose(peering: peering)
         }
         try common.print(text: report.text, json: report.json)

@@ -6,7 +6,7 @@ struct PingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
         abstract: "Send ICMP echo requests from an instance through the emulated VPCs, as ping does.",
-        discussion: "Exit status: 0 when at least one reply came back, 1 when none did, 2 for a usage or topology error."
+        discussion: "Exit status: 0 when at least one reply came back, 1 when none did, " + DiagnosticArguments.exitStatusHelp
     )
 
     @OptionGroup var probe: ProbeArguments
@@ -41,16 +41,21 @@ struct PingCommand: ParsableCommand {
         options.ipv6 = probe.ipv6
         options.flood = flood
         options.shape = shape
+        // A flood's text is a summary: without --json its memory stays flat however large -c is.
+        options.recordsReplies = probe.common.json
         try probe.run("ping") { [options] topology throws(PingError) in try Ping.run(topology, options) }
     }
 }
 
 /// Parses `-i` / `-W` values: seconds, or a number with a unit.
 func parseDuration(_ text: String) throws -> EmulatedDuration {
-    guard let duration = EmulatedDuration(parsing: text) else {
+    do {
+        return try EmulatedDuration(validating: text)
+    } catch .tooLarge {
+        throw ValidationError("'\(text)' is too large (at most \(EmulatedDuration.maximumDays) days)")
+    } catch {
         throw ValidationError("'\(text)' is not a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
     }
-    return duration
 }
 
 /// What ping and traceroute share: the diagnostics' arguments, `--from`, DEST and `-6`.
@@ -66,10 +71,10 @@ struct ProbeArguments: ParsableArguments {
     @Flag(name: .customShort("6"), help: "Use the IPv6 addresses of named instances.")
     var ipv6 = false
 
-    /// Runs `body` on the topology, prints its text or JSON and exits with its status; a topology
-    /// that does not load or a `PingError` is reported on stderr with exit status 2.
+    /// Runs `body` on the topology, prints its text or JSON and exits with its status (a topology
+    /// that does not load or a `PingError`: `DiagnosticArguments.run`).
     func run<Report: ProbeReport>(_ command: String, _ body: (Topology) throws(PingError) -> Report) throws {
-        let report = try common.run(command, failure: ExitCode(2)) { topology in try body(topology) }
+        let report = try common.run(command) { topology in try body(topology) }
         try common.print(text: report.text, json: report.json)
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }

@@ -86,7 +86,7 @@ struct ReplayCommand: ParsableCommand {
                 input = .generated(TrafficGenerator(flows: flows, seed: seed ?? 1))
             } catch {
                 printError("\(error)")
-                throw ExitCode(1)
+                throw ExitCode.validationFailure
             }
         }
         let report = try Self.replay(loaded.topology, input: input, out: out, options: options)

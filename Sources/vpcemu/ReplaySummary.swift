@@ -16,6 +16,9 @@ enum ReplaySummary {
         if !report.dropsByReason.isEmpty {
             lines.append("drops by reason")
             for (code, count) in report.dropsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  \(pad(code, 40)) \(count)") }
+            if report.dropsByReason[DropReason.Kind.unknownSource.code] != nil {
+                lines.append("  (unknown-source: bind a source address to the instance that sends it with --bind ADDR=INSTANCE)")
+            }
         }
         if !report.peerings.isEmpty {
             lines.append("peering directions                                  packets        bytes  throttled")

@@ -28,8 +28,11 @@ struct TimeOption: ParsableArguments {
 
 /// Parses `--at` values.
 func parseTime(_ text: String) throws -> EmulatedTime {
-    guard let time = EmulatedTime(parsing: text) else {
+    do {
+        return try EmulatedTime(validating: text)
+    } catch .tooLarge {
+        throw ValidationError("'\(text)' is too large (at most \(EmulatedDuration.maximumDays) days)")
+    } catch {
         throw ValidationError("'\(text)' is not a time: expected a duration since start such as 90s, 250ms, 2h or 7d")
     }
-    return time
 }

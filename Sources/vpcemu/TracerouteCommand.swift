@@ -6,7 +6,7 @@ struct TracerouteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "traceroute",
         abstract: "Show the VPC routers a probe passes on its way from an instance, as traceroute does.",
-        discussion: "Exit status: 0 when the destination answered, 1 when it did not, 2 for a usage or topology error."
+        discussion: "Exit status: 0 when the destination answered, 1 when it did not, " + DiagnosticArguments.exitStatusHelp
     )
 
     @OptionGroup var probe: ProbeArguments

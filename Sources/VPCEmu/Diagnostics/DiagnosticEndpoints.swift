@@ -103,6 +103,13 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
     }
 
     /// `ecs-hub (10.0.1.10)` for a named instance, the address alone otherwise.
+    /// The destination instance's name, or the address (normalized: `2408::1`, not the `[2408::1]`
+    /// or `2408:0::1` typed), as ping and traceroute name the host in their headers.
+    public var destinationName: String { destinationInstance ?? "\(destinationAddress)" }
+
+    /// `ecs-hub (10.0.1.10)`, or `10.0.1.10 (10.0.1.10)` for an address: ping's and traceroute's header.
+    public var destinationHeader: String { "\(destinationName) (\(destinationAddress))" }
+
     public var destinationLabel: String {
         destinationInstance.map { "\($0) (\(destinationAddress))" } ?? "\(destinationAddress)"
     }

@@ -49,7 +49,7 @@ extension TopologyDoctor {
         var ports: [(ReachabilityFlow.FlowProtocol, UInt16)] = [(.tcp, 22), (.tcp, 80), (.tcp, 443)]
         for group in topology.securityGroups where receiver.securityGroups.contains(group.name) {
             for rule in group.rules where rule.direction == .ingress && rule.policy == .accept && rule.ipProtocol.hasPorts {
-                let probe: (ReachabilityFlow.FlowProtocol, UInt16) = (rule.ipProtocol == .tcp ? .tcp : .udp, rule.ports.lower)
+                let probe: (ReachabilityFlow.FlowProtocol, UInt16) = (rule.ipProtocol == .tcp ? .tcp : .udp, max(1, rule.ports.lower))
                 if !ports.contains(where: { $0 == probe }) { ports.append(probe) }
             }
         }

@@ -46,7 +46,7 @@ public struct DoctorReport: Sendable, Hashable {
     public func fails(strict: Bool) -> Bool { count(.fail) > 0 || (strict && count(.warn) > 0) }
 
     public var text: String {
-        var out = "Peering checks at \(time)\n"
+        var out = "Peering checks at \(time.compoundDescription)\n"
         let width = DoctorCheck.Kind.allCases.map(\.rawValue.count).max() ?? 0
         for diagnosis in peerings {
             out += "\npeering \(diagnosis.peering): \(diagnosis.requester) -> \(diagnosis.accepter), \(diagnosis.state)\n"

@@ -23,6 +23,10 @@ public enum Ping {
         /// Queue requests and replies over the inter-region token buckets instead of dropping them
         /// (`--shape`, as for a replay): the queueing delay shows in the round trip.
         public var shape = false
+        /// Keep every request's `Reply` in `Result.replies` for a flood too (the JSON needs them;
+        /// without a flood the per-request lines always do). Without it a flood's result holds only
+        /// running statistics and the per-drop summary, so its memory does not grow with `-c`.
+        public var recordsReplies = true
 
         public init(source: String, destination: String) {
             self.source = source
@@ -43,6 +47,20 @@ public enum Ping {
             guard payloadSize >= 0, payloadSize <= maximum else {
                 throw .invalidOption("-s must be between 0 and \(maximum) for \(family), not \(payloadSize)")
             }
+            _ = try lastDeparture()
+        }
+
+        /// When the last request leaves (`--at` + (count − 1) × `-i`), refused when that or its
+        /// timeout (`-W`) is beyond the emulated clock's range (Int64 nanoseconds, about 292 years).
+        func lastDeparture() throws(PingError) -> Int64 {
+            let (span, spanOverflow) = Int64(count - 1).multipliedReportingOverflow(by: interval.nanoseconds)
+            let (last, lastOverflow) = start.nanoseconds.addingReportingOverflow(span)
+            let (_, timeoutOverflow) = last.addingReportingOverflow(timeout.nanoseconds)
+            guard !spanOverflow, !lastOverflow, !timeoutOverflow else {
+                throw .invalidOption("the last request's timeout (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(count - 1) × -i \(interval) "
+                    + "+ -W \(timeout)) is too large (at most \(EmulatedDuration.maximumDays) days)")
+            }
+            return last
         }
     }
 
@@ -72,28 +90,48 @@ public enum Ping {
     public struct Result: Sendable, Hashable {
         public var endpoints: DiagnosticEndpoints
         public var options: Options
-        public var replies: [Reply]
+        /// One entry per request, in order; empty for a flood unless `options.recordsReplies`.
+        public var replies: [Reply] = []
         /// Why nothing can answer, when the destination is a gateway other than the source's own.
         public var note: String?
+        /// Counts and round-trip sums of every request.
+        public private(set) var tally = PingTally()
+        /// One entry per distinct drop, in the order first met.
+        public private(set) var drops = PingDropSummary()
 
-        public var statistics: PingStatistics { PingStatistics(replies, interval: options.interval) }
+        public init(endpoints: DiagnosticEndpoints, options: Options, replies: [Reply] = [], note: String? = nil) {
+            self.endpoints = endpoints
+            self.options = options
+            self.note = note
+            for reply in replies { add(reply) }
+        }
+
+        /// Counts `reply`, and keeps it unless it is a flood's and `options.recordsReplies` is off.
+        mutating func add(_ reply: Reply) {
+            tally.add(reply)
+            drops.add(reply)
+            if options.recordsReplies || !options.flood { replies.append(reply) }
+        }
+
+        public var statistics: PingStatistics { PingStatistics(tally, interval: options.interval) }
         /// ping's exit status: 0 when at least one reply came back, 1 otherwise.
-        public var exitStatus: Int32 { statistics.received > 0 ? 0 : 1 }
+        public var exitStatus: Int32 { tally.received > 0 ? 0 : 1 }
     }
 
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
         let endpoints = try DiagnosticEndpoints.probe(topology: topology, from: options.source, to: options.destination, ipv6: options.ipv6)
         try options.validate(family: endpoints.destinationAddress.family)
-        let departures = (0..<options.count).map { options.start.nanoseconds &+ Int64($0) &* options.interval.nanoseconds }
+        // validate() checked that the last departure fits, so no earlier one overflows.
+        func departure(_ index: Int) -> Int64 { options.start.nanoseconds + Int64(index) * options.interval.nanoseconds }
         let payload = (0..<options.payloadSize).map { UInt8(truncatingIfNeeded: $0) }
-        var result = Result(endpoints: endpoints, options: options, replies: [])
+        var result = Result(endpoints: endpoints, options: options)
 
         if let gateway = endpoints.gateway, gateway.isSourceVSwitch {
             // The gateway is the instance's first hop: it answers without crossing a router, one
             // intra-region latency each way.
             let rtt = 2 &* topology.settings.intraRegionLatency.nanoseconds
-            result.replies = departures.enumerated().map { index, departure in
-                reply(sequence: index + 1, sentAt: departure, ttl: Int(Options.requestTTL), rtt: rtt, timeout: options.timeout)
+            for index in 0..<options.count {
+                result.add(reply(sequence: index + 1, sentAt: departure(index), ttl: Int(Options.requestTTL), rtt: rtt, timeout: options.timeout))
             }
             return result
         }
@@ -103,36 +141,97 @@ public enum Ping {
         }
 
         var exchange = try PingExchange(topology: topology, endpoints: endpoints, shape: options.shape)
-        let requests = departures.enumerated().map { index, departure in
-            (departure, PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
-                                   ttl: Options.requestTTL, identification: UInt32(index + 1),
-                                   transport: .icmpEcho(isRequest: true, identifier: Options.identifier,
-                                                        sequence: UInt16(truncatingIfNeeded: index + 1)),
-                                   payload: payload))
+        func request(_ index: Int) -> (departure: Int64, spec: PacketSpec) {
+            (departure(index), PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
+                                          ttl: Options.requestTTL, identification: UInt32(index + 1),
+                                          transport: .icmpEcho(isRequest: true, identifier: Options.identifier,
+                                                               sequence: UInt16(truncatingIfNeeded: index + 1)),
+                                          payload: payload))
         }
-        let records = try exchange.run(requests) { _, request in
+        try exchange.run(count: options.count, probe: request) { _, request in
             guard case .icmpEcho(_, let identifier, let sequence) = request.transport else { return nil }
             return PacketSpec(source: request.destination, destination: request.source, ttl: Options.requestTTL,
                               identification: UInt32(sequence),
                               transport: .icmpEcho(isRequest: false, identifier: identifier, sequence: sequence),
                               payload: request.payload)
-        }
-        result.replies = records.enumerated().map { index, record in
-            let sentAt = record.sent.verdict.departure
-            if let drop = record.sent.drop ?? record.answer?.drop {
-                return Reply(sequence: index + 1, sentAt: sentAt, status: .dropped, drop: drop)
-            }
-            guard let answer = record.answer, let arrival = answer.arrival else {
-                return Reply(sequence: index + 1, sentAt: sentAt, status: .late)
-            }
-            let ttl = Int(Options.requestTTL) - Int(answer.verdict.trail.routerHops)
-            return reply(sequence: index + 1, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, timeout: options.timeout)
+        } completed: { index, record in
+            result.add(reply(to: record, sequence: index + 1, timeout: options.timeout))
         }
         return result
     }
 
+    private static func reply(to record: PingExchange.Record, sequence: Int, timeout: EmulatedDuration) -> Reply {
+        let sentAt = record.sent.verdict.departure
+        if let drop = record.sent.drop ?? record.answer?.drop {
+            return Reply(sequence: sequence, sentAt: sentAt, status: .dropped, drop: drop)
+        }
+        guard let answer = record.answer, let arrival = answer.arrival else {
+            return Reply(sequence: sequence, sentAt: sentAt, status: .late)
+        }
+        let ttl = Int(Options.requestTTL) - Int(answer.verdict.trail.routerHops)
+        return reply(sequence: sequence, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, timeout: timeout)
+    }
+
     private static func reply(sequence: Int, sentAt: Int64, ttl: Int, rtt: Int64, timeout: EmulatedDuration) -> Reply {
         Reply(sequence: sequence, sentAt: sentAt, status: rtt > timeout.nanoseconds ? .late : .reply, ttl: ttl, rttNanoseconds: rtt)
+    }
+}
+
+/// Running counts of a ping: what the statistics block needs, without the replies (iputils keeps
+/// the same sums: tsum and tsum2).
+public struct PingTally: Sendable, Hashable {
+    public private(set) var transmitted = 0
+    public private(set) var received = 0
+    public private(set) var errors = 0
+    /// Round trips of the replies received, ms.
+    public private(set) var rttMin = Double.infinity
+    public private(set) var rttMax = -Double.infinity
+    public private(set) var rttSum = 0.0
+    public private(set) var rttSumOfSquares = 0.0
+
+    public init() {}
+
+    public mutating func add(_ reply: Ping.Reply) {
+        transmitted += 1
+        switch reply.status {
+        case .dropped: errors += 1
+        case .late: break
+        case .reply:
+            guard let nanoseconds = reply.rttNanoseconds else { return }
+            let rtt = Double(nanoseconds) / 1e6
+            received += 1
+            rttMin = min(rttMin, rtt)
+            rttMax = max(rttMax, rtt)
+            rttSum += rtt
+            rttSumOfSquares += rtt * rtt
+        }
+    }
+}
+
+/// ping -f's summary of the drops: one entry per distinct drop (where, what, on which leg) with
+/// how many requests met it and the first icmp_seq, and the count of late replies.
+public struct PingDropSummary: Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
+        public var drop: ProbeDrop
+        public var requests: Int
+        public var firstSequence: Int
+    }
+
+    public private(set) var entries: [Entry] = []
+    public private(set) var late = 0
+    private var positions: [ProbeDrop: Int] = [:]
+
+    public init() {}
+
+    public mutating func add(_ reply: Ping.Reply) {
+        if reply.status == .late { late += 1 }
+        guard let drop = reply.drop else { return }
+        if let position = positions[drop] {
+            entries[position].requests += 1
+        } else {
+            positions[drop] = entries.count
+            entries.append(Entry(drop: drop, requests: 1, firstSequence: reply.sequence))
+        }
     }
 }
 
@@ -153,18 +252,25 @@ public struct PingStatistics: Sendable, Hashable, Codable {
     public var rttMdevMilliseconds: Double?
 
     public init(_ replies: [Ping.Reply], interval: EmulatedDuration) {
-        transmitted = replies.count
-        let rtts = replies.filter { $0.status == .reply }.compactMap(\.rttNanoseconds).map { Double($0) / 1e6 }
-        received = rtts.count
-        errors = replies.filter { $0.status == .dropped }.count
+        var tally = PingTally()
+        for reply in replies { tally.add(reply) }
+        self.init(tally, interval: interval)
+    }
+
+    public init(_ tally: PingTally, interval: EmulatedDuration) {
+        transmitted = tally.transmitted
+        received = tally.received
+        errors = tally.errors
         lossPercent = transmitted == 0 ? 0 : Double(transmitted - received) * 100 / Double(transmitted)
-        timeMilliseconds = Int64(max(0, transmitted - 1)) * interval.nanoseconds / 1_000_000
-        guard !rtts.isEmpty else { return }
-        let mean = rtts.reduce(0, +) / Double(rtts.count)
-        let meanOfSquares = rtts.reduce(0) { $0 + $1 * $1 } / Double(rtts.count)
-        rttMinMilliseconds = rtts.min()
+        // Saturates rather than traps for a result built by hand; Ping.run refuses such spans up front.
+        let (span, overflow) = Int64(max(0, transmitted - 1)).multipliedReportingOverflow(by: interval.nanoseconds)
+        timeMilliseconds = (overflow ? Int64.max : span) / 1_000_000
+        guard received > 0 else { return }
+        let mean = tally.rttSum / Double(received)
+        let meanOfSquares = tally.rttSumOfSquares / Double(received)
+        rttMinMilliseconds = tally.rttMin
         rttAvgMilliseconds = mean
-        rttMaxMilliseconds = rtts.max()
+        rttMaxMilliseconds = tally.rttMax
         rttMdevMilliseconds = max(0, meanOfSquares - mean * mean).squareRoot()
     }
 }

@@ -111,34 +111,50 @@ struct PingExchange {
 
     var topology: CompiledTopology { pipeline.topology }
 
-    /// Forwards `probes` (in departure order); `answer` gives the packet the destination sends
-    /// back for a delivered probe (by its index), which leaves when the probe arrives.
-    mutating func run(_ probes: [(departure: Int64, spec: PacketSpec)],
-                      answer: (Int, PacketSpec) -> PacketSpec?) throws(PingError) -> [Record] {
-        var records: [Record] = []
-        records.reserveCapacity(probes.count)
+    /// Forwards `count` probes, `probe(index)` in departure order; `answer` gives the packet the
+    /// destination sends back for a delivered probe (by its index), which leaves when the probe
+    /// arrives. `completed` receives each probe's record, in probe order, once its answer (if any)
+    /// has been forwarded: only the probes still in flight are held, not every record.
+    mutating func run(count: Int, probe: (Int) -> (departure: Int64, spec: PacketSpec),
+                      answer: (Int, PacketSpec) -> PacketSpec?, completed: (Int, Record) -> Void) throws(PingError) {
         // Answers waiting to leave from `head` on, sorted by departure (ties in the order they
         // were scheduled); a new one usually goes last, so the search starts from the end.
         var pending: [(departure: Int64, probe: Int, spec: PacketSpec)] = []
         var head = 0
+        // Records of the probes from `firstHeld` on, until they and every earlier one are complete.
+        var held: [Int: (record: Record, awaitingAnswer: Bool)] = [:]
+        var firstHeld = 0
         var next = 0
-        while next < probes.count || head < pending.count {
-            if head < pending.count, next == probes.count || pending[head].departure <= probes[next].departure {
+        var upcoming = count > 0 ? probe(0) : nil
+        while upcoming != nil || head < pending.count {
+            if head < pending.count, upcoming.map({ pending[head].departure <= $0.departure }) ?? true {
                 let first = pending[head]
                 head += 1
-                records[first.probe].answer = try forward(first.spec, at: first.departure, isAnswer: true)
-                continue
+                held[first.probe]?.record.answer = try forward(first.spec, at: first.departure, isAnswer: true)
+                held[first.probe]?.awaitingAnswer = false
+            } else if let (departure, spec) = upcoming {
+                let sent = try forward(spec, at: departure, isAnswer: false)
+                var awaiting = false
+                if let arrival = sent.arrival, let reply = answer(next, spec) {
+                    let slot = pending[head...].lastIndex { $0.departure <= arrival }.map { $0 + 1 } ?? head
+                    pending.insert((arrival, next, reply), at: slot)
+                    awaiting = true
+                }
+                held[next] = (Record(probe: spec, sent: sent), awaiting)
+                next += 1
+                upcoming = next < count ? probe(next) : nil
             }
-            let (departure, spec) = probes[next]
-            let sent = try forward(spec, at: departure, isAnswer: false)
-            records.append(Record(probe: spec, sent: sent))
-            if let arrival = sent.arrival, let reply = answer(next, spec) {
-                let slot = pending[head...].lastIndex { $0.departure <= arrival }.map { $0 + 1 } ?? head
-                pending.insert((arrival, next, reply), at: slot)
+            while let entry = held[firstHeld], !entry.awaitingAnswer {
+                completed(firstHeld, entry.record)
+                held[firstHeld] = nil
+                firstHeld += 1
             }
-            next += 1
+            // Drop the answers already sent once they are a large share of the array.
+            if head > 1_024, head * 2 > pending.count {
+                pending.removeFirst(head)
+                head = 0
+            }
         }
-        return records
     }
 
     private mutating func forward(_ spec: PacketSpec, at time: Int64, isAnswer: Bool) throws(PingError) -> Sent {

@@ -15,8 +15,7 @@ extension Ping.Result: ProbeReport {
     public var text: String {
         let endpoints = endpoints
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 28 : 48
-        let address = endpoints.destinationAddress
-        var lines = ["PING \(endpoints.destinationInstance ?? "\(address)") (\(address)) from \(endpoints.sourceAddress) \(endpoints.source): "
+        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.source): "
             + "\(options.payloadSize)(\(options.payloadSize + ipHeader)) bytes of data."]
         if let note { lines.append("note: \(note)") }
         if options.flood {
@@ -28,7 +27,7 @@ extension Ping.Result: ProbeReport {
         var counts = "\(statistics.transmitted) packets transmitted, \(statistics.received) received"
         if statistics.errors > 0 { counts += ", +\(statistics.errors) errors" }
         counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeMilliseconds)ms"
-        lines += ["", "--- \(endpoints.destination) ping statistics ---", counts]
+        lines += ["", "--- \(endpoints.destinationName) ping statistics ---", counts]
         if let min = statistics.rttMinMilliseconds, let avg = statistics.rttAvgMilliseconds,
            let max = statistics.rttMaxMilliseconds, let mdev = statistics.rttMdevMilliseconds {
             lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map(Self.milliseconds).joined(separator: "/")) ms")
@@ -53,20 +52,11 @@ extension Ping.Result: ProbeReport {
 
     /// One line per distinct drop (where, what, on which leg), with how many requests and the first seq.
     private var floodSummary: [String] {
-        var order: [ProbeDrop] = []
-        var sequences: [ProbeDrop: [Int]] = [:]
-        for reply in replies {
-            guard let drop = reply.drop else { continue }
-            if sequences[drop] == nil { order.append(drop) }
-            sequences[drop, default: []].append(reply.sequence)
+        var lines = drops.entries.map { entry in
+            "From \(entry.drop.location) \(entry.requests) requests \(Self.what(entry.drop)), first icmp_seq=\(entry.firstSequence) "
+                + "(\(entry.drop.description))"
         }
-        var lines = order.map { drop in
-            let seqs = sequences[drop] ?? []
-            return "From \(drop.location) \(seqs.count) requests \(Self.what(drop)), first icmp_seq=\(seqs.first ?? 0) "
-                + "(\(drop.description))"
-        }
-        let late = replies.filter { $0.status == .late }.count
-        if late > 0 { lines.append("no answer within -W for \(late) requests") }
+        if drops.late > 0 { lines.append("no answer within -W for \(drops.late) requests") }
         return lines
     }
 

@@ -128,10 +128,10 @@ public struct ReachabilityAnalyzer: Sendable {
             let far = compiled.route(table: farTable, to: destination)
             guard let far, far.target == .local else {
                 let taken = far.map { "route \(routeText(table: farTable, slot: $0))" } ?? "no route"
-                return stop(.nonTransitive(peering: peeringID, vpc: destinationVPC), .accepterRoute, farName,
+                return stop(.nonTransitive(peering: peeringID, vpc: destinationVPC), .peerRoute, farName,
                             "\(destination) is not local in \(compiled.vpcNames[Int(destinationVPC)]) (\(taken))")
             }
-            pass(.accepterRoute, farName, routeText(table: farTable, slot: far))
+            pass(.peerRoute, farName, routeText(table: farTable, slot: far))
         }
 
         guard let target = destinationInstance ?? compiled.instance(in: destinationVPC, owning: destination) else {

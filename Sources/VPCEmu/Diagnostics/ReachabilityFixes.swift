@@ -28,12 +28,18 @@ extension ReachabilityAnalyzer {
                 return "add an \(allow) to network ACL \(acl.acl) (network ACLs are stateless: replies need their own entries)"
             }
         case .noRoute(let table):
-            return routeFix(table: table, tuple: tuple, verb: "add a route")
+            switch routeFix(table: table, tuple: tuple, verb: "add a route") {
+            case .route(let action): return action
+            case .noDestination(let problem): return "\(problem): check the destination address"
+            }
         case .blackholeRoute(let table, let route):
             let routes = compiled.tables[Int(table)].routes
             let entry = Int(route) < routes.count ? "\(routes[Int(route)].destination)" : "#\(route)"
-            return "route \(entry) in \(compiled.tables[Int(table)].name) is a blackhole: remove it, or "
-                + routeFix(table: table, tuple: tuple, verb: "replace it with a route")
+            let blackhole = "route \(entry) in \(compiled.tables[Int(table)].name) is a blackhole"
+            switch routeFix(table: table, tuple: tuple, verb: "replace it with a route") {
+            case .route(let action): return "\(blackhole): remove it, or \(action)"
+            case .noDestination(let problem): return "\(blackhole) and \(problem), so no route can replace it: check the destination address"
+            }
         case .peeringNotActive(let id, let peeringState):
             return peeringFix(Int(id) < compiled.peerings.count ? compiled.peerings[Int(id)].name : "#\(id)", state: peeringState)
         case .nonTransitive(let id, let vpc):
@@ -64,22 +70,30 @@ extension ReachabilityAnalyzer {
         return "add an \(allow) to \(group.map { "security group \($0)" } ?? "a security group of \(name(instance))")"
     }
 
-    private func routeFix(table: UInt32, tuple: FiveTuple, verb: String) -> String {
+    /// What a route fix can say: the route to add (a clause starting with `verb`), or, when no
+    /// peer VPC holds the destination, why (a clause to end with advice of the caller's).
+    private enum RouteAdvice {
+        case route(String)
+        case noDestination(String)
+    }
+
+    private func routeFix(table: UInt32, tuple: FiveTuple, verb: String) -> RouteAdvice {
         let tableName = compiled.tables[Int(table)].name
         let sourceVPC = compiled.vpcNames[Int(compiled.tables[Int(table)].vpc)]
         guard let owner = owningVPC(tuple.destination, excluding: sourceVPC) else {
             let own = state.topology.vpc(named: sourceVPC)?.allCIDRs.contains { $0.contains(tuple.destination) } ?? false
-            return own ? "\(tuple.destination) is in \(sourceVPC)'s block but in none of its vSwitches: check the destination address"
-                : "no VPC of the topology has \(tuple.destination): check the destination address"
+            return .noDestination(own ? "\(tuple.destination) is in \(sourceVPC)'s block but in none of its vSwitches"
+                : "no VPC of the topology has \(tuple.destination)")
         }
         let block = destinationBlock(tuple.destination, in: owner)
         let peering = state.peerings.last { $0.state != .deleted && $0.peer(of: sourceVPC) == owner.name }?.name
             ?? state.declaredPeerings.values.filter { [$0.requesterVPC, $0.accepterVPC] == [sourceVPC, owner.name] || [$0.accepterVPC, $0.requesterVPC] == [sourceVPC, owner.name] }
                 .map(\.name).sorted().first
         guard let peering else {
-            return "no peering connects \(sourceVPC) and \(owner.name) (peering does not transit): create one, then \(verb) \(block) -> it to \(tableName)"
+            return .route("create a peering between \(sourceVPC) and \(owner.name) (no peering connects them, and peering does not transit), "
+                + "then \(verb) \(block) -> it to \(tableName)")
         }
-        return "\(verb) \(block) -> peering \(peering) to \(tableName)"
+        return .route("\(verb) \(block) -> peering \(peering) to \(tableName)")
     }
 
     func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {
@@ -87,7 +101,7 @@ extension ReachabilityAnalyzer {
             let created = state.topology.timeline.first { event in
                 if case .createPeering(let connection, _) = event.action { connection.name == name } else { false }
             }
-            return created.map { "peering \(name) is created by the timeline at \($0.time); analyze at that time or later (--at)" }
+            return created.map { "peering \(name) is created by the timeline at \($0.time.compoundDescription); analyze at that time or later (--at)" }
                 ?? "create peering \(name)"
         }
         let vpcs = "\(status.connection.requesterVPC) and \(status.connection.accepterVPC)"
@@ -95,7 +109,7 @@ extension ReachabilityAnalyzer {
         case .accepting:
             return "accept the peering as account \(status.accepterAccount) (the accepter); the request expires if not accepted"
         case .updating:
-            return "wait: the accepted peering becomes Activated at \(status.deadline.map { "\($0)" } ?? "the end of its activation delay")"
+            return "wait: the accepted peering becomes Activated at \(status.deadline.map(\.compoundDescription) ?? "the end of its activation delay")"
         case .rejected:
             return "account \(status.accepterAccount) rejected the request: create a new peering between \(vpcs) and have \(status.accepterAccount) accept it"
         case .expired:

@@ -27,6 +27,8 @@ public struct ReachabilityFlow: Sendable, Hashable, CustomStringConvertible {
     public enum FlowError: Error, Equatable, Sendable, CustomStringConvertible {
         case familyMismatch(source: IPAddress, destination: IPAddress)
         case protocolFamily(FlowProtocol, AddressFamily)
+        /// TCP or UDP port 0: reserved (RFC 6335 6), no connection uses it.
+        case portZero(FlowProtocol, destination: Bool)
 
         public var description: String {
             switch self {
@@ -34,6 +36,8 @@ public struct ReachabilityFlow: Sendable, Hashable, CustomStringConvertible {
                 "source \(source) and destination \(destination) are not of the same address family"
             case .protocolFamily(let flowProtocol, let family):
                 "protocol \(flowProtocol.rawValue) does not exist over \(family); use \(family == .ipv4 ? "icmp" : "icmpv6")"
+            case .portZero(let flowProtocol, let destination):
+                "\(flowProtocol.rawValue) \(destination ? "destination" : "source") port 0 is reserved (RFC 6335): use a port from 1 to 65535"
             }
         }
     }
@@ -43,6 +47,10 @@ public struct ReachabilityFlow: Sendable, Hashable, CustomStringConvertible {
         guard source.family == destination.family else { throw .familyMismatch(source: source, destination: destination) }
         if ipProtocol == .icmp && source.family == .ipv6 || ipProtocol == .icmpv6 && source.family == .ipv4 {
             throw .protocolFamily(ipProtocol, source.family)
+        }
+        if ipProtocol.hasPorts {
+            guard sourcePort != 0 else { throw .portZero(ipProtocol, destination: false) }
+            guard destinationPort != 0 else { throw .portZero(ipProtocol, destination: true) }
         }
         self.source = source
         self.destination = destination

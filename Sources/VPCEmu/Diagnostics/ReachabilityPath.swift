@@ -7,7 +7,7 @@ public struct ReachabilityHop: Sendable, Hashable, Codable {
         case networkACLEgress = "network-acl-egress"
         case route
         case peering
-        case accepterRoute = "accepter-route"
+        case peerRoute = "peer-route"
         case networkACLIngress = "network-acl-ingress"
         case securityGroupIngress = "security-group-ingress"
         case destination

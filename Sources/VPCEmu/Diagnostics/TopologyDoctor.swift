@@ -26,6 +26,9 @@ public struct TopologyDoctor: Sendable {
         }
     }
 
+    /// States a peering never leaves for Activated.
+    static let deadStates: Set<PeeringState> = [.rejected, .expired, .deleting, .deleted]
+
     var state: ControlPlaneState { analyzer.state }
     var topology: Topology { analyzer.state.topology }
     var compiled: CompiledTopology { analyzer.compiled }
@@ -51,6 +54,13 @@ public struct TopologyDoctor: Sendable {
         }
         let sides = [(requester, accepter), (accepter, requester)]
         var checks = [stateCheck(name), overlapCheck(name, requester, accepter), privateAddressingCheck(requester, accepter)]
+        // A rejected, expired or deleted peering never carries traffic again: advice on its routes
+        // and filters would point at a dead connection, so only the new-peering advice of the state
+        // check (and the addressing checks a new peering needs) remain.
+        if let status = state.peering(named: name), Self.deadStates.contains(status.state) {
+            diagnosis.checks = checks
+            return diagnosis
+        }
         for (local, peer) in sides { checks.append(routesCheck(name, local, peer)) }
         for (local, peer) in sides { checks += routeDestinationChecks(name, local, peer) }
         for (local, peer) in sides { checks += vswitchTableChecks(name, local, peer) }
@@ -65,10 +75,10 @@ public struct TopologyDoctor: Sendable {
 
     func stateCheck(_ name: String) -> DoctorCheck {
         guard let status = state.peering(named: name) else {
-            return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is not created at \(analyzer.time)",
+            return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is not created at \(analyzer.time.compoundDescription)",
                                fix: analyzer.peeringFix(name, state: nil))
         }
-        let since = "since \(status.stateSince)"
+        let since = "since \(status.stateSince.compoundDescription)"
         let fix = analyzer.peeringFix(name, state: status.state)
         switch status.state {
         case .activated:
@@ -77,9 +87,11 @@ public struct TopologyDoctor: Sendable {
             return DoctorCheck(kind: .peeringState, status: .warn, message: "\(name) was accepted and is Updating (\(since)); it carries no traffic yet", fix: fix)
         case .accepting:
             return DoctorCheck(kind: .peeringState, status: .fail,
-                               message: "\(name) is Accepting (\(since)): account \(status.accepterAccount), owner of the accepter VPC \(status.connection.accepterVPC), has not accepted it\(status.deadline.map { "; it expires at \($0)" } ?? "")", fix: fix)
+                               message: "\(name) is Accepting (\(since)): account \(status.accepterAccount), owner of the accepter VPC \(status.connection.accepterVPC), has not accepted it\(status.deadline.map { "; it expires at \($0.compoundDescription)" } ?? "")", fix: fix)
         case .rejected, .expired, .deleting, .deleted:
-            return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is \(status.state) (\(since)) and carries no traffic", fix: fix)
+            return DoctorCheck(kind: .peeringState, status: .fail,
+                               message: "\(name) is \(status.state) (\(since)) and carries no traffic; its route, vSwitch-table, filter and "
+                                   + "transit checks do not apply", fix: fix)
         }
     }
 

@@ -33,6 +33,10 @@ public enum Traceroute {
         func validate() throws(PingError) {
             guard (1...10).contains(queries) else { throw .invalidOption("-q must be between 1 and 10, not \(queries)") }
             guard (1...255).contains(maxHops) else { throw .invalidOption("-m must be between 1 and 255, not \(maxHops)") }
+            guard Int64.max - start.nanoseconds >= Int64(maxHops * queries) * Options.probeSpacing.nanoseconds else {
+                throw .invalidOption("the last probe (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(maxHops * queries) × "
+                    + "\(Options.probeSpacing)) is too large (at most \(EmulatedDuration.maximumDays) days)")
+            }
         }
     }
 
@@ -72,19 +76,20 @@ public enum Traceroute {
         let payload = [UInt8](repeating: 0, count: Options.payloadSize)
         var probes: [(departure: Int64, spec: PacketSpec)] = []
         for ttl in 1...options.maxHops {
-            for query in 0..<options.queries {
+            for _ in 0..<options.queries {
                 let index = probes.count
                 let transport: TransportSpec = options.icmp
                     ? .icmpEcho(isRequest: true, identifier: Ping.Options.identifier, sequence: UInt16(index + 1))
                     : .udp(sourcePort: Options.sourcePort, destinationPort: Options.firstPort &+ UInt16(index))
-                let departure = options.start.nanoseconds &+ Int64(ttl - 1) &* Int64(options.queries) &* Options.probeSpacing.nanoseconds
-                    &+ Int64(query) &* Options.probeSpacing.nanoseconds
+                // validate() checked that the last departure fits.
+                let departure = options.start.nanoseconds + Int64(index) * Options.probeSpacing.nanoseconds
                 probes.append((departure, PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
                                                      ttl: UInt8(ttl), identification: UInt32(index + 1),
                                                      transport: transport, payload: payload)))
             }
         }
-        let records = try exchange.run(probes) { _, probe in answer(to: probe) }
+        var records: [PingExchange.Record] = []
+        try exchange.run(count: probes.count, probe: { probes[$0] }, answer: { _, probe in answer(to: probe) }) { records.append($1) }
         let routers = routerNames(topology, family: endpoints.destinationAddress.family)
         let latency = topology.settings.intraRegionLatency.nanoseconds
         var hops: [Hop] = []

@@ -6,7 +6,7 @@ extension Traceroute.Result: ProbeReport {
     public var text: String {
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 20 : 40
         let transportHeader = options.icmp ? TransportHeaderLength.icmp : TransportHeaderLength.udp
-        var lines = ["traceroute to \(endpoints.destinationLabel) from \(endpoints.source) (\(endpoints.sourceAddress)), "
+        var lines = ["traceroute to \(endpoints.destinationHeader) from \(endpoints.source) (\(endpoints.sourceAddress)), "
             + "\(options.maxHops) hops max, \(ipHeader + transportHeader + Traceroute.Options.payloadSize) byte packets"]
         for hop in hops {
             var line = String(repeating: " ", count: max(0, 2 - String(hop.ttl).count)) + "\(hop.ttl) "

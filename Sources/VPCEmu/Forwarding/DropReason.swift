@@ -96,7 +96,7 @@ public enum DropReason: Hashable, Sendable {
         switch self {
         case .malformed(let reason): return "malformed packet: \(reason.explanation)"
         case .notIP(let type): return "not an IP packet (protocol 0x\(String(type, radix: 16)))"
-        case .unknownSource: return "source address belongs to no instance (use --bind ADDR=INSTANCE)"
+        case .unknownSource: return "source address belongs to no instance"
         case .securityGroupUnavailable(let instance):
             return "security groups of \(name(topology.instanceNames, instance)) failed to compile"
         case .securityGroupDenied(let direction, let instance, let decider):

@@ -17,10 +17,30 @@ public struct EmulatedTime: Hashable, Comparable, Sendable, CustomStringConverti
     /// `t=90s` style, in the largest unit that divides the value.
     public var description: String { "t=\(EmulatedDuration(nanoseconds: nanoseconds))" }
 
+    /// `t=1m1s`, `t=7d`, `t=10m1s`: days, hours, minutes and seconds, then any fraction of a second,
+    /// so that times shown together read alike (`description` picks one unit per value: `t=61s`
+    /// next to `t=1m`).
+    public var compoundDescription: String {
+        guard nanoseconds > 0 else { return description }
+        var rest = nanoseconds
+        var text = ""
+        for unit in EmulatedDuration.units.prefix(4) where rest >= unit.nanoseconds {
+            text += "\(rest / unit.nanoseconds)\(unit.suffix)"
+            rest %= unit.nanoseconds
+        }
+        if rest > 0 { text += "\(EmulatedDuration(nanoseconds: rest))" }
+        return "t=\(text)"
+    }
+
     /// Parses a time given as a duration since time zero (`90s`, `2h`, `7d`, plain seconds).
     public init?(parsing text: String) {
         guard let offset = EmulatedDuration(parsing: text) else { return nil }
         self.nanoseconds = offset.nanoseconds
+    }
+
+    /// As `init?(parsing:)`, telling a malformed value from one too large to represent.
+    public init(validating text: String) throws(EmulatedDuration.ParseError) {
+        nanoseconds = try EmulatedDuration(validating: text).nanoseconds
     }
 }
 
@@ -41,23 +61,41 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
         ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000), ("ns", 1),
     ]
 
+    /// Why a duration does not parse.
+    public enum ParseError: Error, Equatable, Sendable {
+        /// Not a non-negative number with an optional unit.
+        case malformed
+        /// More nanoseconds than an Int64 holds (`maximumDays`).
+        case tooLarge
+    }
+
+    /// The longest duration, in whole days: Int64.max nanoseconds is about 106,751.99 days.
+    public static let maximumDays = Int64.max / 86_400_000_000_000
+
     /// Parses a non-negative number with an optional unit: `ns`, `us`, `ms`, `s` (the default),
     /// `m`, `h`, `d`. Fractions are allowed (`1.5ms`); the result is rounded to nanoseconds.
     public init?(parsing text: String) {
+        guard let duration = try? Self(validating: text) else { return nil }
+        self = duration
+    }
+
+    /// As `init?(parsing:)`, telling a malformed value from one too large to represent.
+    public init(validating text: String) throws(ParseError) {
         let trimmed = text.trimmingWhitespace
         let digits = trimmed.prefix { $0.isASCIIDigit || $0 == "." }
         let suffix = String(trimmed.dropFirst(digits.count)).trimmingWhitespace
-        guard !digits.isEmpty, let value = Double(digits), value.isFinite else { return nil }
+        guard !digits.isEmpty, let value = Double(digits), value.isFinite else { throw .malformed }
         let scale: Int64
         if suffix.isEmpty {
             scale = 1_000_000_000
         } else if let unit = Self.units.first(where: { $0.suffix == suffix }) {
             scale = unit.nanoseconds
         } else {
-            return nil
+            throw .malformed
         }
         let nanoseconds = (value * Double(scale)).rounded()
-        guard nanoseconds < 9.2e18 else { return nil }
+        // Double(Int64.max) is 2^63; every double below it converts exactly.
+        guard nanoseconds < Double(Int64.max) else { throw .tooLarge }
         self.nanoseconds = Int64(nanoseconds)
     }
 

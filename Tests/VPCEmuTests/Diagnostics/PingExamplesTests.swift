@@ -199,6 +199,27 @@ import Testing
         #expect(maximum <= 160 + 2 * 50)
     }
 
+    /// Without the replies kept (a text flood), the running tally gives the same statistics and
+    /// the same summary as the replies would, in the same order, even where queueing reorders
+    /// when answers are forwarded.
+    @Test func aFloodWithoutRepliesKeptReportsTheSame() throws {
+        let topology = try loadCapture("inter-region-bandwidth.yaml").topology
+        for shape in [false, true] {
+            var options = Self.floodOptions()
+            options.shape = shape
+            options.flood = true
+            let kept = try Ping.run(topology, options)
+            options.recordsReplies = false
+            let tallied = try Ping.run(topology, options)
+            #expect(tallied.replies.isEmpty)
+            #expect(kept.replies.map(\.sequence) == Array(1...options.count))
+            #expect(tallied.statistics == kept.statistics)
+            #expect(tallied.statistics == PingStatistics(kept.replies, interval: options.interval))
+            #expect(tallied.text == kept.text)
+            #expect(tallied.exitStatus == kept.exitStatus)
+        }
+    }
+
     @Test func ownGatewayAnswersPeerGatewayDoesNot() throws {
         // 10.1.1.253: the gateway of vsw-b1 (the third-to-last address on Alibaba Cloud).
         let own = try Self.ping("hub-and-spoke.yaml", from: "ecs-b1", to: "10.1.1.253")

@@ -105,6 +105,26 @@ import Testing
         #expect(error("ecs-b1", "ecs-hub") { $0.count = 0 } == .invalidOption("-c must be between 1 and 1000000, not 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.payloadSize = 65_508 } == .invalidOption("-s must be between 0 and 65507 for IPv4, not 65508"))
         #expect(error("ecs-b1", "ecs-hub") { $0.timeout = .seconds(0) } == .invalidOption("-W must be longer than 0"))
+        // count × interval (and the start and timeout) past Int64 nanoseconds: refused, not trapped or wrapped.
+        #expect(error("ecs-b1", "ecs-hub") { $0.interval = EmulatedDuration(nanoseconds: 50_000 * 86_400_000_000_000) }
+            == .invalidOption("the last request's timeout (--at 0s + 3 × -i 50000d + -W 10s) is too large (at most 106751 days)"))
+        #expect(error("ecs-b1", "ecs-hub") {
+            $0.count = 3
+            $0.interval = EmulatedDuration(nanoseconds: 1_000 * 86_400_000_000_000)
+            $0.start = EmulatedTime(nanoseconds: 106_000 * 86_400_000_000_000)
+        } == .invalidOption("the last request's timeout (--at 106000d + 2 × -i 1000d + -W 10s) is too large (at most 106751 days)"))
+        #expect(error("ecs-b1", "ecs-hub") { $0.start = EmulatedTime(nanoseconds: Int64.max - 5_000_000_000) }
+            == .invalidOption("the last request's timeout (--at 9223372031854775807ns + 3 × -i 1s + -W 10s) is too large (at most 106751 days)"))
+    }
+
+    @Test func anIPv6DestinationIsNamedWithoutTheBracketsTyped() throws {
+        // An address no instance has, so that the address names the destination.
+        var options = Ping.Options(source: "ecs-v6a", destination: "[2408:4000:2000:1::99]")
+        options.count = 1
+        options.ipv6 = true
+        let text = try Ping.run(loadCapture("dual-stack.yaml").topology, options).text
+        #expect(text.hasPrefix("PING 2408:4000:2000:1::99 (2408:4000:2000:1::99) from "))
+        #expect(text.contains("--- 2408:4000:2000:1::99 ping statistics ---\n"))
     }
 
     /// `From LOCATION`: the object each kind of drop names.

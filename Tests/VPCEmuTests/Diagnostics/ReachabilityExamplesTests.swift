@@ -18,7 +18,7 @@ import Testing
     @Test func hubAndSpokeBranchReachesTheHubButNotTheOtherBranch() throws {
         let toHub = try analyze("hub-and-spoke.yaml", "ecs-b1", "ecs-hub", .tcp, port: 22, reverse: true)
         #expect(toHub.isReachable)
-        #expect(toHub.forward.hops.map(\.stage) == [.source, .securityGroupEgress, .route, .peering, .accepterRoute,
+        #expect(toHub.forward.hops.map(\.stage) == [.source, .securityGroupEgress, .route, .peering, .peerRoute,
                                                     .securityGroupIngress, .destination])
         #expect(toHub.forward.hops.map(\.component) == ["ecs-b1", "sg-b1", "rt-b1", "pcx-hub-b1", "rt-hub", "sg-hub", "ecs-hub"])
         #expect(toHub.forward.hops[2].detail == "10.0.0.0/16 -> peering pcx-hub-b1 (custom)")
@@ -29,11 +29,11 @@ import Testing
         let toBranch = try analyze("hub-and-spoke.yaml", "ecs-b1", "ecs-b2", reverse: true)
         #expect(!toBranch.isReachable)
         #expect(toBranch.forward.block == ReachabilityBlock(
-            stage: .accepterRoute, component: "rt-hub", code: "non-transitive",
+            stage: .peerRoute, component: "rt-hub", code: "non-transitive",
             reason: "destination is not in hub; peering pcx-hub-b1 does not transit",
             fix: "peering pcx-hub-b1 does not transit through hub: create a peering between branch-1 and branch-2 and route 10.2.0.0/16 to it instead of to pcx-hub-b1"))
         #expect(toBranch.reverse?.block?.code == "no-route")
-        #expect(toBranch.reverse?.block?.fix == "no peering connects branch-2 and branch-1 (peering does not transit): create one, then add a route 10.1.0.0/16 -> it to rt-b2")
+        #expect(toBranch.reverse?.block?.fix == "create a peering between branch-2 and branch-1 (no peering connects them, and peering does not transit), then add a route 10.1.0.0/16 -> it to rt-b2")
     }
 
     @Test func threeVPCsPartialReachesOnlyVSwitch3AndTheSingleInstance() throws {
@@ -54,7 +54,7 @@ import Testing
         #expect(before.forward.block?.reason == "peering pcx-alice-bob is Accepting, not Activated")
         #expect(before.forward.block?.fix.hasPrefix("accept the peering as account bob") == true)
         let updating = try analyze("cross-account-acceptance.yaml", "ecs-a", "ecs-b", at: time("60500ms"))
-        #expect(updating.forward.block?.fix == "wait: the accepted peering becomes Activated at t=61s")
+        #expect(updating.forward.block?.fix == "wait: the accepted peering becomes Activated at t=1m1s")
         #expect(try analyze("cross-account-acceptance.yaml", "ecs-a", "ecs-b", at: time("61s"), reverse: true).isReachable)
     }
 
@@ -118,6 +118,8 @@ import Testing
             try ReachabilityFlow(source: address("172.16.1.99"), destination: address("192.168.1.10"), ipProtocol: .icmp))
         #expect(stray.forward.block?.code == "unknown-source")
         #expect(stray.forward.block?.stage == .source)
+        // The reason names no flag of another command (replay's --bind belongs in replay's output).
+        #expect(stray.forward.block?.reason == "source address belongs to no instance")
         // Destinations nobody routes: outside every VPC, or in the own VPC's block but in no vSwitch.
         for (destination, fix) in [("8.8.8.8", "no VPC of the topology has 8.8.8.8: check the destination address"),
                                    ("172.16.9.9", "172.16.9.9 is in vpc-a's block but in none of its vSwitches: check the destination address")] {
@@ -126,6 +128,20 @@ import Testing
             #expect(report.forward.block?.code == "no-route")
             #expect(report.forward.block?.fix == fix)
         }
+        #expect(throws: ReachabilityFlow.FlowError.portZero(.tcp, destination: true)) {
+            try ReachabilityFlow(source: address("172.16.1.10"), destination: address("192.168.1.10"), ipProtocol: .tcp, destinationPort: 0)
+        }
+        #expect(throws: ReachabilityFlow.FlowError.portZero(.udp, destination: false)) {
+            try ReachabilityFlow(source: address("172.16.1.10"), destination: address("192.168.1.10"), ipProtocol: .udp,
+                                 sourcePort: 0, destinationPort: 53)
+        }
+    }
+
+    @Test func aBlackholeToAnAddressNoVPCHasIsOneSentence() throws {
+        let report = try analyze("peering-lifecycle.yaml", "ecs-alice", "10.9.1.1", at: time("401s"))
+        #expect(report.forward.block?.code == "blackhole-route")
+        #expect(report.forward.block?.fix == "route 10.9.0.0/16 in rt-alice is a blackhole and no VPC of the topology has 10.9.1.1, "
+            + "so no route can replace it: check the destination address")
     }
 
     @Test func jsonShape() throws {
@@ -144,7 +160,7 @@ import Testing
         #expect(Set(blocked.keys) == ["stage", "component", "code", "reason", "fix"])
         #expect(blocked["code"] as? String == "non-transitive")
         let hops = try #require(forward["hops"] as? [[String: Any]])
-        #expect(hops.map { $0["stage"] as? String } == ["source", "security-group-egress", "route", "peering", "accepter-route"])
+        #expect(hops.map { $0["stage"] as? String } == ["source", "security-group-egress", "route", "peering", "peer-route"])
         #expect(hops.last?["passed"] as? Bool == false)
         let delivered = try ReachabilityReport.json([try analyze("hub-and-spoke.yaml", "ecs-b1", "ecs-hub")])
         #expect(delivered.contains("\"delivered_to\" : \"ecs-hub\""))

@@ -61,6 +61,13 @@ import Testing
         let deleted = try #require(diagnosis(late, "pcx-deleted")?.checks.first { $0.kind == .peeringState })
         #expect(deleted.status == .fail)
         #expect(deleted.fix == "the peering was deleted: create a new peering between vpc-alice and vpc-dave and point the routes at it")
+        // A dead peering gets no route, vSwitch-table or filter advice: the state check's fix is the only one.
+        for diagnosis in late.peerings {
+            #expect(diagnosis.checks.map(\.kind) == [.peeringState, .cidrOverlap, .privateAddressing], "\(diagnosis.peering)")
+            #expect(diagnosis.checks.compactMap(\.fix).count == 1, "\(diagnosis.peering)")
+        }
+        #expect(late.text.contains("pcx-deleted is Deleted (since t=10m1s) and carries no traffic"))
+        #expect(late.text.hasPrefix("Peering checks at t=8d\n"))
         let working = try doctor("peering-lifecycle.yaml", at: time("300s"), peering: "pcx-deleted")
         #expect(working.peerings.map(\.peering) == ["pcx-deleted"])
         #expect(!working.fails(strict: true))

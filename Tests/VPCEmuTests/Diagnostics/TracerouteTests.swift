@@ -83,6 +83,18 @@ import Testing
             + "30 hops max, 80 byte packets\n"))
     }
 
+    @Test func anAddressDestinationIsPrintedWithItsAddressAsPingDoes() throws {
+        // The hub vSwitch's gateway: an address no instance has.
+        let result = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "10.0.1.253")
+        #expect(result.text.hasPrefix("traceroute to 10.0.1.253 (10.0.1.253) from ecs-b1 (10.1.1.10), 30 hops max, 60 byte packets\n"))
+    }
+
+    @Test func aStartTooLateForTheLastProbeIsRefused() throws {
+        #expect(throws: PingError.invalidOption("the last probe (--at 9223372036854775807ns + 90 × 1ms) is too large (at most 106751 days)")) {
+            try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") { $0.start = EmulatedTime(nanoseconds: Int64.max) }
+        }
+    }
+
     @Test func maxHopsLimitsTheTrace() throws {
         let result = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") { $0.maxHops = 2 }
         #expect(Self.hopList(result) == ["10.1.1.253", "10.0.1.253"])

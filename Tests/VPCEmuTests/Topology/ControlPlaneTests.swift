@@ -259,4 +259,21 @@ import Testing
         #expect(EmulatedDuration.seconds(3600).description == "1h")
         #expect(EmulatedDuration(nanoseconds: 1_500_000).description == "1500us")
     }
+
+    @Test func durationsBeyondInt64NanosecondsAreTooLargeNotMalformed() throws {
+        #expect(EmulatedDuration.maximumDays == 106_751)
+        #expect(throws: EmulatedDuration.ParseError.tooLarge) { try EmulatedDuration(validating: "106752d") }
+        #expect(throws: EmulatedDuration.ParseError.tooLarge) { try EmulatedTime(validating: "99999999999d") }
+        #expect(throws: EmulatedDuration.ParseError.malformed) { try EmulatedDuration(validating: "1x") }
+        #expect(try EmulatedDuration(validating: "106751d") == .seconds(106_751 * 86_400))
+    }
+
+    @Test func compoundTimesSpellEveryUnit() {
+        #expect(time("61s").compoundDescription == "t=1m1s")
+        #expect(time("60s").compoundDescription == "t=1m")
+        #expect(time("601s").compoundDescription == "t=10m1s")
+        #expect(time("8d").compoundDescription == "t=8d")
+        #expect(time("90061.5s").compoundDescription == "t=1d1h1m1s500ms")
+        #expect(EmulatedTime.zero.compoundDescription == "t=0s")
+    }
 }
