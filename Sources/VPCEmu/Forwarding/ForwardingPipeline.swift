@@ -256,6 +256,7 @@ public struct ForwardingPipeline: Sendable {
         }
         trail.sourceInstance = sourceInstance
         let tuple = Self.tuple(headers, source: source, destination: destination)
+        let flow = ConnectionTracker.Lookup(tuple)
         let flags = headers.tcpFlags.rawValue
         let clock = UInt64(max(0, now))
 
@@ -263,7 +264,7 @@ public struct ForwardingPipeline: Sendable {
         guard sourceEntry.egressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
-        let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock,
+        let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
                                     rules: ViewFilter(view: view, id: sourceEntry.egressFilter))
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
@@ -344,7 +345,7 @@ public struct ForwardingPipeline: Sendable {
         guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
-        let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock,
+        let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
                                      rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)
