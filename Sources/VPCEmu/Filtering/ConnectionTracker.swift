@@ -116,7 +116,7 @@ public struct ConnectionTracker: Sendable {
             if let (key, isForward) = ConnectionTracker.trackingKey(tuple) {
                 self.key = key
                 self.isForward = isForward
-                hash = ConnectionTracker.hash(key)
+                hash = key.tableHash
             } else {
                 key = nil
                 isForward = true
@@ -242,7 +242,7 @@ public struct ConnectionTracker: Sendable {
 
     /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
     public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
-        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: Self.hash(key), zone: zone),
+        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone),
               !isExpired(slots[slot], now: now) else { return nil }
         return slots[slot].state
     }
@@ -303,7 +303,7 @@ public struct ConnectionTracker: Sendable {
         var hole = start
         var next = (hole + 1) & slotMask
         while slots[next].occupied {
-            let home = Self.hash(slots[next].key) & slotMask
+            let home = slots[next].key.tableHash & slotMask
             // Move the entry into the hole unless its home lies cyclically in (hole, next].
             let distanceToNext = (next - home) & slotMask
             let distanceToHole = (hole - home) & slotMask
@@ -385,14 +385,6 @@ public struct ConnectionTracker: Sendable {
         }
     }
 
-    private static func hash(_ key: FiveTuple) -> Int {
-        var h = key.sourceHigh &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ key.sourceLow) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ key.destinationHigh) &* 0x94D0_49BB_1331_11EB
-        h = (h ^ key.destinationLow) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ key.scalars) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: h ^ h >> 31)
-    }
 }
 
 extension ConnectionTracker.State {
