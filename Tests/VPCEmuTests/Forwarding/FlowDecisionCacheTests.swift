@@ -16,15 +16,8 @@ import Testing
         _ = try TrafficGenerator(flows: flows, seed: seed).write(to: path)
 
         var pipeline = try ForwardingPipeline(topology: topology, options: .init(flowCacheCapacity: flowCacheCapacity))
-        var all: [ForwardingPipeline.Verdict] = []
-        var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
-        var batch = PacketBatch(packetCapacity: 64)
-        let reader = try PcapReader(path: path)
-        while try reader.nextBatch(into: &batch) {
-            try pipeline.forward(batch, linkType: reader.linkType, into: &verdicts)
-            all += verdicts
-        }
-        return (all, pipeline.counters)
+        let verdicts = try pipeline.forwardCapture(at: path)
+        return (verdicts, pipeline.counters)
     }
 
     /// The index of the first verdict that differs (a whole-array `#expect` would print thousands).
