@@ -45,13 +45,21 @@ let benchmarks: @Sendable () -> Void = {
     do { topology = try TopologyLoader.load(contentsOf: file).topology } catch { fatalError("\(file): \(error)") }
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions, .peakMemoryResident],
-        warmupIterations: 1, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 20)
+        warmupIterations: 1, scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 20,
+        // Checked against Benchmarks/Thresholds (`swift package benchmark thresholds check`). The
+        // mallocs of a pass grow with its wall time, about 0.4 per ms (package-benchmark's own
+        // sampling, not the pipeline: 0.54M and 2.2M packets differ by ~250), so 500 absorbs that and
+        // still fails one malloc per batch of 256 packets (8,600 more at 2.2M). Peak RSS varies by
+        // about 1 % between runs; 4 MiB more would be a table or batch that grew.
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 500]), .peakMemoryResident: .init(absolute: [.p90: 4 << 20])])
 
     // ~0.54M and ~2.2M packets: four times as long, the same mallocs per pass.
     for seconds in [5, 20] {
         let path: String
         do { path = try writeCapture(topology, seconds: seconds) } catch { fatalError("writing the capture: \(error)") }
-        Benchmark("forward \(seconds) s of small-packet traffic", configuration: configuration) { benchmark in
+        // No spaces: `thresholds update` writes the file name with `_` for a space, `thresholds check`
+        // looks it up by the name as given.
+        Benchmark("forward-\(seconds)s-of-small-packet-traffic", configuration: configuration) { benchmark in
             var batch = PacketBatch()
             var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
             for _ in benchmark.scaledIterations {

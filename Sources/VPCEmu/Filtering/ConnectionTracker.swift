@@ -11,6 +11,11 @@
 /// deletion): no allocation per packet. Idle entries expire by per-state timeouts
 /// (`Timeouts.linux`, Linux nf_conntrack defaults); when the table holds `capacity` entries,
 /// inserting evicts the stalest entry near the new one's slot, and counts it.
+///
+/// Every zone's entry of a flow hashes to the same home slot (the zone is compared, not hashed):
+/// the pipeline looks a packet up twice, egress in its source's zone and ingress in its
+/// destination's, and with a `Lookup` computed once the second probe walks slots the first one
+/// has just brought into the cache.
 public struct ConnectionTracker: Sendable {
     /// Idle timeouts in nanoseconds.
     public struct Timeouts: Sendable, Hashable {
@@ -96,6 +101,30 @@ public struct ConnectionTracker: Sendable {
         slotMask = size - 1
     }
 
+    /// A packet's flow as the table finds it, independent of the zone: the tuple, the key it is
+    /// stored under, its direction and its home slot's hash. Compute it once per packet and pass
+    /// it to `filter` for each zone.
+    public struct Lookup: Sendable {
+        public let tuple: FiveTuple
+        /// nil for traffic that is not tracked (ICMP other than echo, protocols other than TCP/UDP).
+        let key: FiveTuple?
+        let isForward: Bool
+        let hash: Int
+
+        public init(_ tuple: FiveTuple) {
+            self.tuple = tuple
+            if let (key, isForward) = ConnectionTracker.trackingKey(tuple) {
+                self.key = key
+                self.isForward = isForward
+                hash = key.tableHash
+            } else {
+                key = nil
+                isForward = true
+                hash = 0
+            }
+        }
+    }
+
     // MARK: The stateful filter
 
     /// The stateful verdict for a packet leaving (`egress`) or reaching (`ingress`) the instance
@@ -104,13 +133,20 @@ public struct ConnectionTracker: Sendable {
     /// index `trackedDecider`; anything else goes to `rules`, and a flow they accept is tracked.
     public mutating func filter(_ tuple: FiveTuple, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
                                 now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
-        if let quoted, Self.isICMPError(tuple) {
+        filter(Lookup(tuple), tcpFlags: tcpFlags, quoted: quoted, zone: zone, now: now, rules: rules)
+    }
+
+    /// `filter` for a flow already looked up (`Lookup`), so a packet checked in two zones derives
+    /// its key and hash once.
+    public mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+                                now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
+        if let quoted, Self.isICMPError(lookup.tuple) {
             if contains(quoted, zone: zone, now: now) { return Self.trackedVerdict }
-        } else if refresh(tuple, tcpFlags: tcpFlags, zone: zone, now: now) {
+        } else if refresh(lookup, tcpFlags: tcpFlags, zone: zone, now: now) {
             return Self.trackedVerdict
         }
-        let verdict = rules.evaluate(tuple)
-        if verdict.policy == .accept { admit(tuple, tcpFlags: tcpFlags, zone: zone, now: now) }
+        let verdict = rules.evaluate(lookup.tuple)
+        if verdict.policy == .accept { admit(lookup, tcpFlags: tcpFlags, zone: zone, now: now) }
         return verdict
     }
 
@@ -132,8 +168,13 @@ public struct ConnectionTracker: Sendable {
 
     /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
     public mutating func refresh(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
-        guard let (key, isForward) = Self.trackingKey(tuple), let slot = find(key, zone: zone, now: now) else { return false }
-        let original = slots[slot].originalIsKey == isForward
+        refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now)
+    }
+
+    private mutating func refresh(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
+        guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now) else { return false }
+        let tuple = lookup.tuple
+        let original = slots[slot].originalIsKey == lookup.isForward
         if Self.isICMPEchoRequest(tuple) != original, tuple.ipProtocol == 1 || tuple.ipProtocol == 58 {
             // An echo request in the reply direction (or a reply from the originator) is not part of this flow.
             return false
@@ -146,14 +187,19 @@ public struct ConnectionTracker: Sendable {
     /// Starts tracking the flow `tuple` opens (its first packet, accepted by the rules). ICMP
     /// messages other than echo requests open nothing.
     public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
-        guard let (key, isForward) = Self.trackingKey(tuple) else { return }
+        admit(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now)
+    }
+
+    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
+        guard let key = lookup.key else { return }
+        let tuple = lookup.tuple
         if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return }
-        if let slot = find(key, zone: zone, now: now) {
+        if let slot = find(key, hash: lookup.hash, zone: zone, now: now) {
             slots[slot].lastSeen = now
             return
         }
-        if count >= capacity { evict(near: key, zone: zone, now: now) }
-        var slot = Self.hash(key, zone) & slotMask
+        if count >= capacity { evict(near: lookup.hash, now: now) }
+        var slot = lookup.hash & slotMask
         while slots[slot].occupied { slot = (slot + 1) & slotMask }
         let state: State = switch tuple.ipProtocol {
         case 6: tcpFlags & TCPFlag.rst != 0 ? .tcpClose
@@ -162,7 +208,7 @@ public struct ConnectionTracker: Sendable {
             : .tcpEstablished  // picked up mid-stream, as Linux's nf_conntrack_tcp_loose allows
         default: .unreplied
         }
-        slots[slot] = Entry(key: key, zone: zone, occupied: true, originalIsKey: isForward, state: state, lastSeen: now)
+        slots[slot] = Entry(key: key, zone: zone, occupied: true, originalIsKey: lookup.isForward, state: state, lastSeen: now)
         count += 1
         statistics.inserted &+= 1
     }
@@ -196,7 +242,7 @@ public struct ConnectionTracker: Sendable {
 
     /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
     public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
-        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, zone: zone),
+        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone),
               !isExpired(slots[slot], now: now) else { return nil }
         return slots[slot].state
     }
@@ -208,8 +254,8 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// The slot holding `key` in `zone`, expired or not.
-    private func probe(_ key: FiveTuple, zone: UInt32) -> Int? {
-        var slot = Self.hash(key, zone) & slotMask
+    private func probe(_ key: FiveTuple, hash: Int, zone: UInt32) -> Int? {
+        var slot = hash & slotMask
         while slots[slot].occupied {
             if slots[slot].zone == zone, slots[slot].key == key { return slot }
             slot = (slot + 1) & slotMask
@@ -218,8 +264,8 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// The slot of the live entry for `key`; an expired one is removed on the way.
-    private mutating func find(_ key: FiveTuple, zone: UInt32, now: UInt64) -> Int? {
-        guard let slot = probe(key, zone: zone) else { return nil }
+    private mutating func find(_ key: FiveTuple, hash: Int, zone: UInt32, now: UInt64) -> Int? {
+        guard let slot = probe(key, hash: hash, zone: zone) else { return nil }
         guard !isExpired(slots[slot], now: now) else {
             remove(at: slot)
             statistics.expired &+= 1
@@ -230,8 +276,8 @@ public struct ConnectionTracker: Sendable {
 
     /// Makes room: removes the expired or else least recently seen entry among the occupied
     /// slots from the new key's home slot onwards.
-    private mutating func evict(near key: FiveTuple, zone: UInt32, now: UInt64) {
-        var slot = Self.hash(key, zone) & slotMask
+    private mutating func evict(near hash: Int, now: UInt64) {
+        var slot = hash & slotMask
         var victim: Int?
         var examined = 0
         while examined < Self.evictionWindow || victim == nil {
@@ -257,7 +303,7 @@ public struct ConnectionTracker: Sendable {
         var hole = start
         var next = (hole + 1) & slotMask
         while slots[next].occupied {
-            let home = Self.hash(slots[next].key, slots[next].zone) & slotMask
+            let home = slots[next].key.tableHash & slotMask
             // Move the entry into the hole unless its home lies cyclically in (hole, next].
             let distanceToNext = (next - home) & slotMask
             let distanceToHole = (hole - home) & slotMask
@@ -339,14 +385,6 @@ public struct ConnectionTracker: Sendable {
         }
     }
 
-    private static func hash(_ key: FiveTuple, _ zone: UInt32) -> Int {
-        var h = key.sourceHigh &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ key.sourceLow) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ key.destinationHigh) &* 0x94D0_49BB_1331_11EB
-        h = (h ^ key.destinationLow) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ key.scalars ^ UInt64(zone) << 7) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: h ^ h >> 31)
-    }
 }
 
 extension ConnectionTracker.State {

@@ -17,15 +17,18 @@ public struct ForwardingPipeline: Sendable {
         public var bindings: [(address: IPAddress, instance: String)]
         /// Tracked flows over all instances.
         public var connectionCapacity: Int
+        /// Flows whose table lookups are remembered (`FlowDecisionCache`); 0: none.
+        public var flowCacheCapacity: Int
         /// The timestamp of emulated time 0; nil: the first packet's timestamp (a replay). Ping and
         /// traceroute set 0 so that a packet's timestamp is its emulated time (`--at`).
         public var origin: Int64?
 
         public init(shape: Bool = false, bindings: [(address: IPAddress, instance: String)] = [], connectionCapacity: Int = 1 << 16,
-                    origin: Int64? = nil) {
+                    flowCacheCapacity: Int = 1 << 12, origin: Int64? = nil) {
             self.shape = shape
             self.bindings = bindings
             self.connectionCapacity = connectionCapacity
+            self.flowCacheCapacity = flowCacheCapacity
             self.origin = origin
         }
     }
@@ -134,6 +137,8 @@ public struct ForwardingPipeline: Sendable {
     private let vpcFirstVSwitch: [UInt32]
     /// What the walk reads per packet, rebuilt when a timeline event changes `runtime.compiled`.
     private var tables: ForwardingTables
+    /// The walk's lookups per flow in `tables`; invalidated whenever they are rebuilt.
+    private var flowCache: FlowDecisionCache
     /// Per vSwitch: the router address time-exceeded answers come from, per family.
     private let routerIPv4: [IPAddress?]
     private let routerIPv6: [IPAddress?]
@@ -145,6 +150,7 @@ public struct ForwardingPipeline: Sendable {
         origin = options.origin
         let compiled = runtime.compiled
         tracker = ConnectionTracker(capacity: options.connectionCapacity)
+        flowCache = FlowDecisionCache(capacity: options.flowCacheCapacity)
         var bindings: CompiledRouteTable<UInt32>?
         if !options.bindings.isEmpty {
             var table = RouteTable<UInt32>()
@@ -224,7 +230,10 @@ public struct ForwardingPipeline: Sendable {
         if origin == nil { origin = timestamp }
         let now = timestamp &- start
         let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
-        if changed { tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners) }
+        if changed {
+            tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners)
+            flowCache.invalidate()
+        }
         if changed || isFirst { try refreshBuckets(now: now) }
         let tables = self.tables
         return tables.withView { view in
@@ -256,6 +265,8 @@ public struct ForwardingPipeline: Sendable {
         }
         trail.sourceInstance = sourceInstance
         let tuple = Self.tuple(headers, source: source, destination: destination)
+        let flow = ConnectionTracker.Lookup(tuple)
+        let cached = flowCache.slot(for: tuple)
         let flags = headers.tcpFlags.rawValue
         let clock = UInt64(max(0, now))
 
@@ -263,7 +274,7 @@ public struct ForwardingPipeline: Sendable {
         guard sourceEntry.egressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
-        let egress = tracker.filter(tuple, tcpFlags: flags, zone: sourceInstance, now: clock,
+        let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
                                     rules: ViewFilter(view: view, id: sourceEntry.egressFilter))
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
@@ -271,7 +282,8 @@ public struct ForwardingPipeline: Sendable {
         let sourceVSwitch = sourceEntry.vswitch
         let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
         if sourceSwitch.egressACL != ForwardingTables.noFilter {
-            let verdict = view.evaluate(sourceSwitch.egressACL, tuple)
+            let verdict = flowCache.slots[cached].egressACL ?? view.evaluate(sourceSwitch.egressACL, tuple)
+            flowCache.slots[cached].egressACL = verdict
             if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
         }
 
@@ -280,7 +292,11 @@ public struct ForwardingPipeline: Sendable {
         if let expired = hop(headers, frame: frame, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
         let table = sourceSwitch.table
         trail.table = table
-        guard let slot = view.route(table, to: destination) else { return .dropped(.noRoute(table: table)) }
+        if !flowCache.slots[cached].routeKnown {
+            flowCache.slots[cached].route = view.route(table, to: destination)
+            flowCache.slots[cached].routeKnown = true
+        }
+        guard let slot = flowCache.slots[cached].route else { return .dropped(.noRoute(table: table)) }
         trail.route = slot.route
 
         var destinationVPC = sourceVPC
@@ -323,7 +339,11 @@ public struct ForwardingPipeline: Sendable {
             // The accepter VPC's router: the destination must be local there (no transit). Its
             // time-exceeded answers come from the gateway of the destination's vSwitch.
             let farTable = view.vpcTable[Int(destinationVPC)]
-            guard let far = view.route(farTable, to: destination), far.target == .local else {
+            if !flowCache.slots[cached].farRouteKnown {
+                flowCache.slots[cached].farRoute = view.route(farTable, to: destination)
+                flowCache.slots[cached].farRouteKnown = true
+            }
+            guard let far = flowCache.slots[cached].farRoute, far.target == .local else {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
             destinationInstance = view.instance(in: destinationVPC, owning: destination)
@@ -338,13 +358,14 @@ public struct ForwardingPipeline: Sendable {
         let targetVSwitch = targetEntry.vswitch
         let targetSwitch = view.vswitches[Int(targetVSwitch)]
         if targetSwitch.ingressACL != ForwardingTables.noFilter {
-            let verdict = view.evaluate(targetSwitch.ingressACL, tuple)
+            let verdict = flowCache.slots[cached].ingressACL ?? view.evaluate(targetSwitch.ingressACL, tuple)
+            flowCache.slots[cached].ingressACL = verdict
             if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
         }
         guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
-        let ingress = tracker.filter(tuple, tcpFlags: flags, zone: target, now: clock,
+        let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
                                      rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)

@@ -112,18 +112,12 @@ import Testing
         _ = try TrafficGenerator(flows: flows, seed: 3).write(to: path)
 
         var batched = try ForwardingPipeline(topology: loaded.topology)
-        var batchedVerdicts: [ForwardingPipeline.Verdict] = []
-        var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
-        var batch = PacketBatch(packetCapacity: 64)
-        let reader = try PcapReader(path: path)
-        while try reader.nextBatch(into: &batch) {
-            try batched.forward(batch, linkType: reader.linkType, into: &verdicts)
-            batchedVerdicts += verdicts
-        }
+        let batchedVerdicts = try batched.forwardCapture(at: path)
 
         var single = try ForwardingPipeline(topology: loaded.topology)
         var singleVerdicts: [ForwardingPipeline.Verdict] = []
         var headers = PacketHeaders()
+        var batch = PacketBatch(packetCapacity: 64)
         let again = try PcapReader(path: path)
         while try again.nextBatch(into: &batch) {
             try batch.withUnsafeBytes { (bytes) throws(ForwardingPipeline.OptionError) in

@@ -35,3 +35,18 @@ extension ControlPlaneState {
         lookupRoute(address(destination), table: table).map { "\($0.target)" } ?? "no route"
     }
 }
+
+extension ForwardingPipeline {
+    /// Forwards the capture at `path` batch by batch (batches of 64 packets) and returns every verdict.
+    mutating func forwardCapture(at path: String) throws -> [Verdict] {
+        var all: [Verdict] = []
+        var verdicts = ContiguousArray<Verdict>()
+        var batch = PacketBatch(packetCapacity: 64)
+        let reader = try PcapReader(path: path)
+        while try reader.nextBatch(into: &batch) {
+            try forward(batch, linkType: reader.linkType, into: &verdicts)
+            all += verdicts
+        }
+        return all
+    }
+}

@@ -62,6 +62,18 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
         return tuple
     }
 
+    /// A hash of all the fields for the pipeline's fixed-size tables (`ConnectionTracker`,
+    /// `FlowDecisionCache`), which use its low bits as the slot: cheap multiply-xor mixing,
+    /// no per-process seed (`hashValue` has one, and costs a SipHash round).
+    @inline(__always) var tableHash: Int {
+        var h = sourceHigh &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ sourceLow) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ destinationHigh) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ destinationLow) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ scalars) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: h ^ h >> 31)
+    }
+
     private static func address(_ family: AddressFamily, _ high: UInt64, _ low: UInt64) -> IPAddress {
         family == .ipv4 ? .v4(IPv4Address(UInt32(truncatingIfNeeded: low))) : .v6(IPv6Address(high: high, low: low))
     }

@@ -1,0 +1,69 @@
+/// The table lookups of the pipeline's walk, remembered per flow (5-tuple and direction): the
+/// egress and ingress network ACL verdicts and the two route lookups (the source VPC's table,
+/// the peer VPC's table). They depend only on the tuple and the forwarding tables, so an
+/// established flow reads them back instead of scanning ACLs and walking Poptries again.
+/// Everything with state — connection tracking, token buckets, TTL, counters — still runs for
+/// every packet, in the walk's order.
+///
+/// Direct-mapped: a flow's tuple picks one slot, a different flow in that slot is replaced. A
+/// rebuild of the tables (a timeline event) bumps the generation, which empties every slot at
+/// once. A lookup the walk has not reached yet for this flow (it stopped earlier) is unknown,
+/// and filled in the first time a packet of the flow gets there.
+struct FlowDecisionCache {
+    /// What the walk has looked up for one flow so far.
+    struct Decisions {
+        var tuple: FiveTuple
+        var generation: UInt32
+        var egressACL: FilterVerdict?
+        var ingressACL: FilterVerdict?
+        var routeKnown = false
+        var route: CompiledTopology.RouteSlot?
+        var farRouteKnown = false
+        var farRoute: CompiledTopology.RouteSlot?
+
+        init(_ tuple: FiveTuple, generation: UInt32) {
+            self.tuple = tuple
+            self.generation = generation
+        }
+    }
+
+    /// The walk reads and fills its flow's slot in place (a copy of `Decisions` in and out costs
+    /// two `memcpy` calls per packet, more than the lookups it saves).
+    var slots: ContiguousArray<Decisions>
+    private let slotMask: Int
+    /// Off (capacity 0): one slot, emptied for every packet.
+    private let remembers: Bool
+    /// Slots start at generation 0, which never matches.
+    private var generation: UInt32 = 1
+
+    /// `capacity` is rounded up to a power of two; 0 turns the cache off (every packet looks up).
+    init(capacity: Int) {
+        precondition(capacity >= 0, "the flow cache cannot have a negative capacity")
+        remembers = capacity > 0
+        var size = 1
+        while size < capacity { size <<= 1 }
+        let empty = Decisions(FiveTuple(ipv4Source: 0, destination: 0, sourcePort: 0, destinationPort: 0, ipProtocol: 0), generation: 0)
+        slots = ContiguousArray(repeating: empty, count: size)
+        slotMask = size - 1
+    }
+
+    /// Forgets every flow: the tables they were looked up in were rebuilt.
+    mutating func invalidate() {
+        generation &+= 1
+        // After 2^32 rebuilds the counter would come back to slots' old generations.
+        if generation == 0 {
+            for index in slots.indices { slots[index].generation = 0 }
+            generation = 1
+        }
+    }
+
+    /// The slot of `tuple`'s flow, emptied first when it holds another flow or an older generation.
+    @inline(__always)
+    mutating func slot(for tuple: FiveTuple) -> Int {
+        let slot = tuple.tableHash & slotMask
+        if !remembers || slots[slot].generation != generation || slots[slot].tuple != tuple {
+            slots[slot] = Decisions(tuple, generation: generation)
+        }
+        return slot
+    }
+}
