@@ -133,8 +133,9 @@ public struct ForwardingPipeline: Sendable {
     private let owners: HostTablePool
     /// Per VPC: its system route table, to decide whether a destination is local there.
     private let vpcTable: [UInt32]
-    /// Per VPC: the vSwitch whose router answers for destinations no instance owns.
-    private let vpcFirstVSwitch: [UInt32]
+    /// Per vSwitch: its VPC and address blocks, to find the router that answers for a destination
+    /// no instance owns (read only when a packet expires there).
+    private let vswitchBlocks: [(vpc: UInt32, blocks: [IPNetwork])]
     /// What the walk reads per packet, rebuilt when a timeline event changes `runtime.compiled`.
     private var tables: ForwardingTables
     /// The walk's lookups per flow in `tables`; invalidated whenever they are rebuilt.
@@ -161,9 +162,7 @@ public struct ForwardingPipeline: Sendable {
             bindings = table.build()
         }
         vpcTable = compiled.systemTables(of: topology)
-        vpcFirstVSwitch = compiled.vpcNames.indices.map { vpc in
-            UInt32(compiled.vswitchVPC.firstIndex(of: UInt32(vpc)) ?? 0)
-        }
+        vswitchBlocks = topology.vswitches.indices.map { (compiled.vswitchVPC[$0], topology.vswitches[$0].allCIDRs) }
         routerIPv4 = topology.vswitches.map { $0.gatewayIPv4Address(profile: topology.profile) }
         routerIPv6 = topology.vswitches.map { $0.ipv6CIDR.map { $0.range.lowerBound } }
         intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
@@ -347,7 +346,7 @@ public struct ForwardingPipeline: Sendable {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
             destinationInstance = view.instance(in: destinationVPC, owning: destination)
-            let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch } ?? vpcFirstVSwitch[Int(destinationVPC)]
+            let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch }
             if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail) { return expired }
         }
         guard let target = destinationInstance ?? view.instance(in: destinationVPC, owning: destination) else {
@@ -382,13 +381,18 @@ public struct ForwardingPipeline: Sendable {
     /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must
     /// stay above zero (RFC 1812 5.3.1); otherwise a time-exceeded answer is built from the
     /// router (gateway) address of `vswitch` (the packet's frame itself is never modified here).
-    private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32,
+    private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?,
                               trail: inout HopTrail) -> Outcome? {
         guard headers.ttl <= trail.routerHops &+ 1 else {
             trail.routerHops &+= 1
             return nil
         }
-        let router = headers.family == .ipv4 ? routerIPv4[Int(vswitch)] : routerIPv6[Int(vswitch)]
+        // No vSwitch given: the destination is local in `vpc` but no instance owns it; the router
+        // of the vSwitch whose block holds it answers.
+        let answering = vswitch ?? vswitchBlocks.indices.first { index in
+            vswitchBlocks[index].vpc == vpc && vswitchBlocks[index].blocks.contains { $0.contains(headers.destination) }
+        }.map(UInt32.init)
+        let router = answering.flatMap { headers.family == .ipv4 ? routerIPv4[Int($0)] : routerIPv6[Int($0)] }
         if let router, TimeExceeded.mayAnswer(headers) {
             answerOffsets.append(answers.count)
             TimeExceeded.build(answering: frame, headers: headers, router: router, into: &answers)

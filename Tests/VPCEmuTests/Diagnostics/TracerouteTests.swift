@@ -54,6 +54,14 @@ import Testing
         #expect(Self.hopList(noRoute) == ["10.1.1.253", "* no-route"])
     }
 
+    /// For an address of vsw-2c that no instance owns, the router of vsw-2c answers too, not the
+    /// first vSwitch of the VPC (vsw-2a, 10.2.1.253).
+    @Test func accepterRouterAnswersFromTheVSwitchHoldingAnUnownedAddress() throws {
+        let result = try Self.trace("three-vpcs-partial.yaml", from: "ecs-1a", to: "10.2.3.99") { $0.queries = 1 }
+        #expect(Array(Self.hopList(result).prefix(2)) == ["10.1.1.253", "10.2.3.253"])
+        #expect(!result.reached)
+    }
+
     @Test func sameVPCIsOneRouter() throws {
         let result = try Self.trace("overlapping-cidrs.yaml", from: "ecs-a1", to: "ecs-a2") { $0.queries = 1 }
         #expect(Self.hopList(result) == ["10.0.1.253", "10.0.2.10"])
