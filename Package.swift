@@ -39,5 +39,11 @@ let package = Package(
             dependencies: ["VPCEmu"],
             resources: [.copy("Fixtures")]
         ),
+        // Runs the built `vpcemu` binary: exit codes and golden help text.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["vpcemu"],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// One run of `vpcemu`: its arguments, the exit status the README's "Exit codes" rule gives it, and
+/// a piece of text it must print (on stdout or stderr) so the status is for the expected reason.
+struct ExitStatusCase: Sendable, CustomTestStringConvertible {
+    var arguments: [String]
+    var status: Int32
+    var printed: String
+
+    var testDescription: String { "vpcemu \(arguments.joined(separator: " ")) → \(status)" }
+}
+
+private let hubAndSpoke = "captures/hub-and-spoke.yaml"
+private let twoVPCs = "captures/two-vpcs-same-account.yaml"
+private let missingTopology = "captures/no-such-topology.yaml"
+/// Where `replay` would write, were it to get past the usage error it must stop at.
+private let replayOutput = FileManager.default.temporaryDirectory.appendingPathComponent("vpcemu-cli-tests-replay").path
+
+/// Every rule of the README's "Exit codes" on the bundled examples: 0 success, 1 the negative
+/// answer, 2 a topology that does not load, 64 a usage error (flag value or name).
+private let exitStatusCases: [ExitStatusCase] = [
+    // ping
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c", "2"], status: 0, printed: "2 packets transmitted, 2 received"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-b2", "-c", "2"], status: 1, printed: "2 packets transmitted, 0 received"),
+    .init(arguments: ["ping", missingTopology, "--from", "ecs-b1", "ecs-hub"], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c", "0"], status: 64, printed: "-c must be between 1 and"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-nowhere", "ecs-hub"], status: 64, printed: "--from 'ecs-nowhere': the topology declares no instance"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-W", "200000d"], status: 64, printed: "too large"),
+    // traceroute
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub"], status: 0, printed: " 3  ecs-hub (10.0.1.10)"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-b2"], status: 1, printed: "non-transitive at pcx-hub-b1"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-m", "0"], status: 64, printed: "-m must be between 1 and"),
+    .init(arguments: ["traceroute", missingTopology, "--from", "ecs-b1", "ecs-hub"], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
+    // analyze
+    .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-hub", "--protocol", "tcp", "--port", "22"],
+          status: 0, printed: "verdict: reachable"),
+    .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b2", "--to", "ecs-b1", "--protocol", "icmp"],
+          status: 1, printed: "verdict: blocked"),
+    .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-hub", "--protocol", "tcp", "--port", "0"],
+          status: 64, printed: "port 0 is reserved"),
+    .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-nowhere", "--protocol", "icmp"],
+          status: 64, printed: "--to 'ecs-nowhere' is neither an instance"),
+    .init(arguments: ["analyze", missingTopology, "--from", "ecs-b1", "--to", "ecs-hub", "--protocol", "icmp"],
+          status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
+    // doctor
+    .init(arguments: ["doctor", hubAndSpoke], status: 1, printed: "2 failed"),
+    .init(arguments: ["doctor", twoVPCs], status: 0, printed: "0 failed"),
+    .init(arguments: ["doctor", twoVPCs, "--at", "200000d"], status: 64, printed: "too large"),
+    .init(arguments: ["doctor", twoVPCs, "--peering", "pcx-nowhere"], status: 64, printed: "no peering named pcx-nowhere"),
+    .init(arguments: ["doctor", missingTopology], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
+    // replay, topology check, the parser's own usage errors
+    .init(arguments: ["replay", twoVPCs, "--generate", "bogus", "--out", replayOutput],
+          status: 64, printed: "unknown kind bogus"),
+    .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
+    .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
+          status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),
+    .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
+]
+
+@Suite struct ExitStatusTests {
+    @Test(arguments: exitStatusCases)
+    func exitStatus(_ expected: ExitStatusCase) throws {
+        let result = try VPCEmuProcess.run(expected.arguments)
+        #expect(result.exitedNormally)
+        #expect(result.status == expected.status, "stdout:\n\(result.standardOutput)\nstderr:\n\(result.standardError)")
+        #expect((result.standardOutput + result.standardError).contains(expected.printed),
+                "expected '\(expected.printed)' in stdout:\n\(result.standardOutput)\nstderr:\n\(result.standardError)")
+    }
+}
