@@ -15,14 +15,14 @@ struct PingCommand: ParsableCommand {
     var count = 4
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
-                                                        valueName: "interval"), transform: parseDuration)
+                                                        valueName: "interval"), transform: parseInterval)
     var interval: EmulatedDuration?
 
     @Option(name: .customShort("s"), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
     var size = 56
 
     @Option(name: .customShort("W"), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
-                                                        valueName: "timeout"), transform: parseDuration)
+                                                        valueName: "timeout"), transform: parseInterval)
     var timeout = EmulatedDuration.seconds(10)
 
     @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
@@ -48,14 +48,8 @@ struct PingCommand: ParsableCommand {
 }
 
 /// Parses `-i` / `-W` values: seconds, or a number with a unit.
-func parseDuration(_ text: String) throws -> EmulatedDuration {
-    do {
-        return try EmulatedDuration(validating: text)
-    } catch .tooLarge {
-        throw ValidationError("'\(text)' is too large (at most \(EmulatedDuration.maximumDays) days)")
-    } catch {
-        throw ValidationError("'\(text)' is not a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
-    }
+func parseInterval(_ text: String) throws -> EmulatedDuration {
+    try parseDuration(text, notADuration: "a duration: expected seconds (0.2) or a number with a unit (200ms, 1s)")
 }
 
 /// What ping and traceroute share: the diagnostics' arguments, `--from`, DEST and `-6`.

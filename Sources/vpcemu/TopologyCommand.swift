@@ -26,13 +26,20 @@ struct TimeOption: ParsableArguments {
     var at: EmulatedTime = .zero
 }
 
-/// Parses `--at` values.
+/// Parses `--at` values: a duration since start.
 func parseTime(_ text: String) throws -> EmulatedTime {
+    let sinceStart = try parseDuration(text, notADuration: "a time: expected a duration since start such as 90s, 250ms, 2h or 7d")
+    return EmulatedTime(nanoseconds: sinceStart.nanoseconds)
+}
+
+/// Parses a duration-valued flag (`--at`, `-i`, `-W`), telling a value too large for the emulated
+/// clock from one that is not a duration at all (`notADuration`: what was expected instead).
+func parseDuration(_ text: String, notADuration: String) throws -> EmulatedDuration {
     do {
-        return try EmulatedTime(validating: text)
+        return try EmulatedDuration(validating: text)
     } catch .tooLarge {
         throw ValidationError("'\(text)' is too large (at most \(EmulatedDuration.maximumDays) days)")
     } catch {
-        throw ValidationError("'\(text)' is not a time: expected a duration since start such as 90s, 250ms, 2h or 7d")
+        throw ValidationError("'\(text)' is not \(notADuration)")
     }
 }

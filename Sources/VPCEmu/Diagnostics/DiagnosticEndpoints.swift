@@ -102,7 +102,6 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
         family == .ipv4 ? vswitch.gatewayIPv4Address(profile: profile) : vswitch.ipv6CIDR.map { $0.range.lowerBound }
     }
 
-    /// `ecs-hub (10.0.1.10)` for a named instance, the address alone otherwise.
     /// The destination instance's name, or the address (normalized: `2408::1`, not the `[2408::1]`
     /// or `2408:0::1` typed), as ping and traceroute name the host in their headers.
     public var destinationName: String { destinationInstance ?? "\(destinationAddress)" }
@@ -110,6 +109,7 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
     /// `ecs-hub (10.0.1.10)`, or `10.0.1.10 (10.0.1.10)` for an address: ping's and traceroute's header.
     public var destinationHeader: String { "\(destinationName) (\(destinationAddress))" }
 
+    /// `ecs-hub (10.0.1.10)` for a named instance, the address alone otherwise (ping's reply lines).
     public var destinationLabel: String {
         destinationInstance.map { "\($0) (\(destinationAddress))" } ?? "\(destinationAddress)"
     }

@@ -29,8 +29,9 @@ extension TopologyDoctor {
             guard let source = from.addresses.first(where: { $0.family == family }),
                   let destination = to.addresses.first(where: { $0.family == family }) else { continue }
             let probes = probeFlows(source, destination, receiver: to)
-            let allowed = probes.filter { denial(kind, $0, sender, receiver) == nil }
-            if allowed.isEmpty, let first = probes.first, let (reason, tuple) = denial(kind, first, sender, receiver) {
+            let denials = probes.map { denial(kind, $0, sender, receiver) }
+            let allowed = zip(probes, denials).filter { $0.1 == nil }.map(\.0)
+            if allowed.isEmpty, let first = probes.first, let (reason, tuple) = denials[0] {
                 let tried = probes.map(probeName).joined(separator: ", ")
                 return DoctorCheck(kind: kind, status: .fail,
                                    message: "\(from.name) -> \(to.name) (\(family)): none of \(tried) gets through; \(probeName(first)): \(reason.describe(in: compiled))",

@@ -57,6 +57,8 @@ public enum Traceroute {
     public struct Hop: Sendable, Hashable, Codable {
         public var ttl: Int
         public var probes: [Probe]
+
+        var reachesDestination: Bool { probes.contains(where: \.isDestination) }
     }
 
     public struct Result: Sendable, Hashable {
@@ -64,7 +66,7 @@ public enum Traceroute {
         public var options: Options
         public var hops: [Hop]
 
-        public var reached: Bool { hops.last?.probes.contains(where: \.isDestination) ?? false }
+        public var reached: Bool { hops.last?.reachesDestination ?? false }
         /// 0 when the destination answered, 1 otherwise.
         public var exitStatus: Int32 { reached ? 0 : 1 }
     }
@@ -101,7 +103,7 @@ public enum Traceroute {
             hops.append(hop)
             // The pipeline is deterministic: a larger TTL meets the same end.
             let answered = hop.probes.contains { $0.address != nil && !$0.isDestination }
-            if hop.probes.contains(where: \.isDestination) || !answered { break }
+            if hop.reachesDestination || !answered { break }
         }
         return Result(endpoints: endpoints, options: options, hops: hops)
     }
