@@ -176,8 +176,10 @@ extension TrafficGenerator {
                 return packet
             }
             var best = -1
+            var bestKey = (Int64.max, Int.max, Int.max)
             for index in cursors.indices where cursors[index].next < cursors[index].count {
-                if best < 0 || cursors[index].headKey < cursors[best].headKey { best = index }
+                let key = cursors[index].headKey
+                if best < 0 || key < bestKey { (best, bestKey) = (index, key) }
             }
             guard best >= 0 else { return nil }
             yielded += 1

@@ -38,8 +38,12 @@ public struct PeeringTermsSchedule: Sendable {
 
     /// The terms of `peering` at `time` (the first ones before they start); nil for an unknown peering.
     public func terms(of peering: String, at time: Int64) -> Terms? {
-        guard let terms = termsByPeering[peering] else { return nil }
-        return terms.last { $0.from <= time } ?? terms.first
+        termsByPeering[peering].flatMap { Self.terms(in: $0, at: time) }
+    }
+
+    /// The entry of one peering's `terms` (in time order) in effect at `time`; the first before they start.
+    static func terms(in terms: [Terms], at time: Int64) -> Terms? {
+        terms.last { $0.from <= time } ?? terms.first
     }
 
     /// The limit changes after the first terms, in the meter's form.

@@ -125,8 +125,7 @@ public final class ReplaySession {
         if trail.crossedDirection != .max {
             let direction = Int(trail.crossedDirection)
             meter.recordForwarded(direction: direction, bytes: Int(length), at: verdict.departure, shapingDelay: trail.shapingDelay)
-            let terms = peeringTerms[direction / 2]
-            if let linkType = (terms.last { $0.from <= verdict.departure } ?? terms.first)?.linkType,
+            if let linkType = PeeringTermsSchedule.terms(in: peeringTerms[direction / 2], at: verdict.departure)?.linkType,
                let position = Self.linkTypes.firstIndex(of: linkType) {
                 billedBytes[direction * Self.linkTypes.count + position] &+= length
             }
