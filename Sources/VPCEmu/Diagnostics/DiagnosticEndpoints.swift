@@ -92,14 +92,8 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
         (destinationAddress, destinationInstance) = try Self.resolve(destinationEnd, destination, family: family, in: topology)
         let sourceVSwitch = sourceInstance.flatMap { topology.instance(named: $0)?.vswitch }
         let target = destinationAddress
-        gateway = topology.vswitches.first { Self.routerAddress(of: $0, family: target.family, profile: topology.profile) == target }
+        gateway = topology.vswitches.first { $0.routerAddress(family: target.family, profile: topology.profile) == target }
             .map { Gateway(vswitch: $0.name, isSourceVSwitch: $0.name == sourceVSwitch) }
-    }
-
-    /// The address a vSwitch's router (gateway) uses in `family`: the documented gateway address
-    /// for IPv4, the first address of the IPv6 block (as the pipeline's time-exceeded answers).
-    public static func routerAddress(of vswitch: VSwitch, family: AddressFamily, profile: RoutingProfile) -> IPAddress? {
-        family == .ipv4 ? vswitch.gatewayIPv4Address(profile: profile) : vswitch.ipv6CIDR.map { $0.range.lowerBound }
     }
 
     /// The destination instance's name, or the address (normalized: `2408::1`, not the `[2408::1]`

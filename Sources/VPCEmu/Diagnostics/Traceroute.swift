@@ -152,7 +152,7 @@ public enum Traceroute {
     private static func routerNames(_ topology: Topology, family: AddressFamily) -> [IPAddress: String] {
         var names: [IPAddress: String] = [:]
         for vswitch in topology.vswitches {
-            if let address = DiagnosticEndpoints.routerAddress(of: vswitch, family: family, profile: topology.profile) {
+            if let address = vswitch.routerAddress(family: family, profile: topology.profile) {
                 names[address] = "\(vswitch.vpc) router"
             }
         }

@@ -163,8 +163,8 @@ public struct ForwardingPipeline: Sendable {
         }
         vpcTable = compiled.systemTables(of: topology)
         vswitchBlocks = topology.vswitches.indices.map { (compiled.vswitchVPC[$0], topology.vswitches[$0].allCIDRs) }
-        routerIPv4 = topology.vswitches.map { $0.gatewayIPv4Address(profile: topology.profile) }
-        routerIPv6 = topology.vswitches.map { $0.ipv6CIDR.map { $0.range.lowerBound } }
+        routerIPv4 = topology.vswitches.map { $0.routerAddress(family: .ipv4, profile: topology.profile) }
+        routerIPv6 = topology.vswitches.map { $0.routerAddress(family: .ipv6, profile: topology.profile) }
         intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
         counters = Counters(receivedByInstance: Array(repeating: 0, count: compiled.instanceNames.count),
                             directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))

@@ -17,6 +17,12 @@ extension VSwitch {
         return .v4(IPv4Address(profile == .alibaba ? last.value - 2 : first.value + 1))
     }
 
+    /// The address the vSwitch's router uses in `family` (ping answers, time-exceeded answers):
+    /// the gateway address for IPv4, the first address of the IPv6 block.
+    public func routerAddress(family: AddressFamily, profile: RoutingProfile) -> IPAddress? {
+        family == .ipv4 ? gatewayIPv4Address(profile: profile) : ipv6CIDR.map { $0.range.lowerBound }
+    }
+
     /// IPv4 prefix lengths a vSwitch may have: /16 to /29 on Alibaba Cloud, /16 to /28 for an
     /// AWS subnet.
     public func allowedPrefixLengths(profile: RoutingProfile) -> ClosedRange<Int> {
