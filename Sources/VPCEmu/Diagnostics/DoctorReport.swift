@@ -68,7 +68,7 @@ public struct DoctorReport: Sendable, Hashable {
             var passed: Int, warned: Int, failed: Int
             var peerings: [PeeringDiagnosis]
         }
-        return try DiagnosticsJSON.encode(JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
+        return try SnakeCaseJSON.encode(JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
                                                    failed: count(.fail), peerings: peerings))
     }
 }

@@ -76,7 +76,7 @@ extension Ping.Result: ProbeReport {
             endpoints: EndpointsDocument(endpoints), note: note, payloadBytes: options.payloadSize,
             intervalNanoseconds: options.interval.nanoseconds, startNanoseconds: options.start.nanoseconds,
             replies: replies, statistics: statistics, exitStatus: exitStatus)
-        return try DiagnosticsJSON.encode(document)
+        return try SnakeCaseJSON.encode(document)
     }
 }
 
@@ -108,16 +108,5 @@ struct EndpointsDocument: Encodable {
         destinationAddress = "\(endpoints.destinationAddress)"
         destinationInstance = endpoints.destinationInstance
         gateway = endpoints.gateway?.vswitch
-    }
-}
-
-/// The JSON conventions of the diagnostics' reports — ping, traceroute, analyze, doctor (snake_case
-/// keys, sorted, pretty-printed).
-enum DiagnosticsJSON {
-    static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -102,7 +102,7 @@ public struct ReachabilityReport: Sendable, Hashable {
 
     /// Reports as a JSON array, one object per report.
     public static func json(_ reports: [ReachabilityReport]) throws -> String {
-        try DiagnosticsJSON.encode(reports.map(JSONForm.init))
+        try SnakeCaseJSON.encode(reports.map(JSONForm.init))
     }
 
     /// One report: `{"time_seconds", "flow": {...}, "reachable", "forward": path, "reverse": path?}`,

@@ -33,7 +33,7 @@ extension Traceroute.Result: ProbeReport {
     }
 
     public func json() throws -> String {
-        try DiagnosticsJSON.encode(TracerouteDocument(
+        try SnakeCaseJSON.encode(TracerouteDocument(
             endpoints: EndpointsDocument(endpoints), probe: options.icmp ? "icmp" : "udp", maxHops: options.maxHops, queries: options.queries,
             startNanoseconds: options.start.nanoseconds, hops: hops, reached: reached, exitStatus: exitStatus))
     }

@@ -92,12 +92,7 @@ public struct TopologySnapshot: Encodable, Sendable {
 
     static func seconds(_ time: EmulatedTime) -> Double { Double(time.nanoseconds) / 1e9 }
 
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    public func json() throws -> String { try SnakeCaseJSON.encode(self) }
 
     /// Aligned plain-text tables, one section per kind of object.
     public var text: String {
