@@ -47,9 +47,10 @@ struct BenchReplayCommand: ParsableCommand {
         }
         print("""
             \(result.file): \(result.packets) packets, \(result.delivered) delivered
-              pipeline       \(String(format: "%.2f", result.pipelinePacketsPerSecond / 1e6)) Mpps   (read + parse + forward, outputs off)
+              pipeline       \(String(format: "%.2f", result.pipelinePacketsPerSecond / 1e6)) Mpps   (read on a second thread + parse + forward, outputs off)
               libpcap loop   \(String(format: "%.2f", result.libpcapPacketsPerSecond / 1e6)) Mpps   (pcap_next_ex only, same file, same run)
               ratio          \(String(format: "%.2f", result.ratio))x   best of \(result.rounds) rounds each
+              CPU / packet   \(String(format: "%.0f", result.pipelineCPUNanosecondsPerPacket)) ns pipeline (both threads; forwarding thread \(String(format: "%.0f", result.forwardingThreadCPUNanosecondsPerPacket)) ns), \(String(format: "%.0f", result.libpcapCPUNanosecondsPerPacket)) ns libpcap loop
               peak RSS       \(String(format: "%.1f", Double(result.peakResidentBytes) / 1_048_576)) MiB
             """)
         for (code, count) in result.dropsByReason.sorted(by: { $0.key < $1.key }) { print("  drop \(code): \(count)") }

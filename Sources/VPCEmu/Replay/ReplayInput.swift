@@ -81,15 +81,16 @@ extension ReplaySession {
     /// the end: the outputs then cover exactly the packets processed.
     public func feed(_ input: ReplayInput, shouldStop: () -> Bool = { false },
                      progress: (Progress) -> Void = { _ in }) throws(ReplayError) -> FeedEnd {
-        var batch = PacketBatch()
         var packets = 0
         switch input {
         case .captures(let paths):
             let totalBytes = input.totalBytes
             var finishedBytes: Int64 = 0
+            var batch = ReadAheadPcapReader.makeBatch()
             for path in paths {
-                let reader: PcapReader
-                do { reader = try PcapReader(path: path) } catch { return .readFailed(error) }
+                // Read on a second thread while this one forwards (same batches, same order, same errors).
+                let reader: ReadAheadPcapReader
+                do { reader = try ReadAheadPcapReader(path: path) } catch { return .readFailed(error) }
                 while true {
                     let more: Bool
                     do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
@@ -103,6 +104,7 @@ extension ReplaySession {
             }
         case .generated(let generator):
             var stream = generator.stream()
+            var batch = PacketBatch()
             while stream.nextBatch(into: &batch) {
                 try process(batch, linkType: .ethernet)
                 packets += batch.count

@@ -3,7 +3,7 @@ import Testing
 @testable import VPCEmu
 
 /// Everything a reader delivered from one file.
-struct ReadResult {
+struct ReadResult: Equatable {
     var frames: [[UInt8]] = []
     var wireLengths: [UInt32] = []
     var timestamps: [Int64] = []
@@ -12,14 +12,13 @@ struct ReadResult {
     var linkType: LinkType?
 }
 
-/// Reads a whole file with a deliberately small batch, so that batch boundaries are crossed.
-func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7, byteCapacity: 600)) -> ReadResult {
+/// Reads a whole file with a deliberately small batch, so that batch boundaries are crossed;
+/// with `readAhead`, through `ReadAheadPcapReader` (batches of the same capacity).
+func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7, byteCapacity: 600), readAhead: Bool = false) -> ReadResult {
     var result = ReadResult()
     var batch = batch
-    do {
-        let reader = try PcapReader(path: path)
-        result.linkType = reader.linkType
-        while try reader.nextBatch(into: &batch) {
+    func collect(_ nextBatch: (inout PacketBatch) throws(CaptureError) -> Bool) throws(CaptureError) {
+        while try nextBatch(&batch) {
             result.firstRecordIndices.append(batch.firstRecordIndex)
             batch.withUnsafeBytes { bytes in
                 for index in 0 ..< batch.count {
@@ -30,7 +29,18 @@ func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7,
             }
         }
         // After the end (or the error) the reader stays finished.
-        #expect(try reader.nextBatch(into: &batch) == false)
+        #expect(try nextBatch(&batch) == false)
+    }
+    do throws(CaptureError) {
+        if readAhead {
+            let reader = try ReadAheadPcapReader(path: path, packetCapacity: batch.packetCapacity, byteCapacity: batch.bytes.count)
+            result.linkType = reader.linkType
+            try collect { (batch) throws(CaptureError) in try reader.nextBatch(into: &batch) }
+        } else {
+            let reader = try PcapReader(path: path)
+            result.linkType = reader.linkType
+            try collect { (batch) throws(CaptureError) in try reader.nextBatch(into: &batch) }
+        }
     } catch {
         result.error = error
     }

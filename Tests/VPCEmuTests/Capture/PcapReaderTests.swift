@@ -53,8 +53,9 @@ import Testing
 
     /// Cutting a good file anywhere delivers every record that ends before the cut, then the
     /// damage at the next record's index (or a clean end exactly on a record boundary).
-    @Test(arguments: ["pcap", "pcapng"])
-    func truncatedFilesDeliverEveryCompleteRecordThenTheError(format: String) throws {
+    /// Through `ReadAheadPcapReader` (`readAhead`) too: its thread must deliver the same records and error.
+    @Test(arguments: ["pcap", "pcapng"], [false, true])
+    func truncatedFilesDeliverEveryCompleteRecordThenTheError(format: String, readAhead: Bool) throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let whole = directory.appendingPathComponent("whole.\(format)").path
@@ -68,7 +69,7 @@ import Testing
         var offset = 0
         while offset < bytes.count {
             try Data(bytes[..<offset]).write(to: URL(fileURLWithPath: cut))
-            let result = readAll(cut)
+            let result = readAll(cut, readAhead: readAhead)
             let complete = layout.completePackets(before: offset)
             #expect(result.frames == Array(writerTestFrames.prefix(complete)), "cut at \(offset)")
             if offset < layout.headerEnd {
