@@ -175,7 +175,7 @@ public struct ConnectionTracker: Sendable {
         guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now) else { return false }
         let tuple = lookup.tuple
         let original = slots[slot].originalIsKey == lookup.isForward
-        if Self.isICMPEchoRequest(tuple) != original, tuple.ipProtocol == 1 || tuple.ipProtocol == 58 {
+        if tuple.ipProtocol == 1 || tuple.ipProtocol == 58, Self.isICMPEchoRequest(tuple) != original {
             // An echo request in the reply direction (or a reply from the originator) is not part of this flow.
             return false
         }

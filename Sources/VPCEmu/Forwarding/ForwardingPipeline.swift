@@ -281,8 +281,12 @@ public struct ForwardingPipeline: Sendable {
         let sourceVSwitch = sourceEntry.vswitch
         let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
         if sourceSwitch.egressACL != ForwardingTables.noFilter {
-            let verdict = flowCache.slots[cached].egressACL ?? view.evaluate(sourceSwitch.egressACL, tuple)
-            flowCache.slots[cached].egressACL = verdict
+            // Written back only when computed: each write to the slots costs a uniqueness check.
+            let verdict: FilterVerdict
+            if let known = flowCache.slots[cached].egressACL { verdict = known } else {
+                verdict = view.evaluate(sourceSwitch.egressACL, tuple)
+                flowCache.slots[cached].egressACL = verdict
+            }
             if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
         }
 
@@ -357,8 +361,11 @@ public struct ForwardingPipeline: Sendable {
         let targetVSwitch = targetEntry.vswitch
         let targetSwitch = view.vswitches[Int(targetVSwitch)]
         if targetSwitch.ingressACL != ForwardingTables.noFilter {
-            let verdict = flowCache.slots[cached].ingressACL ?? view.evaluate(targetSwitch.ingressACL, tuple)
-            flowCache.slots[cached].ingressACL = verdict
+            let verdict: FilterVerdict
+            if let known = flowCache.slots[cached].ingressACL { verdict = known } else {
+                verdict = view.evaluate(targetSwitch.ingressACL, tuple)
+                flowCache.slots[cached].ingressACL = verdict
+            }
             if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
         }
         guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
@@ -381,12 +388,20 @@ public struct ForwardingPipeline: Sendable {
     /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must
     /// stay above zero (RFC 1812 5.3.1); otherwise a time-exceeded answer is built from the
     /// router (gateway) address of `vswitch` (the packet's frame itself is never modified here).
+    @inline(__always)
     private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?,
                               trail: inout HopTrail) -> Outcome? {
         guard headers.ttl <= trail.routerHops &+ 1 else {
             trail.routerHops &+= 1
             return nil
         }
+        return expire(headers, frame: frame, vpc: vpc, vswitch: vswitch)
+    }
+
+    /// The rare end of `hop` (kept out of line so the common case inlines): the packet expires at
+    /// `vpc`'s router.
+    @inline(never)
+    private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) -> Outcome {
         // No vSwitch given: the destination is local in `vpc` but no instance owns it; the router
         // of the vSwitch whose block holds it answers.
         let answering = vswitch ?? vswitchBlocks.indices.first { index in
