@@ -113,7 +113,14 @@ public struct ConnectionTracker: Sendable {
 
         public init(_ tuple: FiveTuple) {
             self.tuple = tuple
-            if let (key, isForward) = ConnectionTracker.trackingKey(tuple) {
+            let tracked: (FiveTuple, Bool)?
+            if tuple.ipProtocol == 6 || tuple.ipProtocol == 17 {
+                // TCP and UDP, nearly every packet: straight to the ordering, without the ICMP cases.
+                tracked = ConnectionTracker.orderedKey(tuple)
+            } else {
+                tracked = ConnectionTracker.trackingKey(tuple)
+            }
+            if let (key, isForward) = tracked {
                 self.key = key
                 self.isForward = isForward
                 hash = key.tableHash
@@ -122,6 +129,13 @@ public struct ConnectionTracker: Sendable {
                 isForward = true
                 hash = 0
             }
+        }
+
+        /// A hash of the tuple in its own direction, for per-direction tables (`FlowDecisionCache`):
+        /// the key's hash, changed for the reverse direction, so a tracked packet is hashed once.
+        var directionalHash: Int {
+            guard key != nil else { return tuple.tableHash }
+            return isForward ? hash : hash ^ 0x5BD1_E995
         }
     }
 
@@ -336,6 +350,11 @@ public struct ConnectionTracker: Sendable {
             if tuple == tuple.reversed { return (tuple, isRequest) }
         default: return nil
         }
+        return orderedKey(tuple)
+    }
+
+    /// The smaller of `tuple` and its reverse, and whether that is `tuple`.
+    @inline(__always) private static func orderedKey(_ tuple: FiveTuple) -> (FiveTuple, Bool) {
         let reversed = tuple.reversed
         return isOrdered(tuple, before: reversed) ? (tuple, true) : (reversed, false)
     }

@@ -1,7 +1,8 @@
 /// The table lookups of the pipeline's walk, remembered per flow (5-tuple and direction): the
-/// egress and ingress network ACL verdicts and the two route lookups (the source VPC's table,
-/// the peer VPC's table). They depend only on the tuple and the forwarding tables, so an
-/// established flow reads them back instead of scanning ACLs and walking Poptries again.
+/// source instance (attribution), the egress and ingress network ACL verdicts, the two route
+/// lookups (the source VPC's table, the peer VPC's table) and the instance owning the destination.
+/// They depend only on the tuple and the forwarding tables, so an established flow reads them back
+/// instead of probing host tables, scanning ACLs and walking Poptries again.
 /// Everything with state — connection tracking, token buckets, TTL, counters — still runs for
 /// every packet, in the walk's order.
 ///
@@ -14,6 +15,10 @@ struct FlowDecisionCache {
     struct Decisions {
         var tuple: FiveTuple
         var generation: UInt32
+        var sourceOwnerKnown = false
+        var sourceOwner: UInt32?
+        var destinationOwnerKnown = false
+        var destinationOwner: UInt32?
         var egressACL: FilterVerdict?
         var ingressACL: FilterVerdict?
         var routeKnown = false
@@ -58,9 +63,11 @@ struct FlowDecisionCache {
     }
 
     /// The slot of `tuple`'s flow, emptied first when it holds another flow or an older generation.
+    /// `hash` is any well-mixed hash of the tuple that tells its directions apart
+    /// (`ConnectionTracker.Lookup.directionalHash`, already computed for the packet).
     @inline(__always)
-    mutating func slot(for tuple: FiveTuple) -> Int {
-        let slot = tuple.tableHash & slotMask
+    mutating func slot(for tuple: FiveTuple, hash: Int) -> Int {
+        let slot = hash & slotMask
         if !remembers || slots[slot].generation != generation || slots[slot].tuple != tuple {
             slots[slot] = Decisions(tuple, generation: generation)
         }

@@ -259,13 +259,17 @@ public struct ForwardingPipeline: Sendable {
     private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail,
                                _ view: ForwardingTables.View) -> Outcome {
         let source = headers.source, destination = headers.destination
-        guard let sourceInstance = view.owner(of: source), sourceInstance != CompiledTopology.ambiguousOwner else {
+        let tuple = Self.tuple(headers, source: source, destination: destination)
+        let flow = ConnectionTracker.Lookup(tuple)
+        let cached = flowCache.slot(for: tuple, hash: flow.directionalHash)
+        if !flowCache.slots[cached].sourceOwnerKnown {
+            flowCache.slots[cached].sourceOwner = view.owner(of: source)
+            flowCache.slots[cached].sourceOwnerKnown = true
+        }
+        guard let sourceInstance = flowCache.slots[cached].sourceOwner, sourceInstance != CompiledTopology.ambiguousOwner else {
             return .dropped(.unknownSource)
         }
         trail.sourceInstance = sourceInstance
-        let tuple = Self.tuple(headers, source: source, destination: destination)
-        let flow = ConnectionTracker.Lookup(tuple)
-        let cached = flowCache.slot(for: tuple)
         let flags = headers.tcpFlags.rawValue
         let clock = UInt64(max(0, now))
 
@@ -349,11 +353,11 @@ public struct ForwardingPipeline: Sendable {
             guard let far = flowCache.slots[cached].farRoute, far.target == .local else {
                 return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
             }
-            destinationInstance = view.instance(in: destinationVPC, owning: destination)
+            destinationInstance = destinationOwner(in: destinationVPC, destination, cached: cached, view)
             let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch }
             if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail) { return expired }
         }
-        guard let target = destinationInstance ?? view.instance(in: destinationVPC, owning: destination) else {
+        guard let target = destinationInstance ?? destinationOwner(in: destinationVPC, destination, cached: cached, view) else {
             return .dropped(.noInstance(vpc: destinationVPC))
         }
         trail.destinationInstance = target
@@ -375,6 +379,18 @@ public struct ForwardingPipeline: Sendable {
                                      rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)
+    }
+
+    /// The instance of `vpc` that owns `destination`, looked up once per flow (`cached` is the flow's
+    /// slot: within one generation of the tables a flow's destination VPC is always the same).
+    @inline(__always)
+    private mutating func destinationOwner(in vpc: UInt32, _ destination: IPAddress, cached: Int,
+                                           _ view: ForwardingTables.View) -> UInt32? {
+        if !flowCache.slots[cached].destinationOwnerKnown {
+            flowCache.slots[cached].destinationOwner = view.instance(in: vpc, owning: destination)
+            flowCache.slots[cached].destinationOwnerKnown = true
+        }
+        return flowCache.slots[cached].destinationOwner
     }
 
     /// A security group of the view, as the connection tracker consults it.

@@ -51,14 +51,14 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
     public var destination: IPAddress { Self.address(family, destinationHigh, destinationLow) }
 
     /// The same flow seen from the other end: addresses and ports swapped.
-    @inlinable public var reversed: FiveTuple {
+    @inlinable @inline(__always) public var reversed: FiveTuple {
         var tuple = self
         tuple.sourceHigh = destinationHigh
         tuple.sourceLow = destinationLow
         tuple.destinationHigh = sourceHigh
         tuple.destinationLow = sourceLow
-        tuple.scalars = Self.packScalars(sourcePort: destinationPort, destinationPort: sourcePort,
-                                         ipProtocol: ipProtocol, family: family)
+        // The two port fields trade places; protocol and family stay as packed.
+        tuple.scalars = scalars & 0xFFFF_FFFF | (scalars >> 48) << 32 | (scalars >> 32 & 0xFFFF) << 48
         return tuple
     }
 
