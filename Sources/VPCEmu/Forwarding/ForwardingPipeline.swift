@@ -259,7 +259,7 @@ public struct ForwardingPipeline: Sendable {
     private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail,
                                _ view: ForwardingTables.View) -> Outcome {
         let source = headers.source, destination = headers.destination
-        let tuple = Self.tuple(headers, source: source, destination: destination)
+        let tuple = Self.tuple(headers)
         let flow = ConnectionTracker.Lookup(tuple)
         let cached = flowCache.slot(for: tuple, hash: flow.directionalHash)
         if !flowCache.slots[cached].sourceOwnerKnown {
@@ -444,14 +444,23 @@ public struct ForwardingPipeline: Sendable {
         }
     }
 
-    /// The classifier's view of the packet; ICMP uses sport = type << 8 | code, dport = identifier.
-    static func tuple(_ headers: PacketHeaders, source: IPAddress, destination: IPAddress) -> FiveTuple {
-        if headers.ipProtocol == IPProtocolNumber.icmp || headers.ipProtocol == IPProtocolNumber.icmpv6 {
-            return FiveTuple(icmpSource: source, destination: destination, type: headers.icmpType, code: headers.icmpCode,
-                             identifier: headers.icmpIdentifier)
-        }
-        return FiveTuple(source: source, destination: destination, sourcePort: headers.sourcePort,
-                         destinationPort: headers.destinationPort, ipProtocol: headers.ipProtocol)
+    /// The classifier's view of the packet; ICMP uses sport = type << 8 | code, dport = identifier
+    /// (`FiveTuple.init(icmpSource:…)`). Read straight from the header fields: the same tuple as
+    /// `FiveTuple(source: headers.source, …)` without building the two `IPAddress` values.
+    static func tuple(_ headers: PacketHeaders) -> FiveTuple {
+        let isIPv4 = headers.family == .ipv4
+        let isICMP = headers.ipProtocol == IPProtocolNumber.icmp || headers.ipProtocol == IPProtocolNumber.icmpv6
+        let scalars = isICMP
+            ? FiveTuple.packScalars(sourcePort: UInt16(headers.icmpType) << 8 | UInt16(headers.icmpCode),
+                                    destinationPort: headers.icmpIdentifier, ipProtocol: isIPv4 ? 1 : 58, family: headers.family)
+            : FiveTuple.packScalars(sourcePort: headers.sourcePort, destinationPort: headers.destinationPort,
+                                    ipProtocol: headers.ipProtocol, family: headers.family)
+        // An IPv4 address is its low 32 bits (as `IPAddress.bits` gives it).
+        return FiveTuple(sourceHigh: isIPv4 ? 0 : headers.sourceHigh,
+                         sourceLow: isIPv4 ? headers.sourceLow & 0xFFFF_FFFF : headers.sourceLow,
+                         destinationHigh: isIPv4 ? 0 : headers.destinationHigh,
+                         destinationLow: isIPv4 ? headers.destinationLow & 0xFFFF_FFFF : headers.destinationLow,
+                         scalars: scalars)
     }
 
     // MARK: token buckets

@@ -43,6 +43,32 @@ let ping = TransportSpec.icmpEcho(isRequest: true, identifier: 7, sequence: 1)
 let second: Int64 = 1_000_000_000
 
 @Suite struct ForwardingPipelineTests {
+    /// The pipeline reads a packet's 5-tuple straight from the header fields; it is the tuple built
+    /// the obvious way, through `IPAddress` values, for random headers of both families (IPv4 with
+    /// junk above the address's 32 bits), ICMP, ICMPv6 (over either family), TCP, UDP and others.
+    @Test func theTupleReadFromHeaderFieldsIsTheTupleBuiltFromAddresses() {
+        var random = SeededGenerator(seed: 17)
+        for _ in 0..<20_000 {
+            var headers = PacketHeaders()
+            headers.family = Bool.random(using: &random) ? .ipv4 : .ipv6
+            (headers.sourceHigh, headers.sourceLow) = (random.next(), random.next())
+            (headers.destinationHigh, headers.destinationLow) = (random.next(), random.next())
+            headers.ipProtocol = [1, 6, 17, 58, 47, UInt8.random(in: 0...255, using: &random)].randomElement(using: &random)!
+            headers.sourcePort = .random(in: 0...UInt16.max, using: &random)
+            headers.destinationPort = .random(in: 0...UInt16.max, using: &random)
+            headers.icmpType = .random(in: 0...255, using: &random)
+            headers.icmpCode = .random(in: 0...255, using: &random)
+            headers.icmpIdentifier = .random(in: 0...UInt16.max, using: &random)
+            let source = headers.source, destination = headers.destination
+            let reference = headers.ipProtocol == 1 || headers.ipProtocol == 58
+                ? FiveTuple(icmpSource: source, destination: destination, type: headers.icmpType, code: headers.icmpCode,
+                            identifier: headers.icmpIdentifier)
+                : FiveTuple(source: source, destination: destination, sourcePort: headers.sourcePort,
+                            destinationPort: headers.destinationPort, ipProtocol: headers.ipProtocol)
+            #expect(ForwardingPipeline.tuple(headers) == reference, "\(headers.family) protocol \(headers.ipProtocol)")
+        }
+    }
+
     @Test func hubAndSpokeDeliversToTheHubButNeverTransits() throws {
         var net = try PipelineHarness("hub-and-spoke.yaml")
         let toHub = net.send("10.1.1.10", "10.0.1.10", ping, at: 5 * second)

@@ -31,6 +31,16 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
                                    ipProtocol: ipProtocol, family: .ipv4)
     }
 
+    /// From the five words as stored (`scalars` packed by `packScalars`), for callers that already
+    /// hold addresses as bits (the pipeline reads them from `PacketHeaders`).
+    init(sourceHigh: UInt64, sourceLow: UInt64, destinationHigh: UInt64, destinationLow: UInt64, scalars: UInt64) {
+        self.sourceHigh = sourceHigh
+        self.sourceLow = sourceLow
+        self.destinationHigh = destinationHigh
+        self.destinationLow = destinationLow
+        self.scalars = scalars
+    }
+
     /// An ICMP (IPv4) or ICMPv6 (IPv6) message.
     public init(icmpSource source: IPAddress, destination: IPAddress, type: UInt8, code: UInt8, identifier: UInt16 = 0) {
         self.init(source: source, destination: destination, sourcePort: UInt16(type) << 8 | UInt16(code),
