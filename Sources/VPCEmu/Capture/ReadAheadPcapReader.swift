@@ -69,7 +69,7 @@ public final class ReadAheadPcapReader {
 
     /// What the reader thread hands over, in file order.
     enum Delivery {
-        /// A filled batch (in `Channel.ready`), with the reader's position in the file after it.
+        /// A filled batch (the first in `Channel.filled`), with the reader's position in the file after it.
         case batch(bytesRead: Int64)
         case end
         case failed(CaptureError)
