@@ -1,6 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Hardware population count for the FIB (docs/routing.md: Poptrie). On the x86-64 baseline
+// Swift compiles `nonzeroBitCount` to a dozen bit-twiddling instructions; `popcnt` is on
+// every x86-64 CPU since 2008. The manifest runs on the build host, so this follows its arch.
+#if arch(x86_64)
+let cpuFeatureSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mpopcnt"])]
+#else
+let cpuFeatureSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "VPCEmu",
     platforms: [.macOS(.v14)],
@@ -18,14 +27,15 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        .target(name: "CPopcount"),
+        .target(name: "CPrefetch"),
         .target(
             name: "VPCEmu",
             dependencies: [
                 "CPcap",
-                "CPopcount",
+                "CPrefetch",
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: cpuFeatureSettings
         ),
         .executableTarget(
             name: "vpcemu",

@@ -1,4 +1,4 @@
-import CPopcount
+import CPrefetch
 
 /// The FIB: an immutable Poptrie (Asai & Ohara, "Poptrie: A Compressed Trie with Population
 /// Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015), compiled
@@ -61,45 +61,94 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// Looks up every address of `addresses` into the same position of `results`
     /// (which must be at least as long). This is the call the forwarding pipeline makes.
     ///
-    /// Level by level: one pass loads every root entry, then each further pass moves every
-    /// address still at a node one level down. The loads of one pass are independent of each
-    /// other, so the CPU overlaps their cache misses; `results` holds the walk's state
-    /// (`nodeTag | node index` while an address is still at a node).
+    /// A lookup is a chain of dependent loads (root entry, nodes, leaf) that mostly hit L3,
+    /// not L1, so the batch walks `batchGroupSize` addresses at a time level by level and
+    /// prefetches each one's next node or leaf as soon as it is known: by the time the next
+    /// level reaches that address, its line has arrived while the others were being stepped.
+    /// Addresses that reach a leaf drop out of the walk (no pass revisits them), and the
+    /// step is branch-free, so the CPU does not mispredict on whether a child is a node.
     @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
                 leaves.withUnsafeBufferPointer { leaves in
-                    let rootBase = root.baseAddress.unsafelyUnwrapped
-                    let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-                    let leafBase = leaves.baseAddress.unsafelyUnwrapped
-                    let rootShift = UInt64(64 - rootBits)
-                    var pending = false
-                    for index in addresses.indices {
-                        let entry = rootBase[Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)]
-                        results[index] = entry
-                        pending = pending || entry & PoptrieLimits.nodeTag != 0
-                    }
-                    var depth = rootBits
-                    while pending {
-                        pending = false
-                        for index in addresses.indices where results[index] & PoptrieLimits.nodeTag != 0 {
-                            var key = addresses[index].window
-                            key.shiftLeft(depth)
-                            let node = nodeBase + Int(truncatingIfNeeded: results[index] & ~PoptrieLimits.nodeTag)
-                            let (isNode, child) = node.pointee.child(Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits)))
-                            if isNode {
-                                results[index] = PoptrieLimits.nodeTag | UInt32(truncatingIfNeeded: child)
-                                pending = true
-                            } else {
-                                results[index] = leafBase[child]
-                            }
+                    withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
+                        let walking = steps.baseAddress.unsafelyUnwrapped
+                        let reached = walking + Self.batchGroupSize
+                        var start = 0
+                        while start < addresses.count {
+                            let end = min(start + Self.batchGroupSize, addresses.count)
+                            Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
+                                           nodes: nodes, leaves: leaves, walking: walking, reached: reached)
+                            start = end
                         }
-                        depth += Node.strideBits
                     }
                 }
             }
         }
+    }
+
+    /// Addresses walked together by the batch lookup (docs/routing.md has the measurements).
+    @inlinable static var batchGroupSize: Int { 32 }
+
+    /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
+    /// addresses still at a node and that node; `reached` the ones that reached a leaf
+    /// (addresses as offsets from `group.lowerBound`).
+    @inlinable @inline(__always)
+    static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
+                          into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
+                          nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>,
+                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
+        let rootBase = root.baseAddress.unsafelyUnwrapped
+        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        let leafBase = leaves.baseAddress.unsafelyUnwrapped
+        let rootShift = UInt64(64 - rootBits)
+        // Root entries: a next hop is final; a node index starts a walk.
+        var walkingCount = 0
+        let first = group.lowerBound
+        for index in group {
+            let entry = rootBase[Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)]
+            results[index] = entry
+            let isNode = entry & PoptrieLimits.nodeTag != 0
+            let node = isNode ? entry & ~PoptrieLimits.nodeTag : 0
+            walking[walkingCount] = PoptrieWalkStep(address: UInt32(truncatingIfNeeded: index &- first), target: node)
+            prefetchNode(UnsafeRawPointer(nodeBase + Int(truncatingIfNeeded: node)))
+            walkingCount &+= isNode ? 1 : 0
+        }
+        // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
+        // never ahead of the one being read.
+        var reachedCount = 0
+        var depth = rootBits
+        while walkingCount > 0 {
+            var stillWalking = 0
+            for position in 0..<walkingCount {
+                let step = walking[position]
+                var key = addresses[first &+ Int(truncatingIfNeeded: step.address)].window
+                key.shiftLeft(depth)
+                let node = nodeBase + Int(truncatingIfNeeded: step.target)
+                let (isNode, child) = Node.child(of: node, Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits)))
+                let next = PoptrieWalkStep(address: step.address, target: UInt32(truncatingIfNeeded: child))
+                walking[stillWalking] = next
+                reached[reachedCount] = next
+                // The next node's lines, or the leaf's (and the line after it, harmlessly).
+                prefetchNode(isNode ? UnsafeRawPointer(nodeBase + child) : UnsafeRawPointer(leafBase + child))
+                stillWalking &+= isNode ? 1 : 0
+                reachedCount &+= isNode ? 0 : 1
+            }
+            walkingCount = stillWalking
+            depth &+= Node.strideBits
+        }
+        for position in 0..<reachedCount {
+            let step = reached[position]
+            results[first &+ Int(truncatingIfNeeded: step.address)] = leafBase[Int(truncatingIfNeeded: step.target)]
+        }
+    }
+
+    /// Prefetches every cache line of a node at `address` (a node need not be line-aligned).
+    @inlinable @inline(__always)
+    static func prefetchNode(_ address: UnsafeRawPointer) {
+        vpcemu_prefetch(address)
+        vpcemu_prefetch(address + (MemoryLayout<Node>.size - 1))
     }
 
     /// The walk itself. Indices are in range by construction (`PoptrieBuilder`), so the
@@ -123,11 +172,22 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         key.shiftLeft(rootBits)
         while true {
             let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
-            let (isNode, index) = node.pointee.child(slot)
+            let (isNode, index) = Node.child(of: node, slot)
             if !isNode { return leaves.baseAddress.unsafelyUnwrapped[index] }
             node = nodeBase + index
             key.shiftLeft(Node.strideBits)
         }
+    }
+}
+
+/// One address of a batch walk: its index in the batch and its current node (or leaf).
+@usableFromInline struct PoptrieWalkStep {
+    @usableFromInline var address: UInt32
+    @usableFromInline var target: UInt32
+
+    @inlinable init(address: UInt32, target: UInt32) {
+        self.address = address
+        self.target = target
     }
 }
 
@@ -142,8 +202,9 @@ public protocol PoptrieNode: Sendable {
     static var strideBits: Int { get }
     /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
     init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
-    /// Child `slot` as an index into the node array (`isNode`) or the leaf array.
-    func child(_ slot: Int) -> (isNode: Bool, index: Int)
+    /// Child `slot` of the node at `node` as an index into the node array (`isNode`) or the
+    /// leaf array. A pointer, not a copy: a lookup reads only the words of a node it needs.
+    static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int)
 }
 
 extension PoptrieNode {
@@ -170,22 +231,25 @@ public struct PoptrieNode64: PoptrieNode {
     }
 
     @inlinable @inline(__always)
-    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+    public static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int) {
         let bit = UInt64(truncatingIfNeeded: slot)
         // Bits 0...slot: `&<<` masks the count, and 2 << 63 wraps to 0, so slot 63 gives all ones.
         let upToSlot = (2 &<< bit) &- 1
-        if vector &>> bit & 1 != 0 {
-            return (true, Int(truncatingIfNeeded: nodeBase) &+ (vector & upToSlot).hardwarePopcount &- 1)
-        }
-        return (false, Int(truncatingIfNeeded: leafBase) &+ (leafVector & upToSlot).hardwarePopcount &- 1)
+        let vector = node.pointee.vector
+        // Selects rather than branches: whether a child is a node is unpredictable.
+        let isNode = vector &>> bit & 1 != 0
+        let bitmap = isNode ? vector : node.pointee.leafVector
+        let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
+        return (isNode, Int(truncatingIfNeeded: base) &+ (bitmap & upToSlot).nonzeroBitCount &- 1)
     }
 }
 
 /// 256 children (8 bits) in 80 bytes: four 64-bit words per bitmap, plus the number of
 /// set bits before each word (a rank directory) so that one population count suffices.
 public struct PoptrieNode256: PoptrieNode {
-    @usableFromInline var vector: (UInt64, UInt64, UInt64, UInt64)
-    @usableFromInline var leafVector: (UInt64, UInt64, UInt64, UInt64)
+    /// Words 0...3: which children are nodes; words 4...7: where leaf runs start. The first
+    /// field, at offset 0, so that `child(of:_:)` loads one word by its byte offset.
+    @usableFromInline var bitmaps: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
     @usableFromInline var nodeBase: UInt32
     @usableFromInline var leafBase: UInt32
     /// Byte w: set bits of `vector` (`leafVector`) in words before w (at most 192, fits a byte).
@@ -204,30 +268,27 @@ public struct PoptrieNode256: PoptrieNode {
             }
             return packed
         }
-        self.vector = (vector[0], vector[1], vector[2], vector[3])
-        self.leafVector = (leafVector[0], leafVector[1], leafVector[2], leafVector[3])
+        bitmaps = (vector[0], vector[1], vector[2], vector[3], leafVector[0], leafVector[1], leafVector[2], leafVector[3])
         (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
         (nodeRanks, leafRanks) = (ranks(vector), ranks(leafVector))
     }
 
     @inlinable @inline(__always)
-    public func child(_ slot: Int) -> (isNode: Bool, index: Int) {
+    public static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int) {
         let word = slot &>> 6
         let bit = UInt64(truncatingIfNeeded: slot & 63)
         let upToSlot = (2 &<< bit) &- 1
         let rankShift = UInt32(truncatingIfNeeded: word &* 8)
-        let nodeWord = Self.word(vector, word)
-        if nodeWord &>> bit & 1 != 0 {
-            let rank = Int(truncatingIfNeeded: nodeRanks &>> rankShift & 0xFF) &+ (nodeWord & upToSlot).hardwarePopcount
-            return (true, Int(truncatingIfNeeded: nodeBase) &+ rank &- 1)
-        }
-        let rank = Int(truncatingIfNeeded: leafRanks &>> rankShift & 0xFF) &+ (Self.word(leafVector, word) & upToSlot).hardwarePopcount
-        return (false, Int(truncatingIfNeeded: leafBase) &+ rank &- 1)
-    }
-
-    @inlinable @inline(__always)
-    static func word(_ words: (UInt64, UInt64, UInt64, UInt64), _ index: Int) -> UInt64 {
-        withUnsafeBytes(of: words) { $0.load(fromByteOffset: index &* 8, as: UInt64.self) }
+        let bitmaps = UnsafeRawPointer(node)
+        let nodeWord = bitmaps.load(fromByteOffset: word &* 8, as: UInt64.self)
+        let leafWord = bitmaps.load(fromByteOffset: 32 &+ word &* 8, as: UInt64.self)
+        // Selects rather than branches: whether a child is a node is unpredictable.
+        let isNode = nodeWord &>> bit & 1 != 0
+        let bitmap = isNode ? nodeWord : leafWord
+        let ranks = isNode ? node.pointee.nodeRanks : node.pointee.leafRanks
+        let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
+        let rank = Int(truncatingIfNeeded: ranks &>> rankShift & 0xFF) &+ (bitmap & upToSlot).nonzeroBitCount
+        return (isNode, Int(truncatingIfNeeded: base) &+ rank &- 1)
     }
 }
 
@@ -404,12 +465,5 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         precondition(nodes.count + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
         nodes.append(contentsOf: repeatElement(blank, count: count))
         return nodes.count - count
-    }
-}
-
-extension UInt64 {
-    /// `nonzeroBitCount` with the `popcnt` instruction (CPopcount explains why).
-    @inlinable @inline(__always) var hardwarePopcount: Int {
-        Int(truncatingIfNeeded: vpcemu_popcount64(self))
     }
 }
