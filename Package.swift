@@ -19,13 +19,11 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         .target(name: "CPopcount"),
-        .target(name: "CPrefetch"),
         .target(
             name: "VPCEmu",
             dependencies: [
                 "CPcap",
                 "CPopcount",
-                "CPrefetch",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,1 +1,0 @@
-// Empty: SwiftPM needs one source file; the code is in include/CPrefetch.h.
