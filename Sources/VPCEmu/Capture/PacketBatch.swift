@@ -31,6 +31,12 @@ public struct PacketBatch: Sendable {
     /// The most packets a batch holds.
     public let packetCapacity: Int
 
+    /// Packet `i` parsed for the forwarding walk (`parseForForwarding`), valid for the first `count`
+    /// entries while `parsedLinkType` is set; the storage is kept from batch to batch.
+    public private(set) var parsed = ContiguousArray<ParsedPacket>()
+    /// The link type this batch's packets were parsed as; nil when they are not parsed.
+    public private(set) var parsedLinkType: LinkType?
+
     /// - Parameters:
     ///   - packetCapacity: packets per batch (default 256).
     ///   - byteCapacity: bytes per batch (default 256 KiB); a packet larger than this grows the
@@ -65,11 +71,30 @@ public struct PacketBatch: Sendable {
         return UnsafeRawBufferPointer(rebasing: bytes[start ..< start &+ Int(capturedLengths[index])])
     }
 
+    /// Parses every packet for `ForwardingPipeline` (`ParsedPacket.parse`), which then walks them
+    /// without parsing. Allocates `packetCapacity` entries the first time, nothing afterwards.
+    public mutating func parseForForwarding(linkType: LinkType) {
+        if parsed.count < count { parsed = ContiguousArray(repeating: ParsedPacket(), count: max(count, packetCapacity)) }
+        let bytes = self.bytes, offsets = self.offsets, capturedLengths = self.capturedLengths
+        let wireLengths = self.wireLengths, timestamps = self.timestamps, packets = count
+        bytes.withUnsafeBytes { bytes in
+            parsed.withUnsafeMutableBufferPointer { parsed in
+                for index in 0..<packets {
+                    let start = offsets[index]
+                    let frame = UnsafeRawBufferPointer(rebasing: bytes[start ..< start &+ Int(capturedLengths[index])])
+                    parsed[index].parse(frame, linkType: linkType, wireLength: Int(wireLengths[index]), timestamp: timestamps[index])
+                }
+            }
+        }
+        parsedLinkType = linkType
+    }
+
     // MARK: Filling (PcapReader)
 
     mutating func reset(firstRecordIndex: Int) {
         count = 0
         byteCount = 0
+        parsedLinkType = nil
         self.firstRecordIndex = firstRecordIndex
     }
 
@@ -84,6 +109,7 @@ public struct PacketBatch: Sendable {
     /// uniqueness or exclusivity checks.
     mutating func withColumns<R>(_ body: (inout Columns) -> R) -> R {
         let packets = count, used = byteCount
+        parsedLinkType = nil
         var result: R?
         var filled = (count: packets, byteCount: used)
         bytes.withUnsafeMutableBytes { bytes in

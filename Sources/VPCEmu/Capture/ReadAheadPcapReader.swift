@@ -31,14 +31,18 @@ public final class ReadAheadPcapReader {
     /// too: it circulates with the others).
     public static func makeBatch() -> PacketBatch { PacketBatch(packetCapacity: packetCapacity, byteCapacity: byteCapacity) }
 
-    /// - Parameter spareBatches: batches the reader thread may fill ahead of the caller (at least 1),
-    ///   each of `packetCapacity` packets and `byteCapacity` bytes.
-    public init(path: String, spareBatches: Int = 2, packetCapacity: Int = packetCapacity, byteCapacity: Int = byteCapacity) throws(CaptureError) {
+    /// - Parameters:
+    ///   - spareBatches: batches the reader thread may fill ahead of the caller (at least 1),
+    ///     each of `packetCapacity` packets and `byteCapacity` bytes.
+    ///   - parsesForForwarding: the reader thread also parses each batch it fills
+    ///     (`PacketBatch.parseForForwarding`), taking the parse off the forwarding thread.
+    public init(path: String, spareBatches: Int = 2, packetCapacity: Int = packetCapacity, byteCapacity: Int = byteCapacity,
+                parsesForForwarding: Bool = false) throws(CaptureError) {
         precondition(spareBatches >= 1, "the reader thread needs a batch to fill")
         let reader = try PcapReader(path: path)
         self.path = path
         linkType = reader.linkType
-        channel = Channel(reader: reader, spares: (0..<spareBatches).map { _ in
+        channel = Channel(reader: reader, parsesForForwarding: parsesForForwarding, spares: (0..<spareBatches).map { _ in
             PacketBatch(packetCapacity: packetCapacity, byteCapacity: byteCapacity)
         })
         let channel = self.channel
@@ -80,6 +84,7 @@ public final class ReadAheadPcapReader {
     final class Channel: @unchecked Sendable {
         private let condition = NSCondition()
         private var reader: PcapReader?
+        private let parsesForForwarding: Bool
         /// Batches waiting to be filled.
         private var spares: [PacketBatch]
         /// Filled batches and the final delivery, oldest first; a `.batch` delivery's batch is the
@@ -89,8 +94,9 @@ public final class ReadAheadPcapReader {
         private var stopped = false
         private var readerThreadDone = false
 
-        init(reader: PcapReader, spares: [PacketBatch]) {
+        init(reader: PcapReader, parsesForForwarding: Bool, spares: [PacketBatch]) {
             self.reader = reader
+            self.parsesForForwarding = parsesForForwarding
             self.spares = spares
             deliveries.reserveCapacity(spares.count + 2)
             filled.reserveCapacity(spares.count + 1)
@@ -115,7 +121,12 @@ public final class ReadAheadPcapReader {
                 do {
                     // Unlocked: only this thread touches `reader` (kept in the property, not a local, so
                     // that clearing it in `defer` is what closes the file).
-                    delivery = try reader!.nextBatch(into: &batch) ? .batch(bytesRead: reader!.bytesRead) : .end
+                    if try reader!.nextBatch(into: &batch) {
+                        if parsesForForwarding { batch.parseForForwarding(linkType: reader!.linkType) }
+                        delivery = .batch(bytesRead: reader!.bytesRead)
+                    } else {
+                        delivery = .end
+                    }
                 } catch {
                     delivery = .failed(error)
                 }

@@ -181,12 +181,14 @@ public struct ForwardingPipeline: Sendable {
     // MARK: batches
 
     /// Forwards every packet of `batch`, replacing `verdicts` with one verdict per packet (its
-    /// capacity is reused: no allocation in steady state).
+    /// capacity is reused: no allocation in steady state). A batch parsed for `linkType` ahead
+    /// (`PacketBatch.parseForForwarding`) is walked as parsed; any other is parsed here.
     public mutating func forward(_ batch: PacketBatch, linkType: LinkType, into verdicts: inout ContiguousArray<Verdict>) throws(OptionError) {
         verdicts.removeAll(keepingCapacity: true)
         answers.removeAll(keepingCapacity: true)
         answerOffsets.removeAll(keepingCapacity: true)
-        var headers = PacketHeaders()
+        let isParsed = batch.parsedLinkType == linkType
+        var packet = ParsedPacket()
         try batch.withUnsafeBytes { (bytes) throws(OptionError) in
             var index = 0
             while index < batch.count {
@@ -196,16 +198,23 @@ public struct ForwardingPipeline: Sendable {
                     let tables = self.tables
                     tables.withView { view in
                         while index < batch.count, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
-                            verdicts.append(forward(batch.frame(index, in: bytes), linkType: linkType,
-                                                    wireLength: Int(batch.wireLengths[index]), timestamp: batch.timestamps[index],
-                                                    now: batch.timestamps[index] &- origin, headers: &headers, view))
+                            let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
+                            if isParsed {
+                                verdicts.append(forward(batch.parsed[index], frame: frame, now: now, view))
+                            } else {
+                                packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
+                                             timestamp: batch.timestamps[index])
+                                verdicts.append(forward(packet, frame: frame, now: now, view))
+                            }
                             index &+= 1
                         }
                     }
                 } else {
-                    verdicts.append(try forward(batch.frame(index, in: bytes), linkType: linkType,
-                                                wireLength: Int(batch.wireLengths[index]),
-                                                timestamp: batch.timestamps[index], headers: &headers))
+                    let frame = batch.frame(index, in: bytes)
+                    if !isParsed {
+                        packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]), timestamp: batch.timestamps[index])
+                    }
+                    verdicts.append(try forward(isParsed ? batch.parsed[index] : packet, frame: frame, timestamp: batch.timestamps[index]))
                     index &+= 1
                 }
             }
@@ -224,6 +233,14 @@ public struct ForwardingPipeline: Sendable {
     /// bandwidth the token bucket cannot represent.
     public mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil,
                                  timestamp: Int64, headers: inout PacketHeaders) throws(OptionError) -> Verdict {
+        var packet = ParsedPacket()
+        packet.parse(frame, linkType: linkType, wireLength: wireLength, timestamp: timestamp)
+        headers = packet.headers
+        return try forward(packet, frame: frame, timestamp: timestamp)
+    }
+
+    /// One parsed frame captured at `timestamp`: advances the control plane to it first.
+    private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, timestamp: Int64) throws(OptionError) -> Verdict {
         let isFirst = counters.packets == 0
         let start = origin ?? timestamp
         if origin == nil { origin = timestamp }
@@ -235,32 +252,28 @@ public struct ForwardingPipeline: Sendable {
         }
         if changed || isFirst { try refreshBuckets(now: now) }
         let tables = self.tables
-        return tables.withView { view in
-            forward(frame, linkType: linkType, wireLength: wireLength, timestamp: timestamp, now: now, headers: &headers, view)
-        }
+        return tables.withView { view in forward(packet, frame: frame, now: now, view) }
     }
 
-    /// One frame at emulated time `now`, with the control plane already advanced to it.
-    private mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int?, timestamp: Int64,
-                                  now: Int64, headers: inout PacketHeaders, _ view: ForwardingTables.View) -> Verdict {
-        headers.timestampNanoseconds = timestamp
+    /// One parsed frame at emulated time `now`, with the control plane already advanced to it.
+    private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, now: Int64,
+                                  _ view: ForwardingTables.View) -> Verdict {
         var verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
-        switch PacketParser.parse(frame, linkType: linkType, wireLength: wireLength, into: &headers) {
+        switch packet.outcome {
         case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
         case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
         case .ip:
-            verdict.ipLength = headers.ipTotalLength
-            verdict.outcome = walk(headers, frame: frame, now: now, trail: &verdict.trail, view)
+            verdict.ipLength = packet.headers.ipTotalLength
+            verdict.outcome = walk(packet.headers, flow: packet.flow, frame: frame, now: now, trail: &verdict.trail, view)
         }
         count(verdict)
         return verdict
     }
 
-    private mutating func walk(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, now: Int64, trail: inout HopTrail,
-                               _ view: ForwardingTables.View) -> Outcome {
+    private mutating func walk(_ headers: PacketHeaders, flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer, now: Int64,
+                               trail: inout HopTrail, _ view: ForwardingTables.View) -> Outcome {
         let source = headers.source, destination = headers.destination
-        let tuple = Self.tuple(headers)
-        let flow = ConnectionTracker.Lookup(tuple)
+        let tuple = flow.tuple
         let cached = flowCache.slot(for: tuple, hash: flow.directionalHash)
         if !flowCache.slots[cached].sourceOwnerKnown {
             flowCache.slots[cached].sourceOwner = view.owner(of: source)

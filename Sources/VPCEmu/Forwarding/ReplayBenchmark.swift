@@ -45,7 +45,7 @@ public enum ReplayBenchmark {
             var pipeline = try ForwardingPipeline(topology: topology, options: options)
             let start = clock.now, cpuStart = ProcessUsage.cpuNanoseconds(), threadStart = ProcessUsage.threadCPUNanoseconds()
             do {
-                let reader = try ReadAheadPcapReader(path: path)
+                let reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true)
                 while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: reader.linkType, into: &verdicts) }
             }  // the reader thread has ended here
             let time = clock.now - start

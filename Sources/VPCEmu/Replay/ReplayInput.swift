@@ -88,9 +88,9 @@ extension ReplaySession {
             var finishedBytes: Int64 = 0
             var batch = ReadAheadPcapReader.makeBatch()
             for path in paths {
-                // Read on a second thread while this one forwards (same batches, same order, same errors).
+                // Read and parse on a second thread while this one forwards (same batches, same order, same errors).
                 let reader: ReadAheadPcapReader
-                do { reader = try ReadAheadPcapReader(path: path) } catch { return .readFailed(error) }
+                do { reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true) } catch { return .readFailed(error) }
                 while true {
                     let more: Bool
                     do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }

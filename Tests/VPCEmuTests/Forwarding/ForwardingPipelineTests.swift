@@ -286,6 +286,19 @@ extension ForwardingPipeline.Outcome {
         }
         #expect(all == expected)
         #expect(batched.counters == single.counters)
+
+        // Parsed ahead on the reader thread, as `replay` and `bench replay` read: the same verdicts.
+        var preParsed = try ForwardingPipeline(topology: topology)
+        let readAhead = try ReadAheadPcapReader(path: path, packetCapacity: 64, byteCapacity: 1 << 16, parsesForForwarding: true)
+        var parsedBatch = PacketBatch(packetCapacity: 64)
+        var parsedVerdicts: [ForwardingPipeline.Verdict] = []
+        while try readAhead.nextBatch(into: &parsedBatch) {
+            #expect(parsedBatch.parsedLinkType == readAhead.linkType)
+            try preParsed.forward(parsedBatch, linkType: readAhead.linkType, into: &verdicts)
+            parsedVerdicts += verdicts
+        }
+        #expect(parsedVerdicts == expected)
+        #expect(preParsed.counters == single.counters)
         #expect(single.counters.delivered > 0 && single.drops(.malformed) > 0 && single.drops(.noInstance) > 0 && single.drops(.ttlExpired) > 0)
     }
 }
