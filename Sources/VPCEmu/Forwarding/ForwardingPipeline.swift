@@ -90,6 +90,9 @@ public struct ForwardingPipeline: Sendable {
         /// IP packet length (what the cloud meters), 0 for frames without IP.
         public var ipLength: UInt32
         public var trail: HopTrail
+
+        /// What a verdict slot holds until its packet is forwarded (never returned).
+        static let unwritten = Verdict(outcome: .dropped(.unknownSource), departure: 0, ipLength: 0, trail: HopTrail())
     }
 
     /// Per peering direction, indexed `2 × peering + direction` (requester→accepter first).
@@ -182,42 +185,57 @@ public struct ForwardingPipeline: Sendable {
 
     /// Forwards every packet of `batch`, replacing `verdicts` with one verdict per packet (its
     /// capacity is reused: no allocation in steady state). A batch parsed for `linkType` ahead
-    /// (`PacketBatch.parseForForwarding`) is walked as parsed; any other is parsed here.
+    /// (`PacketBatch.parseForForwarding`) is walked as parsed; any other is parsed here. On a throw,
+    /// `verdicts` holds the packets forwarded before it.
     public mutating func forward(_ batch: PacketBatch, linkType: LinkType, into verdicts: inout ContiguousArray<Verdict>) throws(OptionError) {
-        verdicts.removeAll(keepingCapacity: true)
+        // Verdicts are written in place rather than appended (~80-byte values): `verdicts` is sized
+        // to the batch first, which in steady state (full batches) changes nothing.
+        if verdicts.count > batch.count {
+            verdicts.removeLast(verdicts.count &- batch.count)
+        } else if verdicts.count < batch.count {
+            verdicts.append(contentsOf: repeatElement(Verdict.unwritten, count: batch.count &- verdicts.count))
+        }
         answers.removeAll(keepingCapacity: true)
         answerOffsets.removeAll(keepingCapacity: true)
         let isParsed = batch.parsedLinkType == linkType
         var packet = ParsedPacket()
-        try batch.withUnsafeBytes { (bytes) throws(OptionError) in
-            var index = 0
-            while index < batch.count {
-                // The first packet and one that reaches a timeline change take the one-packet
-                // path, which applies the change; the packets between run on one view of the tables.
-                if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
-                    let tables = self.tables
-                    tables.withView { view in
-                        while index < batch.count, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
-                            let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
-                            if isParsed {
-                                verdicts.append(forward(batch.parsed[index], frame: frame, now: now, view))
-                            } else {
+        var index = 0
+        do {
+            try verdicts.withUnsafeMutableBufferPointer { (out) throws(OptionError) in
+                try batch.withUnsafeBytes { (bytes) throws(OptionError) in
+                    while index < batch.count {
+                        // The first packet and one that reaches a timeline change take the one-packet
+                        // path, which applies the change; the packets between run on one view of the tables.
+                        if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
+                            let tables = self.tables
+                            tables.withView { view in
+                                while index < batch.count, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
+                                    let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
+                                    if isParsed {
+                                        forward(batch.parsed[index], frame: frame, now: now, view, into: &out[index])
+                                    } else {
+                                        packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
+                                                     timestamp: batch.timestamps[index])
+                                        forward(packet, frame: frame, now: now, view, into: &out[index])
+                                    }
+                                    index &+= 1
+                                }
+                            }
+                        } else {
+                            let frame = batch.frame(index, in: bytes)
+                            if !isParsed {
                                 packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                              timestamp: batch.timestamps[index])
-                                verdicts.append(forward(packet, frame: frame, now: now, view))
                             }
+                            out[index] = try forward(isParsed ? batch.parsed[index] : packet, frame: frame, timestamp: batch.timestamps[index])
                             index &+= 1
                         }
                     }
-                } else {
-                    let frame = batch.frame(index, in: bytes)
-                    if !isParsed {
-                        packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]), timestamp: batch.timestamps[index])
-                    }
-                    verdicts.append(try forward(isParsed ? batch.parsed[index] : packet, frame: frame, timestamp: batch.timestamps[index]))
-                    index &+= 1
                 }
             }
+        } catch {
+            verdicts.removeLast(verdicts.count &- index)
+            throw error
         }
         // Sweeping scans the whole table, so it runs at most once per emulated second; lookups
         // already ignore expired flows, the sweep only frees their slots.
@@ -252,13 +270,15 @@ public struct ForwardingPipeline: Sendable {
         }
         if changed || isFirst { try refreshBuckets(now: now) }
         let tables = self.tables
-        return tables.withView { view in forward(packet, frame: frame, now: now, view) }
+        var verdict = Verdict.unwritten
+        tables.withView { view in forward(packet, frame: frame, now: now, view, into: &verdict) }
+        return verdict
     }
 
     /// One parsed frame at emulated time `now`, with the control plane already advanced to it.
     private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, now: Int64,
-                                  _ view: ForwardingTables.View) -> Verdict {
-        var verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
+                                  _ view: ForwardingTables.View, into verdict: inout Verdict) {
+        verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
         switch packet.outcome {
         case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
         case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
@@ -267,7 +287,6 @@ public struct ForwardingPipeline: Sendable {
             verdict.outcome = walk(packet.headers, flow: packet.flow, frame: frame, now: now, trail: &verdict.trail, view)
         }
         count(verdict)
-        return verdict
     }
 
     private mutating func walk(_ headers: PacketHeaders, flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer, now: Int64,
