@@ -72,6 +72,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
                 leaves.withUnsafeBufferPointer { leaves in
+                    guard Key.batchWalksInGroups else {
+                        Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
+                        return
+                    }
                     withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
                         let walking = steps.baseAddress.unsafelyUnwrapped
                         let reached = walking + Self.batchGroupSize
@@ -85,6 +89,35 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// How far ahead the pipelined loop prefetches: the root entry of address
+    /// `i + 2 * pipelineDistance`, and the first node of address `i + pipelineDistance`.
+    @inlinable static var pipelineDistance: Int { 8 }
+
+    /// The batch lookup as a loop of single lookups that prefetches ahead: the root entry of a
+    /// later address, and the first node of a nearer one whose (prefetched) root entry names one.
+    @inlinable @inline(__always)
+    static func pipelinedLoop(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>,
+                              rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>,
+                              leaves: UnsafeBufferPointer<UInt32>) {
+        let rootBase = root.baseAddress.unsafelyUnwrapped
+        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        let rootShift = UInt64(64 - rootBits)
+        let count = addresses.count
+        func rootSlot(_ index: Int) -> Int { Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift) }
+        for index in 0..<min(2 * pipelineDistance, count) { vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index))) }
+        for index in 0..<count {
+            if index &+ 2 &* pipelineDistance < count {
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index &+ 2 &* pipelineDistance)))
+            }
+            if index &+ pipelineDistance < count {
+                let entry = rootBase[rootSlot(index &+ pipelineDistance)]
+                let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
+                prefetchNode(UnsafeRawPointer(nodeBase + Int(truncatingIfNeeded: node)))
+            }
+            results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
         }
     }
 
@@ -300,6 +333,9 @@ public protocol PoptrieKey: RouteKey {
     var window: Window { get }
     /// The root width for a full-size table (measured; see docs/routing.md).
     static var maxRootBits: Int { get }
+    /// Whether the batch lookup walks groups of addresses level by level (true) or runs a
+    /// pipelined loop of single lookups (false); measured per family, see docs/routing.md.
+    static var batchWalksInGroups: Bool { get }
 }
 
 extension PoptrieKey {
@@ -352,12 +388,14 @@ extension IPv4Address: PoptrieKey {
     public typealias Node = PoptrieNode64
     @inlinable public var window: UInt64 { UInt64(value) &<< 32 }
     public static var maxRootBits: Int { 18 }
+    @inlinable public static var batchWalksInGroups: Bool { false }
 }
 
 extension IPv6Address: PoptrieKey {
     public typealias Node = PoptrieNode256
     @inlinable public var window: Window128 { Window128(high: high, low: low) }
     public static var maxRootBits: Int { 16 }
+    @inlinable public static var batchWalksInGroups: Bool { true }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>

@@ -2,12 +2,17 @@ import Testing
 @testable import VPCEmu
 
 /// The batch lookup walks `batchGroupSize` addresses at a time with compaction and
-/// prefetching: every batch size around the group boundaries must give exactly the single
-/// lookup's answer and the RIB's, and write nothing past the batch.
+/// prefetching (IPv6), or runs a loop that prefetches `pipelineDistance` and twice that ahead
+/// (IPv4): every batch size around those boundaries must give exactly the single lookup's
+/// answer and the RIB's, and write nothing past the batch.
 @Suite struct BatchLookupTests {
     static var group: Int { IPv4FIB.batchGroupSize }
-    /// 0, 1, around one and two groups, and tails that are not a multiple of the group.
-    static var sizes: [Int] { [0, 1, 2, group - 1, group, group + 1, 2 * group - 1, 2 * group, 3 * group + 7, 5 * group + 13] }
+    static var distance: Int { IPv4FIB.pipelineDistance }
+    /// 0, 1, around one and two groups and pipeline distances, and tails that are not a multiple of the group.
+    static var sizes: [Int] {
+        [0, 1, 2, distance - 1, distance, distance + 1, 2 * distance - 1, 2 * distance, 2 * distance + 1,
+         group - 1, group, group + 1, 2 * group - 1, 2 * group, 3 * group + 7, 5 * group + 13]
+    }
 
     @Test(arguments: [(UInt64(21), nil), (22, 4), (23, 1)] as [(UInt64, Int?)])
     func ipv4(seed: UInt64, rootBits: Int?) {
