@@ -4,12 +4,11 @@ import Testing
 
 @Suite struct PcapReaderTests {
     @Test func everyCorpusFileIsReadAndCountsMatchLibpcap() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: SharedData.tcpdumpCorpus.path).sorted()
+        let files = try SharedData.tcpdumpCorpusFiles()
         #expect(files.count == 830)
         var compared = 0
         var refusedLinkTypes = 0
-        for file in files {
-            let path = SharedData.tcpdumpCorpus.appendingPathComponent(file).path
+        for (file, path) in files {
             let ours = readAll(path, batch: PacketBatch(packetCapacity: 64, byteCapacity: 1 << 16))
             let reference = LibpcapBaseline.run(path: path)
             switch ours.error {

@@ -8,11 +8,10 @@ import Testing
     /// lengths, timestamps and the same error at the same record. (Where batches end may differ:
     /// a record larger than a batch grows that batch only, and the batches take turns.)
     @Test func deliversWhatPcapReaderDeliversOnEveryCorpusFile() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: SharedData.tcpdumpCorpus.path).sorted()
+        let files = try SharedData.tcpdumpCorpusFiles()
         #expect(files.count == 830)
         var withPackets = 0
-        for file in files {
-            let path = SharedData.tcpdumpCorpus.appendingPathComponent(file).path
+        for (file, path) in files {
             var direct = readAll(path)
             var readAhead = readAll(path, readAhead: true)
             #expect(readAhead.firstRecordIndices.first == direct.firstRecordIndices.first, "\(file)")
