@@ -33,7 +33,8 @@ struct FlowDecisionCache {
     }
 
     /// The walk reads and fills its flow's slot in place (a copy of `Decisions` in and out costs
-    /// two `memcpy` calls per packet, more than the lookups it saves).
+    /// two `memcpy` calls per packet, more than the lookups it saves), through a pointer to the
+    /// slots taken once per run of packets (`ForwardingPipeline.HotStorage`).
     var slots: ContiguousArray<Decisions>
     private let slotMask: Int
     /// Off (capacity 0): one slot, emptied for every packet.
@@ -64,9 +65,10 @@ struct FlowDecisionCache {
 
     /// The slot of `tuple`'s flow, emptied first when it holds another flow or an older generation.
     /// `hash` is any well-mixed hash of the tuple that tells its directions apart
-    /// (`ConnectionTracker.Lookup.directionalHash`, already computed for the packet).
+    /// (`ConnectionTracker.Lookup.directionalHash`, already computed for the packet). `slots` is the
+    /// storage of `self.slots`.
     @inline(__always)
-    mutating func slot(for tuple: FiveTuple, hash: Int) -> Int {
+    func slot(for tuple: FiveTuple, hash: Int, in slots: UnsafeMutablePointer<Decisions>) -> Int {
         let slot = hash & slotMask
         if !remembers || slots[slot].generation != generation || slots[slot].tuple != tuple {
             slots[slot] = Decisions(tuple, generation: generation)
