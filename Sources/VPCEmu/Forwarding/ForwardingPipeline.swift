@@ -321,12 +321,7 @@ public struct ForwardingPipeline: Sendable {
         let sourceVSwitch = sourceEntry.vswitch
         let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
         if sourceSwitch.egressACL != ForwardingTables.noFilter {
-            // Written back only when computed: an established flow's slot is then only read.
-            let verdict: FilterVerdict
-            if let known = hot.flowSlots[cached].egressACL { verdict = known } else {
-                verdict = view.evaluate(sourceSwitch.egressACL, tuple)
-                hot.flowSlots[cached].egressACL = verdict
-            }
+            let verdict = Self.aclVerdict(sourceSwitch.egressACL, tuple, remembered: &hot.flowSlots[cached].egressACL, view)
             if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
         }
 
@@ -401,11 +396,7 @@ public struct ForwardingPipeline: Sendable {
         let targetVSwitch = targetEntry.vswitch
         let targetSwitch = view.vswitches[Int(targetVSwitch)]
         if targetSwitch.ingressACL != ForwardingTables.noFilter {
-            let verdict: FilterVerdict
-            if let known = hot.flowSlots[cached].ingressACL { verdict = known } else {
-                verdict = view.evaluate(targetSwitch.ingressACL, tuple)
-                hot.flowSlots[cached].ingressACL = verdict
-            }
+            let verdict = Self.aclVerdict(targetSwitch.ingressACL, tuple, remembered: &hot.flowSlots[cached].ingressACL, view)
             if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
         }
         guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
@@ -427,6 +418,18 @@ public struct ForwardingPipeline: Sendable {
             hot.flowSlots[cached].destinationOwnerKnown = true
         }
         return hot.flowSlots[cached].destinationOwner
+    }
+
+    /// Network ACL `acl`'s verdict for `tuple`, evaluated once per flow: `remembered` is the flow
+    /// cache's field for that ACL, written only when it was unknown (the slot is read through a
+    /// pointer, so an established flow's packet only reads it).
+    @inline(__always)
+    private static func aclVerdict(_ acl: UInt32, _ tuple: FiveTuple, remembered: inout FilterVerdict?,
+                                   _ view: ForwardingTables.View) -> FilterVerdict {
+        if let known = remembered { return known }
+        let verdict = view.evaluate(acl, tuple)
+        remembered = verdict
+        return verdict
     }
 
     /// A security group of the view, as the connection tracker consults it. Holds only the view's
