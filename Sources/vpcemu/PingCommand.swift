@@ -11,17 +11,17 @@ struct PingCommand: ParsableCommand {
 
     @OptionGroup var probe: ProbeArguments
 
-    @Option(name: .customShort("c"), help: ArgumentHelp("Requests to send.", valueName: "count"))
+    @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Requests to send.", valueName: "count"))
     var count = 4
 
-    @Option(name: .customShort("i"), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
+    @Option(name: .customShort("i", allowingJoined: true), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
                                                         valueName: "interval"), transform: parseInterval)
     var interval: EmulatedDuration?
 
-    @Option(name: .customShort("s"), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
+    @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
     var size = 56
 
-    @Option(name: .customShort("W"), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
+    @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
                                                         valueName: "timeout"), transform: parseInterval)
     var timeout = EmulatedDuration.seconds(10)
 

@@ -11,10 +11,10 @@ struct TracerouteCommand: ParsableCommand {
 
     @OptionGroup var probe: ProbeArguments
 
-    @Option(name: .customShort("q"), help: ArgumentHelp("Probes per hop.", valueName: "queries"))
+    @Option(name: .customShort("q", allowingJoined: true), help: ArgumentHelp("Probes per hop.", valueName: "queries"))
     var queries = 3
 
-    @Option(name: .customShort("m"), help: ArgumentHelp("The largest TTL (hop count) to try.", valueName: "max-hops"))
+    @Option(name: .customShort("m", allowingJoined: true), help: ArgumentHelp("The largest TTL (hop count) to try.", valueName: "max-hops"))
     var maxHops = 30
 
     @Flag(name: .customShort("I"), help: "Probe with ICMP echo requests instead of UDP datagrams.")

@@ -25,12 +25,16 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-b2", "-c", "2"], status: 1, printed: "2 packets transmitted, 0 received"),
     .init(arguments: ["ping", missingTopology, "--from", "ecs-b1", "ecs-hub"], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c", "0"], status: 64, printed: "-c must be between 1 and"),
+    // iputils' joined short options: -c1, -i0.2, -s100, -W5
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-i0.2", "-s100", "-W5"], status: 0,
+          printed: "1 packets transmitted, 1 received"),
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-nowhere", "ecs-hub"], status: 64, printed: "--from 'ecs-nowhere': the topology declares no instance"),
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-W", "200000d"], status: 64, printed: "too large"),
     // traceroute
     .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub"], status: 0, printed: " 3  ecs-hub (10.0.1.10)"),
     .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-b2"], status: 1, printed: "non-transitive at pcx-hub-b1"),
     .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-m", "0"], status: 64, printed: "-m must be between 1 and"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-q1", "-m2"], status: 1, printed: " 2  "),
     .init(arguments: ["traceroute", missingTopology, "--from", "ecs-b1", "ecs-hub"], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
     // analyze
     .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-hub", "--protocol", "tcp", "--port", "22"],
