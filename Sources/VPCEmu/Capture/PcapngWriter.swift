@@ -123,9 +123,13 @@ public final class PcapngWriter {
 
     /// A UTF-8 option; values longer than an option can hold (65,535 bytes) are cut.
     private func appendOption(_ code: OptionCode, _ value: String) {
-        let utf8 = value.utf8.prefix(Int(UInt16.max))
-        appendOptionHeader(code, length: utf8.count)
-        block.append(contentsOf: utf8)
+        var value = value
+        // withUTF8 hands over the string's contiguous bytes: one copy, not a walk of its UTF-8 view.
+        value.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8).prefix(Int(UInt16.max)))
+            appendOptionHeader(code, length: bytes.count)
+            block.append(contentsOf: bytes)
+        }
         pad()
     }
 

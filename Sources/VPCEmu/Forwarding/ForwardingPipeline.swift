@@ -62,6 +62,15 @@ public struct ForwardingPipeline: Sendable {
 
         public init() {}
 
+        /// The steps `describe(in:)` names, without the hop count and the crossing: two trails with
+        /// the same steps are described alike.
+        public var describedSteps: HopTrail {
+            var steps = HopTrail()
+            (steps.sourceInstance, steps.table, steps.route) = (sourceInstance, table, route)
+            (steps.peering, steps.destinationInstance) = (peering, destinationInstance)
+            return steps
+        }
+
         /// `ecs-a > rt-a[10.2.0.0/16 -> peering pcx] > pcx > ecs-b`, the steps reached.
         public func describe(in topology: CompiledTopology) -> String {
             var steps: [String] = []

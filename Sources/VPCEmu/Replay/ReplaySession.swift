@@ -53,6 +53,13 @@ public final class ReplaySession {
     private var deliveredBytes: Int64 = 0
     private var droppedBytes: Int64 = 0
     private var dropCodes: [String: Int64] = [:]
+    private struct DropTextKey: Hashable {
+        var reason: DropReason
+        var steps: ForwardingPipeline.HopTrail
+    }
+    /// `dropText`'s memory, emptied when the topology changes.
+    private var dropTexts: [DropTextKey: DropText] = [:]
+    private static let dropTextLimit = 4096
     private var lastDeparture: Int64 = 0
     /// Per peering id, its bandwidth and link type through the replay.
     private let peeringTerms: [[PeeringTermsSchedule.Terms]]
@@ -98,8 +105,9 @@ public final class ReplaySession {
 
     /// Forwards one batch and writes what the outputs need.
     public func process(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
-        do { try pipeline.forward(batch, linkType: linkType, into: &verdicts) } catch { throw .pipeline(error) }
         if self.linkType == nil { self.linkType = linkType }
+        if reachesTimelineChange(batch) { return try processOneAtATime(batch, linkType: linkType) }
+        do { try pipeline.forward(batch, linkType: linkType, into: &verdicts) } catch { throw .pipeline(error) }
         var frameCopy = ContiguousArray<UInt8>()
         var headers = PacketHeaders()
         var failure: ReplayError?
@@ -109,6 +117,40 @@ public final class ReplaySession {
                 let frame = batch.frame(index, in: bytes)
                 do throws(ReplayError) {
                     try record(verdict, frame: frame, wireLength: batch.wireLengths[index], timestamp: batch.timestamps[index],
+                               linkType: linkType, copy: &frameCopy, headers: &headers)
+                } catch { failure = error }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Whether a packet of `batch` reaches the next timeline event (or the first packet has yet to
+    /// fix the emulated clock's origin).
+    private func reachesTimelineChange(_ batch: PacketBatch) -> Bool {
+        guard let origin = pipeline.origin else { return true }
+        let next = pipeline.runtime.nextChange.nanoseconds
+        return batch.timestamps.prefix(batch.count).contains { $0 &- origin >= next }
+    }
+
+    /// A batch during which the topology changes is forwarded and recorded packet by packet, so
+    /// that each drop is described with the rules, routes and names in effect when it happened (an
+    /// event can insert a rule or a route before the one a drop cites).
+    private func processOneAtATime(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
+        var frameCopy = ContiguousArray<UInt8>()
+        var headers = PacketHeaders()
+        var failure: ReplayError?
+        batch.withUnsafeBytes { bytes in
+            for index in 0..<batch.count where failure == nil {
+                let frame = batch.frame(index, in: bytes), wireLength = batch.wireLengths[index], timestamp = batch.timestamps[index]
+                let changesBefore = pipeline.runtime.nextChange
+                do throws(ReplayError) {
+                    let verdict: ForwardingPipeline.Verdict
+                    do throws(ForwardingPipeline.OptionError) {
+                        verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp,
+                                                       headers: &headers)
+                    } catch { throw .pipeline(error) }
+                    if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
+                    try record(verdict, frame: frame, wireLength: wireLength, timestamp: timestamp,
                                linkType: linkType, copy: &frameCopy, headers: &headers)
                 } catch { failure = error }
             }
@@ -130,7 +172,6 @@ public final class ReplaySession {
                 billedBytes[direction * Self.linkTypes.count + position] &+= length
             }
         }
-        let compiled = pipeline.topology
         switch verdict.outcome {
         case .delivered(let instance, let arrival):
             deliveredBytes &+= length
@@ -144,28 +185,49 @@ public final class ReplaySession {
             let writer = try instanceWriter(Int(instance), linkType: linkType)
             copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: timestamp &+ (arrival &- verdict.departure)) }
             if verdictsFile != nil {
+                let compiled = pipeline.topology
                 try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"delivered\",\"instance\":\"\(compiled.instanceNames[Int(instance)])\",\"arrival\":\(arrival),\"trail\":\(json(trail.describe(in: compiled)))}\n")
             }
         case .dropped(let reason):
             droppedBytes &+= length
-            dropCodes[reason.code, default: 0] += 1
+            let text = dropText(reason, trail)
+            dropCodes[text.code, default: 0] += 1
             switch reason {
             case .throttled(let peering, let direction, _), .queueFull(let peering, let direction):
                 let index = 2 * Int(peering) + (direction == .requesterToAccepter ? 0 : 1)
                 meter.recordThrottled(direction: index, bytes: Int(length), at: verdict.departure)
             default: break
             }
-            let description = reason.describe(in: compiled)
-            let trailText = trail.describe(in: compiled)
-            let comment = "\(reason.code): \(description)" + (trailText.isEmpty ? "" : " | trail: \(trailText)")
             do {
                 let interface = try droppedInterface(linkType)
-                try dropped.write(interface: interface, frame, wireLength: wireLength, timestamp: timestamp, comment: comment)
+                try dropped.write(interface: interface, frame, wireLength: wireLength, timestamp: timestamp, comment: text.comment)
             } catch { throw .capture(error) }
             if verdictsFile != nil {
-                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"dropped\",\"reason\":\(json(reason.code)),\"detail\":\(json(description)),\"trail\":\(json(trailText))}\n")
+                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"dropped\",\"reason\":\(json(text.code)),\"detail\":\(json(text.detail)),\"trail\":\(json(text.trail))}\n")
             }
         }
+    }
+
+    /// What a drop's outputs say about it: built once per reason and trail (a replay drops the
+    /// same flows again and again, and building the text cost more than forwarding the packet).
+    private struct DropText {
+        var code: String
+        var detail: String
+        var trail: String
+        var comment: String
+    }
+
+    private func dropText(_ reason: DropReason, _ trail: ForwardingPipeline.HopTrail) -> DropText {
+        let key = DropTextKey(reason: reason, steps: trail.describedSteps)
+        if let text = dropTexts[key] { return text }
+        let compiled = pipeline.topology
+        let detail = reason.describe(in: compiled), trailText = trail.describe(in: compiled)
+        let text = DropText(code: reason.code, detail: detail, trail: trailText,
+                            comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"))
+        // Bounded: a replay with ever-new reasons (malformed packets with their offsets) keeps flat memory.
+        if dropTexts.count >= Self.dropTextLimit { dropTexts.removeAll(keepingCapacity: true) }
+        dropTexts[key] = text
+        return text
     }
 
     private func instanceWriter(_ instance: Int, linkType: LinkType) throws(ReplayError) -> PcapWriter {

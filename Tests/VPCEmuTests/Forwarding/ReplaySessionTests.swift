@@ -62,6 +62,49 @@ import Testing
         }
     }
 
+    /// A timeline event that removes the rule ahead of the one a drop cites, in the middle of a
+    /// batch: each drop is described with the rules in effect when it happened, before and after.
+    @Test func dropsAreDescribedWithTheRulesInEffectWhenTheyHappened() throws {
+        let yaml = try String(contentsOf: packageRoot.appendingPathComponent("captures/two-vpcs-same-account.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "          - {id: from-a, direction: ingress, protocol: all, cidr: 172.16.0.0/16}",
+                                  with: "          - {id: no-ftp, direction: ingress, policy: drop, priority: 10, protocol: tcp, ports: 21, cidr: 0.0.0.0/0}\n"
+                                      + "          - {id: no-telnet, direction: ingress, policy: drop, priority: 10, protocol: tcp, ports: 23, cidr: 0.0.0.0/0}\n"
+                                      + "          - {id: from-a, direction: ingress, priority: 20, protocol: all, cidr: 172.16.0.0/16}")
+            + """
+            timeline:
+              - {at: 1s, action: remove_security_group_rule, security_group: sg-b, id: no-ftp}
+
+            """
+        let topology = try TopologyLoader.load(yaml: yaml, file: "telnet.yaml").topology
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("described-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func syn(_ port: UInt16) -> [UInt8] {
+            PacketBuilder.frame(for: PacketSpec(ethernet: EthernetSpec(), source: address("172.16.1.10"), destination: address("192.168.1.10"),
+                                                transport: .tcp(TCPSegmentSpec(sourcePort: 4000, destinationPort: port, flags: .syn))))
+        }
+        // One batch: FTP and telnet before the event, telnet and FTP (now let in) after it.
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let capture = (directory as NSString).appendingPathComponent("in.pcap")
+        let writer = try PcapWriter(path: capture, linkType: .ethernet)
+        for (port, time) in [(21, 0), (23, second / 2), (23, 2 * second), (21, 3 * second)] as [(UInt16, Int64)] {
+            syn(port).withUnsafeBytes { writer.write($0, timestamp: 1_700_000_000 * second + time) }
+        }
+        try writer.finish()
+        var batch = PacketBatch()
+        #expect(try PcapReader(path: capture).nextBatch(into: &batch) && batch.count == 4)
+        let session = try ReplaySession(topology: topology, outputDirectory: (directory as NSString).appendingPathComponent("out"),
+                                        options: .init(writeVerdicts: true))
+        try session.process(batch, linkType: .ethernet)
+        _ = try session.finish()
+        let verdicts = try String(contentsOfFile: (directory as NSString).appendingPathComponent("out/verdicts.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { line in try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) }
+        #expect(verdicts.map { $0["verdict"] as? String } == ["dropped", "dropped", "dropped", "delivered"])
+        let details = verdicts.compactMap { $0["detail"] as? String }
+        #expect(details.count == 3)
+        #expect(details[0].contains("no-ftp"), "\(details)")
+        #expect(details[1].contains("no-telnet") && details[2].contains("no-telnet"), "\(details)")
+    }
+
     /// `replay --generate`: the generated stream fed straight into a session gives byte-identical
     /// outputs to `generate` writing a file that is then replayed.
     @Test func generatedTrafficReplaysExactlyAsItsFile() throws {
