@@ -2,9 +2,9 @@ import CPcap
 
 /// libpcap's own reading loop and nothing else: `pcap_next_ex` until it stops, summing captured
 /// lengths. It is the reference for `PcapReader` twice over — the robustness tests compare
-/// packet counts with it, and `bench parse` measures read + parse against its speed in the same
-/// process on the same page-cached file (an in-process loop, so both sides pay the same libpcap
-/// and the ratio isolates what VPCEmu adds: the batch copy and the parse).
+/// packet counts with it, and `bench parse` and `bench replay` measure against its speed in the
+/// same process on the same page-cached file (what a libpcap user pays to read the file; a
+/// classic pcap file is read by `PcapReader`'s native engine, pcapng through libpcap too).
 public enum LibpcapBaseline {
     public struct Result: Equatable, Sendable {
         /// Records `pcap_next_ex` returned before the end or the first error.

@@ -1,39 +1,48 @@
-import CPcap
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Streams a pcap or pcapng file (either byte order) through libpcap in reusable batches.
-/// Timestamps are read at nanosecond precision whatever the file stores. Memory stays flat:
-/// libpcap holds one record, the batch holds at most its capacity.
+/// Streams a pcap or pcapng file (either byte order) in reusable batches. Timestamps are read at
+/// nanosecond precision whatever the file stores. Memory stays flat: one read buffer and the batch.
 ///
-/// One `pcap_dispatch` per batch copies records straight into the batch from libpcap's
-/// callback (cheaper than a `pcap_next_ex` call per record). A record that no longer fits in
-/// the batch's bytes is kept in a spill buffer and opens the next batch.
+/// `init` is the one place that picks the engine for a file's format: plain classic pcap (the
+/// microsecond or nanosecond magic in either byte order, version 2.4, a link type VPCEmu decodes)
+/// is sliced by `ClassicPcapFileReader` straight out of large reads; everything else — pcapng,
+/// older versions, odd magics and link types, files whose start cannot be read — goes through
+/// libpcap (`LibpcapFileReader`). Both deliver the same packets, timestamps, wire lengths, link
+/// type and errors (libpcap's messages), which the tests check on the whole tcpdump corpus.
 ///
-/// Errors are raised in file order: a damaged record is reported only after every packet before
-/// it was delivered, on the `nextBatch` call after the one that delivered them.
+/// Errors are raised in file order (here, for both engines): a damaged record is reported only
+/// after every packet before it was delivered, on the `nextBatch` call after the one that
+/// delivered them.
 public final class PcapReader {
+    /// Which code reads the file.
+    public enum Engine: Sendable {
+        /// The native reader for plain classic pcap, libpcap for anything else.
+        case fastestForFormat
+        /// libpcap for every format: the reference the native reader is tested against.
+        case libpcap
+    }
+
     public let path: String
     public let linkType: LinkType
     /// Packets delivered so far; also the index of the next record.
     public private(set) var recordsDelivered = 0
-
-    private let handle: OpaquePointer
-    /// A record that did not fit in the previous batch; it opens the next one.
-    private var spill: UnsafeMutableRawBufferPointer
-    private var spillHeader = pcap_pkthdr()
-    private var spillPending = false
+    private let source: Source
     private var pendingError: CaptureError?
     private var reachedEnd = false
 
-    public init(path: String) throws(CaptureError) {
+    private enum Source {
+        case classic(ClassicPcapFileReader)
+        case libpcap(LibpcapFileReader)
+    }
+
+    public init(path: String, engine: Engine = .fastestForFormat) throws(CaptureError) {
         self.path = path
         // Open the file ourselves so that an OS error (missing, unreadable) is told apart from
-        // a file libpcap does not understand.
+        // a file that is not a capture.
         guard let file = fopen(path, "rb") else {
             throw .cannotOpen(file: path, reason: String(cString: strerror(errno)))
         }
@@ -42,28 +51,23 @@ public final class PcapReader {
             fclose(file)
             throw .cannotOpen(file: path, reason: String(cString: strerror(EISDIR)))
         }
-        Self.tuneForSequentialReading(file)
-        var message = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        guard let handle = pcap_fopen_offline_with_tstamp_precision(
-            file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &message)
-        else {
-            fclose(file)
-            throw .damaged(file: path, location: .fileHeader, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        if engine == .fastestForFormat, let header = ClassicPcapFileHeader(readingStartOf: fileno(file)) {
+            source = .classic(ClassicPcapFileReader(file: file, header: header))
+            linkType = header.linkType
+        } else {
+            let reader = try LibpcapFileReader(path: path, file: file)
+            source = .libpcap(reader)
+            linkType = reader.linkType
         }
-        let dlt = pcap_datalink(handle)
-        guard let linkType = LinkType(dlt: dlt) else {
-            let name = pcap_datalink_val_to_name(dlt).map { String(cString: $0) } ?? "unknown"
-            pcap_close(handle)
-            throw .unsupportedLinkType(file: path, dlt: dlt, name: name)
-        }
-        self.handle = handle
-        self.linkType = linkType
-        spill = .allocate(byteCount: 2048, alignment: 16)
     }
 
-    deinit {
-        pcap_close(handle)
-        spill.deallocate()
+    /// Why an engine stopped filling a batch.
+    enum BatchEnd {
+        /// The batch is full (its packets or its bytes); the file goes on.
+        case full
+        case endOfFile
+        /// The next record is damaged: libpcap's message.
+        case damaged(String)
     }
 
     /// Refills `batch` with the next packets. Returns false at the end of the file; throws the
@@ -76,49 +80,16 @@ public final class PcapReader {
         }
         guard !reachedEnd else { return false }
         batch.reset(firstRecordIndex: recordsDelivered)
-
-        if spillPending {
-            // The batch is empty, so only the buffer size can refuse the record.
-            let length = Int(spillHeader.caplen)
-            if length > batch.bytes.count { batch.growBytes(to: length) }
-            let copied = batch.withColumns { columns in
-                columns.append(
-                    spill.baseAddress!.assumingMemoryBound(to: UInt8.self), capturedLength: spillHeader.caplen,
-                    wireLength: spillHeader.len, timestamp: nanoseconds(spillHeader.ts))
-            }
-            precondition(copied, "an empty batch with room for the record refused it")
-            spillPending = false
-        }
-
-        var status: Int32 = 0
-        let spillBuffer = spill
-        let state = batch.withColumns { columns in
-            var state = DispatchState(handle: handle, columns: columns, spill: spillBuffer)
-            while state.columns.count < state.columns.offsets.count {
-                let room = Int32(clamping: state.columns.offsets.count &- state.columns.count)
-                status = withUnsafeMutablePointer(to: &state) { state in
-                    pcap_dispatch(handle, room, copyRecordIntoBatch, UnsafeMutableRawPointer(state).assumingMemoryBound(to: UInt8.self))
-                }
-                // PCAP_ERROR_BREAK with no packet read: the pcap_breakloop that ended the previous
-                // dispatch (after a spill) is still pending; libpcap has now cleared it.
-                if status == PCAP_ERROR_BREAK { continue }
-                if status <= 0 || state.spilled { break }
-            }
-            columns = state.columns
-            return state
-        }
-        spill = state.spill
-        if state.spilled {
-            spillHeader = state.spillHeader
-            spillPending = true
-        } else if status == 0 {
-            reachedEnd = true
-        } else if status < 0 {
-            let reason = String(cString: pcap_geterr(handle))
-            pendingError = .damaged(
-                file: path, location: .record(recordsDelivered &+ batch.count), reason: reason)
+        let end = switch source {
+        case .classic(let reader): reader.fill(&batch)
+        case .libpcap(let reader): reader.fill(&batch)
         }
         recordsDelivered &+= batch.count
+        switch end {
+        case .full: break
+        case .endOfFile: reachedEnd = true
+        case .damaged(let reason): pendingError = .damaged(file: path, location: .record(recordsDelivered), reason: reason)
+        }
         if batch.isEmpty {
             // Nothing to deliver: report the end or the damage right away.
             return try nextBatch(into: &batch)
@@ -126,68 +97,16 @@ public final class PcapReader {
         return true
     }
 
-    /// Bytes of the file consumed so far (libpcap's position in it), for progress reports.
+    /// Bytes of the file consumed so far, for progress reports.
     public var bytesRead: Int64 {
-        guard let file = pcap_file(handle) else { return 0 }
-        return Int64(max(0, ftello(file)))
+        switch source {
+        case .classic(let reader): reader.bytesRead
+        case .libpcap(let reader): reader.bytesRead
+        }
     }
 
-    /// libpcap reads a savefile with two `fread` calls per record (header, then data). With
-    /// stdio's default buffer (one 4 KiB page) that is a read(2) every ~60 small packets, and
-    /// every fread takes the stream lock. A 1 MiB buffer and, on glibc, no locking (this stream
-    /// is ours and read from one thread) take most of that cost away; see docs/capture.md.
-    private static func tuneForSequentialReading(_ file: UnsafeMutablePointer<FILE>) {
-        setvbuf(file, nil, _IOFBF, 1 << 20)
-        #if canImport(Glibc)
-        __fsetlocking(file, Int32(FSETLOCKING_BYCALLER))
-        #endif
+    /// Whether the native classic-pcap reader reads this file (tests and benchmarks).
+    var readsNatively: Bool {
+        if case .classic = source { true } else { false }
     }
-
-}
-
-/// With nanosecond precision libpcap stores nanoseconds in `tv_usec`.
-@inline(__always)
-private func nanoseconds(_ time: timeval) -> Int64 {
-    Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_usec)
-}
-
-/// What `copyRecordIntoBatch` works on during one `pcap_dispatch`.
-private struct DispatchState {
-    let handle: OpaquePointer
-    var columns: PacketBatch.Columns
-    /// Where a record that does not fit in the batch is kept until the next batch (reader-owned,
-    /// grown here when a record is larger).
-    var spill: UnsafeMutableRawBufferPointer
-    var spillHeader = pcap_pkthdr()
-    var spilled = false
-
-    init(handle: OpaquePointer, columns: PacketBatch.Columns, spill: UnsafeMutableRawBufferPointer) {
-        self.handle = handle
-        self.columns = columns
-        self.spill = spill
-    }
-}
-
-/// libpcap's per-record callback: copies the record into the batch, or, when the batch's bytes
-/// are full, into the spill buffer and ends the dispatch with pcap_breakloop.
-private func copyRecordIntoBatch(
-    user: UnsafeMutablePointer<UInt8>?, header: UnsafePointer<pcap_pkthdr>?, data: UnsafePointer<UInt8>?
-) {
-    guard let user, let header, let data else { return }
-    let state = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DispatchState.self)
-    let record = header.pointee
-    if state.pointee.columns.append(
-        data, capturedLength: record.caplen, wireLength: record.len, timestamp: nanoseconds(record.ts))
-    {
-        return
-    }
-    let length = Int(record.caplen)
-    if length > state.pointee.spill.count {
-        state.pointee.spill.deallocate()
-        state.pointee.spill = .allocate(byteCount: length, alignment: 16)
-    }
-    state.pointee.spill.baseAddress!.copyMemory(from: data, byteCount: length)
-    state.pointee.spillHeader = record
-    state.pointee.spilled = true
-    pcap_breakloop(state.pointee.handle)
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A `PcapReader` on its own thread, one batch ahead of the caller: while the caller forwards a
-/// batch, the reader thread fills the next one (`pcap_dispatch` and the copy into the batch), so
+/// batch, the reader thread fills the next one (reading the file into the batch), so
 /// with two cores a replay takes about max(read, forward) instead of read + forward.
 ///
 /// The caller sees exactly what `PcapReader` delivers — the same packets in file order, the same

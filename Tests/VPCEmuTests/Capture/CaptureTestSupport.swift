@@ -13,8 +13,12 @@ struct ReadResult: Equatable {
 }
 
 /// Reads a whole file with a deliberately small batch, so that batch boundaries are crossed;
-/// with `readAhead`, through `ReadAheadPcapReader` (batches of the same capacity).
-func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7, byteCapacity: 600), readAhead: Bool = false) -> ReadResult {
+/// with `readAhead`, through `ReadAheadPcapReader` (batches of the same capacity), otherwise
+/// through a `PcapReader` with `engine`.
+func readAll(
+    _ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7, byteCapacity: 600), readAhead: Bool = false,
+    engine: PcapReader.Engine = .fastestForFormat
+) -> ReadResult {
     var result = ReadResult()
     var batch = batch
     func collect(_ nextBatch: (inout PacketBatch) throws(CaptureError) -> Bool) throws(CaptureError) {
@@ -37,7 +41,7 @@ func readAll(_ path: String, batch: PacketBatch = PacketBatch(packetCapacity: 7,
             result.linkType = reader.linkType
             try collect { (batch) throws(CaptureError) in try reader.nextBatch(into: &batch) }
         } else {
-            let reader = try PcapReader(path: path)
+            let reader = try PcapReader(path: path, engine: engine)
             result.linkType = reader.linkType
             try collect { (batch) throws(CaptureError) in try reader.nextBatch(into: &batch) }
         }
@@ -71,4 +75,21 @@ func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, ou
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The first field in which two reads differ, for a failure message short enough to read; nil
+/// when they are equal.
+func firstDifference(_ one: ReadResult, _ other: ReadResult) -> String? {
+    if one.linkType != other.linkType { return "link type \(String(describing: one.linkType)) / \(String(describing: other.linkType))" }
+    if one.error != other.error { return "error \(String(describing: one.error)) / \(String(describing: other.error))" }
+    if one.frames.count != other.frames.count { return "\(one.frames.count) / \(other.frames.count) frames" }
+    if let index = one.frames.indices.first(where: { one.frames[$0] != other.frames[$0] }) { return "frame \(index)" }
+    if let index = one.wireLengths.indices.first(where: { one.wireLengths[$0] != other.wireLengths[$0] }) {
+        return "wire length \(index): \(one.wireLengths[index]) / \(other.wireLengths[index])"
+    }
+    if let index = one.timestamps.indices.first(where: { one.timestamps[$0] != other.timestamps[$0] }) {
+        return "timestamp \(index): \(one.timestamps[index]) / \(other.timestamps[index])"
+    }
+    if one.firstRecordIndices != other.firstRecordIndices { return "batches start at \(one.firstRecordIndices) / \(other.firstRecordIndices)" }
+    return one == other ? nil : "ReadResult differs elsewhere"
 }

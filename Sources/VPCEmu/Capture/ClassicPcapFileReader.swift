@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The 24-byte header of a classic pcap file, when it is one `ClassicPcapFileReader` reads the way
+/// libpcap 1.10 does: magic a1b2c3d4 (microseconds) or a1b23c4d (nanoseconds) in either byte order,
+/// version 2.4, a link type VPCEmu decodes with no extension bits. Anything else (older versions,
+/// whose lengths libpcap may swap; the modified-pcap magic with longer record headers; FCS bits)
+/// is left to libpcap.
+struct ClassicPcapFileHeader: Equatable {
+    static let size = 24
+    /// libpcap's largest sane captured length for every link type VPCEmu decodes
+    /// (`MAXIMUM_SNAPLEN`; only D-Bus, EBHSCR and USBPcap have larger ones).
+    static let maximumCapturedLength: UInt32 = 262_144
+
+    let linkType: LinkType
+    /// The records are in the other byte order than this host's.
+    let swapped: Bool
+    /// Nanoseconds per unit of the records' subsecond field (1,000 for microsecond files).
+    let subsecondScale: Int64
+    /// The snapshot length libpcap uses: the header's, or the maximum when it is 0 or larger
+    /// (`pcap_adjust_snapshot`). Longer records are cut to it.
+    let snapshot: UInt32
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Self.size else { return nil }
+        let magic = bytes.loadUnaligned(as: UInt32.self)
+        switch magic {
+        case 0xA1B2_C3D4: (swapped, subsecondScale) = (false, 1000)
+        case 0xA1B2_3C4D: (swapped, subsecondScale) = (false, 1)
+        case 0xD4C3_B2A1: (swapped, subsecondScale) = (true, 1000)
+        case 0x4D3C_B2A1: (swapped, subsecondScale) = (true, 1)
+        default: return nil
+        }
+        let swapped = self.swapped
+        func field<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            let value = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
+            return swapped ? value.byteSwapped : value
+        }
+        guard field(4, UInt16.self) == 2, field(6, UInt16.self) == 4,
+              let linkType = LinkType(rawValue: field(20, UInt32.self))
+        else { return nil }
+        self.linkType = linkType
+        let snapshot = field(16, UInt32.self)
+        self.snapshot = snapshot == 0 || snapshot > Self.maximumCapturedLength ? Self.maximumCapturedLength : snapshot
+    }
+
+    /// Reads the header at the start of the open file `descriptor` without moving its offset
+    /// (`pread`); nil when it is not one the native reader takes, or cannot be read.
+    init?(readingStartOf descriptor: Int32) {
+        var bytes = (UInt64(0), UInt64(0), UInt64(0))
+        let parsed: ClassicPcapFileHeader? = withUnsafeMutableBytes(of: &bytes) { buffer in
+            guard pread(descriptor, buffer.baseAddress, Self.size, 0) == Self.size else { return nil }
+            return ClassicPcapFileHeader(UnsafeRawBufferPointer(buffer))
+        }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+}
+
+/// `PcapReader`'s engine for plain classic pcap files (`ClassicPcapFileHeader`): reads the file in
+/// 1 MiB blocks with read(2) and copies each record's bytes from the block into the batch — no
+/// stdio, no libpcap callback, one copy per packet. It validates what libpcap 1.10 validates, in the
+/// same order and with the same messages: a record header cut short, a captured length above
+/// 262,144, record data cut short; a record longer than the snapshot length is cut to it.
+final class ClassicPcapFileReader {
+    let header: ClassicPcapFileHeader
+    private let file: UnsafeMutablePointer<FILE>
+    private var block: Block
+
+    /// The largest record (header and data) is 16 + 262,144 bytes, so a block always holds one.
+    static let blockSize = 1 << 20
+    static let recordHeaderSize = 16
+
+    /// Takes `file` (opened by `PcapReader`) over; reads start after the file header.
+    init(file: UnsafeMutablePointer<FILE>, header: ClassicPcapFileHeader) {
+        self.file = file
+        self.header = header
+        let descriptor = fileno(file)
+        // The header was read with pread; the records follow it.
+        lseek(descriptor, off_t(ClassicPcapFileHeader.size), SEEK_SET)
+        block = Block(descriptor: descriptor, storage: .allocate(byteCount: Self.blockSize, alignment: 64))
+    }
+
+    deinit {
+        block.storage.deallocate()
+        fclose(file)
+    }
+
+    /// Bytes of the file consumed so far (the file header and every record delivered or in the
+    /// batch being filled).
+    var bytesRead: Int64 {
+        Int64(ClassicPcapFileHeader.size) &+ block.bytesReadFromFile &- Int64(block.end &- block.start)
+    }
+
+    /// Fills `batch` (empty, reset by `PcapReader`) with the next records.
+    func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
+        var stop = batch.withColumns { fill(&$0) }
+        if case .recordLargerThanBatch(let length) = stop {
+            batch.growBytes(to: length)  // the batch is empty; the larger buffer is kept
+            stop = batch.withColumns { fill(&$0) }
+        }
+        switch stop {
+        case .batchFull, .recordLargerThanBatch: return .full
+        case .endOfFile: return .endOfFile
+        case .damaged(let reason): return .damaged(reason)
+        }
+    }
+
+    private enum Stop {
+        case batchFull
+        /// The batch is empty and its bytes cannot hold the next record (of this many bytes).
+        case recordLargerThanBatch(Int)
+        case endOfFile
+        /// libpcap's message for the next record.
+        case damaged(String)
+    }
+
+    /// Copies records from the block into `columns` until the batch is full, the file ends or a
+    /// record is damaged.
+    private func fill(_ columns: inout PacketBatch.Columns) -> Stop {
+        // The block is worked on in a local copy: no exclusivity check per access to `self`.
+        var block = self.block
+        defer { self.block = block }
+        let swapped = header.swapped, subsecondScale = header.subsecondScale, snapshot = header.snapshot
+        let headerSize = Self.recordHeaderSize
+        while columns.count < columns.offsets.count {
+            if block.end &- block.start < headerSize {
+                if let error = block.makeAvailable(headerSize) { return .damaged(Self.readFailure(error)) }
+                let available = block.end &- block.start
+                if available == 0 { return .endOfFile }
+                if available < headerSize {
+                    return .damaged("truncated dump file; tried to read \(headerSize) header bytes, only got \(available)")
+                }
+            }
+            let record = UnsafeRawPointer(block.storage.baseAddress!) + block.start
+            let seconds: Int64, subseconds: Int64
+            var capturedLength = record.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+            var wireLength = record.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
+            // libpcap 1.10 reads the timestamp fields as signed 32-bit numbers, but byte-swaps them
+            // into unsigned ones.
+            if swapped {
+                seconds = Int64(record.loadUnaligned(as: UInt32.self).byteSwapped)
+                subseconds = Int64(record.loadUnaligned(fromByteOffset: 4, as: UInt32.self).byteSwapped)
+                capturedLength = capturedLength.byteSwapped
+                wireLength = wireLength.byteSwapped
+            } else {
+                seconds = Int64(record.loadUnaligned(as: Int32.self))
+                subseconds = Int64(record.loadUnaligned(fromByteOffset: 4, as: Int32.self))
+            }
+            // The snapshot never exceeds the maximum, so a length above the maximum is above both.
+            if capturedLength > ClassicPcapFileHeader.maximumCapturedLength {
+                return .damaged("invalid packet capture length \(capturedLength), bigger than snaplen of \(snapshot)")
+            }
+            let recordSize = headerSize &+ Int(capturedLength)
+            if block.end &- block.start < recordSize {
+                if let error = block.makeAvailable(recordSize) { return .damaged(Self.readFailure(error)) }
+                let available = block.end &- block.start
+                if available < recordSize {
+                    return .damaged(Self.truncatedData(
+                        capturedLength: capturedLength, snapshot: snapshot, got: available &- headerSize))
+                }
+            }
+            let kept = min(capturedLength, snapshot)
+            let timestamp = seconds &* 1_000_000_000 &+ subseconds &* subsecondScale
+            let data = (UnsafeRawPointer(block.storage.baseAddress!) + block.start + headerSize)
+                .assumingMemoryBound(to: UInt8.self)
+            guard columns.append(data, capturedLength: kept, wireLength: wireLength, timestamp: timestamp) else {
+                return columns.count == 0 ? .recordLargerThanBatch(Int(kept)) : .batchFull
+            }
+            block.start &+= recordSize
+        }
+        return .batchFull
+    }
+
+    /// libpcap's message for record data cut short (`got` bytes of it left in the file). A record
+    /// longer than the snapshot is read as the snapshot's bytes, then the rest is discarded.
+    private static func truncatedData(capturedLength: UInt32, snapshot: UInt32, got: Int) -> String {
+        let attempted = capturedLength > snapshot && got < Int(snapshot) ? snapshot : capturedLength
+        return "truncated dump file; tried to read \(attempted) captured bytes, only got \(got)"
+    }
+
+    private static func readFailure(_ error: Int32) -> String {
+        "error reading dump file: \(String(cString: strerror(error)))"
+    }
+
+    /// The unread part of the file read so far: `storage[start ..< end]`.
+    private struct Block {
+        let descriptor: Int32
+        let storage: UnsafeMutableRawBufferPointer
+        var start = 0
+        var end = 0
+        var atEndOfFile = false
+        /// Bytes read from the file after its header.
+        var bytesReadFromFile: Int64 = 0
+
+        init(descriptor: Int32, storage: UnsafeMutableRawBufferPointer) {
+            self.descriptor = descriptor
+            self.storage = storage
+        }
+
+        /// Moves the unread bytes to the front and reads until at least `count` bytes are unread
+        /// (`count` ≤ the block's size), the block is full or the file ends. Returns read(2)'s
+        /// error, if any.
+        mutating func makeAvailable(_ count: Int) -> Int32? {
+            if start > 0 {
+                let unread = end &- start
+                if unread > 0 { memmove(storage.baseAddress!, storage.baseAddress! + start, unread) }
+                start = 0
+                end = unread
+            }
+            while end < count && !atEndOfFile {
+                let got = read(descriptor, storage.baseAddress! + end, storage.count &- end)
+                if got > 0 {
+                    end &+= got
+                    bytesReadFromFile &+= Int64(got)
+                } else if got == 0 {
+                    atEndOfFile = true
+                } else if errno != EINTR {
+                    return errno
+                }
+            }
+            return nil
+        }
+    }
+}
