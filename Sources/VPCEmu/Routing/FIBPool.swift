@@ -24,6 +24,8 @@ struct FIBPool<NextHop: Sendable> {
     /// The FIB arrays of every table for one address family.
     struct Family<Key: PoptrieKey> {
         var root: ContiguousArray<UInt32> = []
+        /// Not line-aligned as a `Poptrie`'s own nodes are: VPC-sized tables stay in L1/L2,
+        /// where a node step that crosses a line costs little.
         var nodes: ContiguousArray<Key.Node> = []
         var leaves: ContiguousArray<UInt32> = []
 
@@ -32,7 +34,7 @@ struct FIBPool<NextHop: Sendable> {
                               nodes: nodes.count ..< nodes.count + fib.nodes.count,
                               leaves: leaves.count ..< leaves.count + fib.leaves.count)
             root.append(contentsOf: fib.root)
-            nodes.append(contentsOf: fib.nodes)
+            fib.nodes.withUnsafeBufferPointer { nodes.append(contentsOf: $0) }
             leaves.append(contentsOf: fib.leaves)
             return slice
         }

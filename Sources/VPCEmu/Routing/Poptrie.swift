@@ -26,7 +26,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// Bits resolved by the root array.
     public let rootBits: Int
     @usableFromInline let root: [UInt32]
-    @usableFromInline let nodes: [Node]
+    /// Line-aligned, so that a node part that fits a cache line (`Node.stepFitsOneLine`) stays in one.
+    @usableFromInline let nodes: LineAlignedArray<Node>
     @usableFromInline let leaves: [UInt32]
 
     /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
@@ -37,7 +38,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
         root = builder.buildRoot(bits: rootBits)
-        nodes = builder.nodes
+        nodes = LineAlignedArray(builder.nodes)
         leaves = builder.leaves
     }
 
@@ -113,9 +114,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index &+ 2 &* pipelineDistance)))
             }
             if index &+ pipelineDistance < count {
-                let entry = rootBase[rootSlot(index &+ pipelineDistance)]
+                let window = addresses[index &+ pipelineDistance].window
+                let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
                 let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
-                prefetchNode(UnsafeRawPointer(nodeBase + Int(truncatingIfNeeded: node)))
+                prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
             }
             results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
         }
@@ -140,12 +142,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         var walkingCount = 0
         let first = group.lowerBound
         for index in group {
-            let entry = rootBase[Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)]
+            let window = addresses[index].window
+            let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
             results[index] = entry
             let isNode = entry & PoptrieLimits.nodeTag != 0
             let node = isNode ? entry & ~PoptrieLimits.nodeTag : 0
             walking[walkingCount] = PoptrieWalkStep(address: UInt32(truncatingIfNeeded: index &- first), target: node)
-            prefetchNode(UnsafeRawPointer(nodeBase + Int(truncatingIfNeeded: node)))
+            prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
             walkingCount &+= isNode ? 1 : 0
         }
         // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
@@ -163,8 +166,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 let next = PoptrieWalkStep(address: step.address, target: UInt32(truncatingIfNeeded: child))
                 walking[stillWalking] = next
                 reached[reachedCount] = next
-                // The next node's lines, or the leaf's (and the line after it, harmlessly).
-                prefetchNode(isNode ? UnsafeRawPointer(nodeBase + child) : UnsafeRawPointer(leafBase + child))
+                // What the next step reads (its slot is the key's next stride), or the leaf
+                // (plus, when a step may span two lines, the line after it, harmlessly).
+                let nextSlot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - 2 * Node.strideBits)) & (1 &<< Node.strideBits &- 1)
+                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : UnsafeRawPointer(leafBase + child))
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
@@ -177,11 +182,20 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
     }
 
-    /// Prefetches every cache line of a node at `address` (a node need not be line-aligned).
+    /// The slot of the first node below the root that `window` reaches.
     @inlinable @inline(__always)
-    static func prefetchNode(_ address: UnsafeRawPointer) {
-        vpcemu_prefetch(address)
-        vpcemu_prefetch(address + (MemoryLayout<Node>.size - 1))
+    static func firstSlot(_ window: Key.Window, rootBits: Int) -> Int {
+        var key = window
+        key.shiftLeft(rootBits)
+        return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
+    }
+
+    /// Prefetches the bytes a node step reads from `start` (`Node.stepBytes`): one cache line,
+    /// or two when the step's bytes may cross a line boundary.
+    @inlinable @inline(__always)
+    static func prefetchStep(_ start: UnsafeRawPointer) {
+        vpcemu_prefetch(start)
+        if !Node.stepFitsOneLine { vpcemu_prefetch(start + (Node.stepByteCount - 1)) }
     }
 
     /// The walk itself. Indices are in range by construction (`PoptrieBuilder`), so the
@@ -231,13 +245,19 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 }
 
 /// A Poptrie node layout: `1 << strideBits` children behind two bitmaps.
-public protocol PoptrieNode: Sendable {
+public protocol PoptrieNode: Sendable, BitwiseCopyable {
     static var strideBits: Int { get }
     /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
     init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
     /// Child `slot` of the node at `node` as an index into the node array (`isNode`) or the
     /// leaf array. A pointer, not a copy: a lookup reads only the words of a node it needs.
     static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int)
+    /// Where the bytes that `child(of: node, slot)` reads start (what a batch walk prefetches);
+    /// `stepByteCount` bytes from there.
+    static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer
+    static var stepByteCount: Int { get }
+    /// Whether those bytes lie in one cache line when the node array starts on a line.
+    static var stepFitsOneLine: Bool { get }
 }
 
 extension PoptrieNode {
@@ -259,7 +279,11 @@ public struct PoptrieNode64: PoptrieNode {
     @inlinable public static var strideBits: Int { 6 }
 
     public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
-        (vector, leafVector) = (Self.bitmap(isNode)[0], Self.bitmap(runStart)[0])
+        self.init(vector: Self.bitmap(isNode)[0], leafVector: Self.bitmap(runStart)[0], nodeBase: nodeBase, leafBase: leafBase)
+    }
+
+    init(vector: UInt64, leafVector: UInt64, nodeBase: UInt32, leafBase: UInt32) {
+        (self.vector, self.leafVector) = (vector, leafVector)
         (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
     }
 
@@ -275,54 +299,60 @@ public struct PoptrieNode64: PoptrieNode {
         let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
         return (isNode, Int(truncatingIfNeeded: base) &+ (bitmap & upToSlot).nonzeroBitCount &- 1)
     }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(node) }
+    @inlinable public static var stepByteCount: Int { MemoryLayout<Self>.size }
+    /// 24-byte nodes: some straddle a line boundary.
+    @inlinable public static var stepFitsOneLine: Bool { false }
 }
 
-/// 256 children (8 bits) in 80 bytes: four 64-bit words per bitmap, plus the number of
-/// set bits before each word (a rank directory) so that one population count suffices.
+/// 256 children (8 bits) in 128 bytes, as four self-contained 64-child quarters, one per value
+/// of the slot's top two bits. A quarter is a `PoptrieNode64` whose bases already count the
+/// node children and leaf runs of the quarters before it (a leaf run that starts in an earlier
+/// quarter is found as that quarter's last run: its base minus one), padded to 32 bytes. In a
+/// line-aligned node array a quarter never crosses a line, so a node step reads one cache line.
 public struct PoptrieNode256: PoptrieNode {
-    /// Words 0...3: which children are nodes; words 4...7: where leaf runs start. The first
-    /// field, at offset 0, so that `child(of:_:)` loads one word by its byte offset.
-    @usableFromInline var bitmaps: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
-    @usableFromInline var nodeBase: UInt32
-    @usableFromInline var leafBase: UInt32
-    /// Byte w: set bits of `vector` (`leafVector`) in words before w (at most 192, fits a byte).
-    @usableFromInline var nodeRanks: UInt32
-    @usableFromInline var leafRanks: UInt32
+    @usableFromInline struct Quarter: Sendable, BitwiseCopyable {
+        @usableFromInline var children: PoptrieNode64
+        /// To 32 bytes, so that quarters stay line-aligned.
+        var padding: UInt64 = 0
+    }
+
+    @usableFromInline var quarters: (Quarter, Quarter, Quarter, Quarter)
 
     @inlinable public static var strideBits: Int { 8 }
+    @usableFromInline static var quarterBytes: Int { 32 }
 
     public init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool]) {
         let vector = Self.bitmap(isNode), leafVector = Self.bitmap(runStart)
-        func ranks(_ words: [UInt64]) -> UInt32 {
-            var packed: UInt32 = 0, total = 0
-            for word in 0..<4 {
-                packed |= UInt32(total) << UInt32(8 * word)
-                total += words[word].nonzeroBitCount
-            }
-            return packed
+        var nodeBase = nodeBase, leafBase = leafBase
+        var quarters: [Quarter] = []
+        for word in 0..<4 {
+            quarters.append(Quarter(children: PoptrieNode64(vector: vector[word], leafVector: leafVector[word],
+                                                            nodeBase: nodeBase, leafBase: leafBase)))
+            nodeBase += UInt32(vector[word].nonzeroBitCount)
+            leafBase += UInt32(leafVector[word].nonzeroBitCount)
         }
-        bitmaps = (vector[0], vector[1], vector[2], vector[3], leafVector[0], leafVector[1], leafVector[2], leafVector[3])
-        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
-        (nodeRanks, leafRanks) = (ranks(vector), ranks(leafVector))
+        self.quarters = (quarters[0], quarters[1], quarters[2], quarters[3])
+    }
+
+    @inlinable @inline(__always)
+    static func quarter(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafePointer<PoptrieNode64> {
+        (UnsafeRawPointer(node) + (slot &>> 6) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
     }
 
     @inlinable @inline(__always)
     public static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int) {
-        let word = slot &>> 6
-        let bit = UInt64(truncatingIfNeeded: slot & 63)
-        let upToSlot = (2 &<< bit) &- 1
-        let rankShift = UInt32(truncatingIfNeeded: word &* 8)
-        let bitmaps = UnsafeRawPointer(node)
-        let nodeWord = bitmaps.load(fromByteOffset: word &* 8, as: UInt64.self)
-        let leafWord = bitmaps.load(fromByteOffset: 32 &+ word &* 8, as: UInt64.self)
-        // Selects rather than branches: whether a child is a node is unpredictable.
-        let isNode = nodeWord &>> bit & 1 != 0
-        let bitmap = isNode ? nodeWord : leafWord
-        let ranks = isNode ? node.pointee.nodeRanks : node.pointee.leafRanks
-        let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
-        let rank = Int(truncatingIfNeeded: ranks &>> rankShift & 0xFF) &+ (bitmap & upToSlot).nonzeroBitCount
-        return (isNode, Int(truncatingIfNeeded: base) &+ rank &- 1)
+        PoptrieNode64.child(of: quarter(of: node, slot), slot & 63)
     }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer {
+        UnsafeRawPointer(quarter(of: node, slot))
+    }
+    @inlinable public static var stepByteCount: Int { MemoryLayout<PoptrieNode64>.size }
+    @inlinable public static var stepFitsOneLine: Bool { true }
 }
 
 /// An address type the Poptrie can walk: it exposes itself as a left-aligned bit window.

@@ -56,9 +56,35 @@ import Testing
 }
 
 @Suite struct PoptrieNodeLayoutTests {
-    /// `PoptrieNode256.child(of:_:)` loads bitmap words by byte offset from the node's start.
-    @Test func node256BitmapsComeFirst() {
-        #expect(MemoryLayout<PoptrieNode256>.offset(of: \.bitmaps) == 0)
-        #expect(MemoryLayout<PoptrieNode256>.size == 80)
+    /// A node step reads one 32-byte quarter, found by byte offset: quarters must be 32 bytes
+    /// apart and start with their `PoptrieNode64`, so that none crosses a line.
+    @Test func node256QuartersAreLineAligned() {
+        #expect(MemoryLayout<PoptrieNode256>.size == 128)
+        #expect(MemoryLayout<PoptrieNode256.Quarter>.stride == PoptrieNode256.quarterBytes)
+        #expect(MemoryLayout<PoptrieNode256.Quarter>.offset(of: \.children) == 0)
+        #expect(PoptrieNode256.stepByteCount <= PoptrieNode256.quarterBytes)
+    }
+
+    /// Every quarter answers as the whole node would: checked against the bitmaps' meaning
+    /// (node children numbered in slot order from `nodeBase`, leaf runs from `leafBase`).
+    @Test(arguments: [UInt64(41), 42, 43])
+    func node256ChildrenMatchTheirRanks(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        let isNode = (0..<256).map { _ in Int.random(in: 0..<4, using: &generator) == 0 }
+        // The first leaf always starts a run, as the builder makes it.
+        var runStart = (0..<256).map { _ in Int.random(in: 0..<3, using: &generator) == 0 }
+        if let firstLeaf = isNode.firstIndex(of: false) { runStart[firstLeaf] = true }
+        for slot in 0..<256 where isNode[slot] { runStart[slot] = false }
+        var node = PoptrieNode256(nodeBase: 1000, leafBase: 5000, isNode: isNode, runStart: runStart)
+        withUnsafePointer(to: &node) { pointer in
+            for slot in 0..<256 {
+                let (childIsNode, index) = PoptrieNode256.child(of: pointer, slot)
+                let expected = isNode[slot]
+                    ? 1000 + isNode[..<slot].filter { $0 }.count
+                    : 5000 + runStart[...slot].filter { $0 }.count - 1
+                #expect(childIsNode == isNode[slot], "slot \(slot)")
+                #expect(index == expected, "slot \(slot)")
+            }
+        }
     }
 }

@@ -1,0 +1,20 @@
+import Testing
+@testable import VPCEmu
+
+@Suite struct LineAlignedArrayTests {
+    @Test(arguments: [0, 1, 3, 1000])
+    func startsOnALineAndKeepsItsElements(count: Int) {
+        let elements = (0..<count).map { PoptrieNode64(vector: UInt64($0), leafVector: ~UInt64($0), nodeBase: UInt32($0), leafBase: 7) }
+        let array = LineAlignedArray(elements)
+        array.withUnsafeBufferPointer { buffer in
+            #expect(UInt(bitPattern: buffer.baseAddress) % 64 == 0)
+            #expect(buffer.count == count)
+            #expect(buffer.map(\.vector) == elements.map(\.vector))
+            #expect(buffer.map(\.leafVector) == elements.map(\.leafVector))
+            #expect(buffer.map(\.nodeBase) == elements.map(\.nodeBase))
+        }
+        // A copy shares the storage, so its elements stay where they were aligned.
+        let copy = array
+        copy.withUnsafeBufferPointer { #expect(UInt(bitPattern: $0.baseAddress) % 64 == 0) }
+    }
+}
