@@ -323,7 +323,7 @@ public struct ForwardingPipeline: Sendable {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
         let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
-                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter))
+                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter), hot.connections)
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
         }
@@ -412,7 +412,7 @@ public struct ForwardingPipeline: Sendable {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
         let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
-                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
+                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter), hot.connections)
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)
     }
@@ -507,33 +507,41 @@ public struct ForwardingPipeline: Sendable {
         let directions: UnsafeMutableBufferPointer<DirectionCounters>
         let flowSlots: UnsafeMutablePointer<FlowDecisionCache.Decisions>
         let buckets: UnsafeMutableBufferPointer<TokenBucket?>
+        /// The connection table (`ConnectionTracker.storage`).
+        let connections: UnsafeMutablePointer<ConnectionTracker.Entry>
     }
 
-    /// Runs `body` with the hot arrays moved out of `counters`, `flowCache` and `buckets` (so they are unique
-    /// and `self` stays free to mutate) and put back after; `body` must not read them through `pipeline`.
+    /// Runs `body` with the hot arrays moved out of `counters`, `flowCache`, `buckets` and `tracker` (so they
+    /// are unique and `self` stays free to mutate) and put back after; `body` must not read them through `pipeline`.
     private mutating func withHotStorage<R>(_ body: (inout Self, HotStorage) -> R) -> R {
         var drops = counters.dropsByKind, received = counters.receivedByInstance
         var directions = counters.directions, slots = flowCache.slots, buckets = self.buckets
+        var connections = tracker.storage
         counters.dropsByKind = []
         counters.receivedByInstance = []
         counters.directions = []
         flowCache.slots = []
         self.buckets = []
+        tracker.storage = []
         defer {
             counters.dropsByKind = drops
             counters.receivedByInstance = received
             counters.directions = directions
             flowCache.slots = slots
             self.buckets = buckets
+            tracker.storage = connections
         }
         return drops.withUnsafeMutableBufferPointer { drops in
             received.withUnsafeMutableBufferPointer { received in
                 directions.withUnsafeMutableBufferPointer { directions in
                     slots.withUnsafeMutableBufferPointer { slots in
                         buckets.withUnsafeMutableBufferPointer { buckets in
-                            // `slots` is never empty (the cache has at least one slot).
-                            body(&self, HotStorage(dropsByKind: drops, receivedByInstance: received, directions: directions,
-                                                   flowSlots: slots.baseAddress!, buckets: buckets))
+                            connections.withUnsafeMutableBufferPointer { connections in
+                                // `slots` and `connections` are never empty (both tables have at least one slot).
+                                body(&self, HotStorage(dropsByKind: drops, receivedByInstance: received, directions: directions,
+                                                       flowSlots: slots.baseAddress!, buckets: buckets,
+                                                       connections: connections.baseAddress!))
+                            }
                         }
                     }
                 }
