@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The data path of one packet through the emulated VPCs (docs/forwarding.md):
 ///
 ///     parse → attribute the source instance → SG egress (stateful) → ACL egress of the source
@@ -218,11 +220,14 @@ public struct ForwardingPipeline: Sendable {
                         if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
                             let tables = self.tables
                             tables.withView { view in
-                                withHotStorage { pipeline, hot in
+                                withHotStorage { pipeline, hot in batch.parsed.withUnsafeBufferPointer { parsed in
                                     while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
                                         let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
                                         if isParsed {
-                                            pipeline.forward(batch.parsed[index], frame: frame, now: now, view, hot, into: &out[index])
+                                            if index &+ Self.prefetchDistance < batch.count {
+                                                pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
+                                            }
+                                            pipeline.forward(parsed[index], frame: frame, now: now, view, hot, into: &out[index])
                                         } else {
                                             packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                                          timestamp: batch.timestamps[index])
@@ -230,7 +235,7 @@ public struct ForwardingPipeline: Sendable {
                                         }
                                         index &+= 1
                                     }
-                                }
+                                } }
                             }
                         } else {
                             let frame = batch.frame(index, in: bytes)
@@ -254,6 +259,16 @@ public struct ForwardingPipeline: Sendable {
             tracker.removeExpired(now: UInt64(max(0, last.departure)))
             lastSweep = last.departure
         }
+    }
+
+    /// How many packets ahead the batch loop prefetches a packet's flow-cache slot and connection
+    /// table home slot (both random in tables larger than the caches), so the walk finds them loaded.
+    static let prefetchDistance = 4
+
+    @inline(__always)
+    private func prefetchSlots(of flow: ConnectionTracker.Lookup, _ hot: HotStorage) {
+        vpcemu_prefetch(UnsafeRawPointer(hot.flowSlots + flowCache.slotIndex(hash: flow.directionalHash)))
+        vpcemu_prefetch(UnsafeRawPointer(hot.connections + tracker.homeSlot(hash: flow.hash)))
     }
 
     // MARK: one packet
