@@ -220,22 +220,25 @@ public struct ForwardingPipeline: Sendable {
                         if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
                             let tables = self.tables
                             tables.withView { view in
-                                withHotStorage { pipeline, hot in batch.parsed.withUnsafeBufferPointer { parsed in
-                                    while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
-                                        let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
-                                        if isParsed {
-                                            if index &+ Self.prefetchDistance < batch.count {
-                                                pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
+                                withHotStorage { pipeline, hot in
+                                    // Read through a pointer: the loop also reads the packet `prefetchDistance` ahead.
+                                    batch.parsed.withUnsafeBufferPointer { parsed in
+                                        while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
+                                            let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
+                                            if isParsed {
+                                                if index &+ Self.prefetchDistance < batch.count {
+                                                    pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
+                                                }
+                                                pipeline.forward(parsed[index], frame: frame, now: now, view, hot, into: &out[index])
+                                            } else {
+                                                packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
+                                                             timestamp: batch.timestamps[index])
+                                                pipeline.forward(packet, frame: frame, now: now, view, hot, into: &out[index])
                                             }
-                                            pipeline.forward(parsed[index], frame: frame, now: now, view, hot, into: &out[index])
-                                        } else {
-                                            packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
-                                                         timestamp: batch.timestamps[index])
-                                            pipeline.forward(packet, frame: frame, now: now, view, hot, into: &out[index])
+                                            index &+= 1
                                         }
-                                        index &+= 1
                                     }
-                                } }
+                                }
                             }
                         } else {
                             let frame = batch.frame(index, in: bytes)
