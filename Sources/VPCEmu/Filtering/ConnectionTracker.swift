@@ -85,7 +85,11 @@ public struct ConnectionTracker: Sendable {
     public let timeouts: Timeouts
     public private(set) var count = 0
     public private(set) var statistics = Statistics()
-    private var slots: ContiguousArray<Entry>
+    /// The open-addressing table. The table's code reads and writes it through a pointer parameter
+    /// named `slots` (a write through the array costs a uniqueness check): the public methods take
+    /// the pointer per call (`withSlots`), `ForwardingPipeline` once per run of packets
+    /// (`HotStorage.connections`), moving the array out of `self` meanwhile.
+    var storage: ContiguousArray<Entry>
     private let slotMask: Int
     /// How many slots around a full table's target slot are searched for the stalest entry.
     private static let evictionWindow = 16
@@ -97,9 +101,22 @@ public struct ConnectionTracker: Sendable {
         // At most half full, so probe sequences stay short.
         var size = 2
         while size < capacity * 2 { size <<= 1 }
-        slots = ContiguousArray(repeating: .empty, count: size)
+        storage = ContiguousArray(repeating: .empty, count: size)
         slotMask = size - 1
     }
+
+    /// Runs `body` with `storage` moved out of `self` (so it is unique and `self` stays free to
+    /// mutate) and put back after; `body` must not read `storage`.
+    private mutating func withSlots<R>(_ body: (inout Self, UnsafeMutablePointer<Entry>) -> R) -> R {
+        var slots = storage
+        storage = []
+        defer { storage = slots }
+        return slots.withUnsafeMutableBufferPointer { body(&self, $0.baseAddress!) }
+    }
+
+    /// The first slot probed for a flow whose `Lookup.hash` is `hash`, for a caller to prefetch.
+    @inline(__always)
+    func homeSlot(hash: Int) -> Int { hash & slotMask }
 
     /// A packet's flow as the table finds it, independent of the zone: the tuple, the key it is
     /// stored under, its direction and its home slot's hash. Compute it once per packet and pass
@@ -154,13 +171,20 @@ public struct ConnectionTracker: Sendable {
     /// its key and hash once.
     public mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
                                 now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
+        withSlots { $0.filter(lookup, tcpFlags: tcpFlags, quoted: quoted, zone: zone, now: now, rules: rules, $1) }
+    }
+
+    /// `filter` on `slots`, the storage of `storage` (moved out of `self` by the caller).
+    @inline(__always)
+    mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+                         now: UInt64, rules: some StatelessFilter, _ slots: UnsafeMutablePointer<Entry>) -> FilterVerdict {
         if let quoted, Self.isICMPError(lookup.tuple) {
-            if contains(quoted, zone: zone, now: now) { return Self.trackedVerdict }
-        } else if refresh(lookup, tcpFlags: tcpFlags, zone: zone, now: now) {
+            if state(of: quoted, zone: zone, now: now, slots) != nil { return Self.trackedVerdict }
+        } else if refresh(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) {
             return Self.trackedVerdict
         }
         let verdict = rules.evaluate(lookup.tuple)
-        if verdict.policy == .accept { admit(lookup, tcpFlags: tcpFlags, zone: zone, now: now) }
+        if verdict.policy == .accept { admit(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) }
         return verdict
     }
 
@@ -182,11 +206,12 @@ public struct ConnectionTracker: Sendable {
 
     /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
     public mutating func refresh(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
-        refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now)
+        withSlots { $0.refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) }
     }
 
-    private mutating func refresh(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
-        guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now) else { return false }
+    private mutating func refresh(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64,
+                                  _ slots: UnsafeMutablePointer<Entry>) -> Bool {
+        guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) else { return false }
         let tuple = lookup.tuple
         let original = slots[slot].originalIsKey == lookup.isForward
         if tuple.ipProtocol == 1 || tuple.ipProtocol == 58, Self.isICMPEchoRequest(tuple) != original {
@@ -201,18 +226,18 @@ public struct ConnectionTracker: Sendable {
     /// Starts tracking the flow `tuple` opens (its first packet, accepted by the rules). ICMP
     /// messages other than echo requests open nothing.
     public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
-        admit(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now)
+        withSlots { $0.admit(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) }
     }
 
-    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
+    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
         guard let key = lookup.key else { return }
         let tuple = lookup.tuple
         if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return }
-        if let slot = find(key, hash: lookup.hash, zone: zone, now: now) {
+        if let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) {
             slots[slot].lastSeen = now
             return
         }
-        if count >= capacity { evict(near: lookup.hash, now: now) }
+        if count >= capacity { evict(near: lookup.hash, now: now, slots) }
         var slot = lookup.hash & slotMask
         while slots[slot].occupied { slot = (slot + 1) & slotMask }
         let state: State = switch tuple.ipProtocol {
@@ -229,14 +254,16 @@ public struct ConnectionTracker: Sendable {
 
     /// Removes every idle-expired entry (a full sweep; lookups also expire lazily).
     public mutating func removeExpired(now: UInt64) {
-        var slot = 0
-        while slot < slots.count {
-            if slots[slot].occupied, isExpired(slots[slot], now: now) {
-                remove(at: slot)
-                statistics.expired &+= 1
-                continue  // backward shift may have moved another entry here
+        withSlots { tracker, slots in
+            var slot = 0
+            while slot <= tracker.slotMask {
+                if slots[slot].occupied, tracker.isExpired(slots[slot], now: now) {
+                    tracker.remove(at: slot, slots)
+                    tracker.statistics.expired &+= 1
+                    continue  // backward shift may have moved another entry here
+                }
+                slot += 1
             }
-            slot += 1
         }
     }
 
@@ -256,7 +283,11 @@ public struct ConnectionTracker: Sendable {
 
     /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
     public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
-        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone),
+        storage.withUnsafeBufferPointer { state(of: tuple, zone: zone, now: now, $0.baseAddress!) }
+    }
+
+    private func state(of tuple: FiveTuple, zone: UInt32, now: UInt64, _ slots: UnsafePointer<Entry>) -> State? {
+        guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone, slots),
               !isExpired(slots[slot], now: now) else { return nil }
         return slots[slot].state
     }
@@ -268,7 +299,7 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// The slot holding `key` in `zone`, expired or not.
-    private func probe(_ key: FiveTuple, hash: Int, zone: UInt32) -> Int? {
+    private func probe(_ key: FiveTuple, hash: Int, zone: UInt32, _ slots: UnsafePointer<Entry>) -> Int? {
         var slot = hash & slotMask
         while slots[slot].occupied {
             if slots[slot].zone == zone, slots[slot].key == key { return slot }
@@ -278,10 +309,10 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// The slot of the live entry for `key`; an expired one is removed on the way.
-    private mutating func find(_ key: FiveTuple, hash: Int, zone: UInt32, now: UInt64) -> Int? {
-        guard let slot = probe(key, hash: hash, zone: zone) else { return nil }
+    private mutating func find(_ key: FiveTuple, hash: Int, zone: UInt32, now: UInt64, _ slots: UnsafeMutablePointer<Entry>) -> Int? {
+        guard let slot = probe(key, hash: hash, zone: zone, slots) else { return nil }
         guard !isExpired(slots[slot], now: now) else {
-            remove(at: slot)
+            remove(at: slot, slots)
             statistics.expired &+= 1
             return nil
         }
@@ -290,14 +321,14 @@ public struct ConnectionTracker: Sendable {
 
     /// Makes room: removes the expired or else least recently seen entry among the occupied
     /// slots from the new key's home slot onwards.
-    private mutating func evict(near hash: Int, now: UInt64) {
+    private mutating func evict(near hash: Int, now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
         var slot = hash & slotMask
         var victim: Int?
         var examined = 0
         while examined < Self.evictionWindow || victim == nil {
             if slots[slot].occupied {
                 if isExpired(slots[slot], now: now) {
-                    remove(at: slot)
+                    remove(at: slot, slots)
                     statistics.expired &+= 1
                     return
                 }
@@ -307,13 +338,13 @@ public struct ConnectionTracker: Sendable {
             slot = (slot + 1) & slotMask
         }
         if let victim {
-            remove(at: victim)
+            remove(at: victim, slots)
             statistics.evicted &+= 1
         }
     }
 
     /// Backward-shift deletion: later entries of the probe run move up so lookups need no tombstones.
-    private mutating func remove(at start: Int) {
+    private mutating func remove(at start: Int, _ slots: UnsafeMutablePointer<Entry>) {
         var hole = start
         var next = (hole + 1) & slotMask
         while slots[next].occupied {

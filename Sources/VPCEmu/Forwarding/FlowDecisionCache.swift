@@ -63,13 +63,17 @@ struct FlowDecisionCache {
         }
     }
 
+    /// The slot a flow hashed to `hash` maps to (whichever flow it holds now), for a caller to prefetch.
+    @inline(__always)
+    func slotIndex(hash: Int) -> Int { hash & slotMask }
+
     /// The slot of `tuple`'s flow, emptied first when it holds another flow or an older generation.
     /// `hash` is any well-mixed hash of the tuple that tells its directions apart
     /// (`ConnectionTracker.Lookup.directionalHash`, already computed for the packet). `slots` is the
     /// storage of `self.slots`.
     @inline(__always)
     func slot(for tuple: FiveTuple, hash: Int, in slots: UnsafeMutablePointer<Decisions>) -> Int {
-        let slot = hash & slotMask
+        let slot = slotIndex(hash: hash)
         if !remembers || slots[slot].generation != generation || slots[slot].tuple != tuple {
             slots[slot] = Decisions(tuple, generation: generation)
         }

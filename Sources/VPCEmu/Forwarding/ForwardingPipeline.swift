@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The data path of one packet through the emulated VPCs (docs/forwarding.md):
 ///
 ///     parse → attribute the source instance → SG egress (stateful) → ACL egress of the source
@@ -219,16 +221,22 @@ public struct ForwardingPipeline: Sendable {
                             let tables = self.tables
                             tables.withView { view in
                                 withHotStorage { pipeline, hot in
-                                    while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
-                                        let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
-                                        if isParsed {
-                                            pipeline.forward(batch.parsed[index], frame: frame, now: now, view, hot, into: &out[index])
-                                        } else {
-                                            packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
-                                                         timestamp: batch.timestamps[index])
-                                            pipeline.forward(packet, frame: frame, now: now, view, hot, into: &out[index])
+                                    // Read through a pointer: the loop also reads the packet `prefetchDistance` ahead.
+                                    batch.parsed.withUnsafeBufferPointer { parsed in
+                                        while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
+                                            let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
+                                            if isParsed {
+                                                if index &+ Self.prefetchDistance < batch.count {
+                                                    pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
+                                                }
+                                                pipeline.forward(parsed[index], frame: frame, now: now, view, hot, into: &out[index])
+                                            } else {
+                                                packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
+                                                             timestamp: batch.timestamps[index])
+                                                pipeline.forward(packet, frame: frame, now: now, view, hot, into: &out[index])
+                                            }
+                                            index &+= 1
                                         }
-                                        index &+= 1
                                     }
                                 }
                             }
@@ -254,6 +262,16 @@ public struct ForwardingPipeline: Sendable {
             tracker.removeExpired(now: UInt64(max(0, last.departure)))
             lastSweep = last.departure
         }
+    }
+
+    /// How many packets ahead the batch loop prefetches a packet's flow-cache slot and connection
+    /// table home slot (both random in tables larger than the caches), so the walk finds them loaded.
+    static let prefetchDistance = 4
+
+    @inline(__always)
+    private func prefetchSlots(of flow: ConnectionTracker.Lookup, _ hot: HotStorage) {
+        vpcemu_prefetch(UnsafeRawPointer(hot.flowSlots + flowCache.slotIndex(hash: flow.directionalHash)))
+        vpcemu_prefetch(UnsafeRawPointer(hot.connections + tracker.homeSlot(hash: flow.hash)))
     }
 
     // MARK: one packet
@@ -323,7 +341,7 @@ public struct ForwardingPipeline: Sendable {
             return .dropped(.securityGroupUnavailable(instance: sourceInstance))
         }
         let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
-                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter))
+                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter), hot.connections)
         if egress.policy != .accept {
             return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
         }
@@ -412,7 +430,7 @@ public struct ForwardingPipeline: Sendable {
             return .dropped(.securityGroupUnavailable(instance: target))
         }
         let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
-                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter))
+                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter), hot.connections)
         if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
         return .delivered(instance: target, arrival: arrival)
     }
@@ -507,33 +525,41 @@ public struct ForwardingPipeline: Sendable {
         let directions: UnsafeMutableBufferPointer<DirectionCounters>
         let flowSlots: UnsafeMutablePointer<FlowDecisionCache.Decisions>
         let buckets: UnsafeMutableBufferPointer<TokenBucket?>
+        /// The connection table (`ConnectionTracker.storage`).
+        let connections: UnsafeMutablePointer<ConnectionTracker.Entry>
     }
 
-    /// Runs `body` with the hot arrays moved out of `counters`, `flowCache` and `buckets` (so they are unique
-    /// and `self` stays free to mutate) and put back after; `body` must not read them through `pipeline`.
+    /// Runs `body` with the hot arrays moved out of `counters`, `flowCache`, `buckets` and `tracker` (so they
+    /// are unique and `self` stays free to mutate) and put back after; `body` must not read them through `pipeline`.
     private mutating func withHotStorage<R>(_ body: (inout Self, HotStorage) -> R) -> R {
         var drops = counters.dropsByKind, received = counters.receivedByInstance
         var directions = counters.directions, slots = flowCache.slots, buckets = self.buckets
+        var connections = tracker.storage
         counters.dropsByKind = []
         counters.receivedByInstance = []
         counters.directions = []
         flowCache.slots = []
         self.buckets = []
+        tracker.storage = []
         defer {
             counters.dropsByKind = drops
             counters.receivedByInstance = received
             counters.directions = directions
             flowCache.slots = slots
             self.buckets = buckets
+            tracker.storage = connections
         }
         return drops.withUnsafeMutableBufferPointer { drops in
             received.withUnsafeMutableBufferPointer { received in
                 directions.withUnsafeMutableBufferPointer { directions in
                     slots.withUnsafeMutableBufferPointer { slots in
                         buckets.withUnsafeMutableBufferPointer { buckets in
-                            // `slots` is never empty (the cache has at least one slot).
-                            body(&self, HotStorage(dropsByKind: drops, receivedByInstance: received, directions: directions,
-                                                   flowSlots: slots.baseAddress!, buckets: buckets))
+                            connections.withUnsafeMutableBufferPointer { connections in
+                                // `slots` and `connections` are never empty (both tables have at least one slot).
+                                body(&self, HotStorage(dropsByKind: drops, receivedByInstance: received, directions: directions,
+                                                       flowSlots: slots.baseAddress!, buckets: buckets,
+                                                       connections: connections.baseAddress!))
+                            }
                         }
                     }
                 }
