@@ -20,8 +20,8 @@ struct ClassicPcapFileHeader: Equatable {
     let swapped: Bool
     /// Nanoseconds per unit of the records' subsecond field (1,000 for microsecond files).
     let subsecondScale: Int64
-    /// The snapshot length libpcap uses: the header's, or the maximum when it is 0 or larger
-    /// (`pcap_adjust_snapshot`). Longer records are cut to it.
+    /// The snapshot length libpcap uses: the header's, or the maximum when it is 0 or above
+    /// `Int32.max` (`pcap_adjust_snapshot`). Longer records are cut to it.
     let snapshot: UInt32
 
     init?(_ bytes: UnsafeRawBufferPointer) {
@@ -42,9 +42,12 @@ struct ClassicPcapFileHeader: Equatable {
         guard field(4, UInt16.self) == 2, field(6, UInt16.self) == 4,
               let linkType = LinkType(rawValue: field(20, UInt32.self))
         else { return nil }
+        // libpcap byte-swaps the CAN identifier behind a Linux cooked header in a swapped file
+        // (pcap-common.c, swap_pseudo_headers): leave those files to it.
+        guard !swapped || (linkType != .linuxSLL && linkType != .linuxSLL2) else { return nil }
         self.linkType = linkType
         let snapshot = field(16, UInt32.self)
-        self.snapshot = snapshot == 0 || snapshot > Self.maximumCapturedLength ? Self.maximumCapturedLength : snapshot
+        self.snapshot = snapshot == 0 || snapshot > UInt32(Int32.max) ? Self.maximumCapturedLength : snapshot
     }
 
     /// Reads the header at the start of the open file `descriptor` without moving its offset
@@ -150,9 +153,11 @@ final class ClassicPcapFileReader {
                 seconds = Int64(record.loadUnaligned(as: Int32.self))
                 subseconds = Int64(record.loadUnaligned(fromByteOffset: 4, as: Int32.self))
             }
-            // The snapshot never exceeds the maximum, so a length above the maximum is above both.
+            // libpcap names the snapshot length when the record exceeds it too, else the maximum.
             if capturedLength > ClassicPcapFileHeader.maximumCapturedLength {
-                return .damaged("invalid packet capture length \(capturedLength), bigger than snaplen of \(snapshot)")
+                return .damaged(capturedLength > snapshot
+                    ? "invalid packet capture length \(capturedLength), bigger than snaplen of \(snapshot)"
+                    : "invalid packet capture length \(capturedLength), bigger than maximum of \(ClassicPcapFileHeader.maximumCapturedLength)")
             }
             let recordSize = headerSize &+ Int(capturedLength)
             if block.end &- block.start < recordSize {

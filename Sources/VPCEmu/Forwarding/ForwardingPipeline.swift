@@ -256,12 +256,17 @@ public struct ForwardingPipeline: Sendable {
             verdicts.removeLast(verdicts.count &- index)
             throw error
         }
-        // Sweeping scans the whole table, so it runs at most once per emulated second; lookups
-        // already ignore expired flows, the sweep only frees their slots.
-        if let last = verdicts.last, last.departure &- lastSweep >= Self.sweepInterval {
-            tracker.removeExpired(now: UInt64(max(0, last.departure)))
-            lastSweep = last.departure
-        }
+        if let last = verdicts.last { sweepIfDue(at: last.departure) }
+    }
+
+    /// Frees the connection slots of expired flows, as the end of each batch does; for a caller
+    /// that forwards a batch one packet at a time, with its last packet's departure.
+    /// Sweeping scans the whole table, so it runs at most once per emulated second; lookups
+    /// already ignore expired flows, the sweep only frees their slots.
+    mutating func sweepIfDue(at departure: Int64) {
+        guard departure &- lastSweep >= Self.sweepInterval else { return }
+        tracker.removeExpired(now: UInt64(max(0, departure)))
+        lastSweep = departure
     }
 
     /// How many packets ahead the batch loop prefetches a packet's flow-cache slot and connection

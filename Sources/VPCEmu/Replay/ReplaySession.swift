@@ -139,6 +139,8 @@ public final class ReplaySession {
         var frameCopy = ContiguousArray<UInt8>()
         var headers = PacketHeaders()
         var failure: ReplayError?
+        var lastDeparture: Int64?
+        defer { if let lastDeparture { pipeline.sweepIfDue(at: lastDeparture) } }
         batch.withUnsafeBytes { bytes in
             for index in 0..<batch.count where failure == nil {
                 let frame = batch.frame(index, in: bytes), wireLength = batch.wireLengths[index], timestamp = batch.timestamps[index]
@@ -149,6 +151,7 @@ public final class ReplaySession {
                         verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp,
                                                        headers: &headers)
                     } catch { throw .pipeline(error) }
+                    lastDeparture = verdict.departure
                     if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
                     try record(verdict, frame: frame, wireLength: wireLength, timestamp: timestamp,
                                linkType: linkType, copy: &frameCopy, headers: &headers)
@@ -224,7 +227,7 @@ public final class ReplaySession {
         let detail = reason.describe(in: compiled), trailText = trail.describe(in: compiled)
         let text = DropText(code: reason.code, detail: detail, trail: trailText,
                             comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"))
-        // Bounded: a replay with ever-new reasons (malformed packets with their offsets) keeps flat memory.
+        // Bounded, so that memory stays flat whatever the mix of reasons and trails.
         if dropTexts.count >= Self.dropTextLimit { dropTexts.removeAll(keepingCapacity: true) }
         dropTexts[key] = text
         return text

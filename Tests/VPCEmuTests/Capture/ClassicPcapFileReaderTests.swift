@@ -41,10 +41,11 @@ import Testing
             swapped.replaceSubrange(offset ..< offset + width, with: bytes[offset ..< offset + width].reversed())
         }
         for (offset, width) in [(0, 4), (4, 2), (6, 2), (8, 4), (12, 4), (16, 4), (20, 4)] { reverse(offset, width) }
-        let layout = PcapReaderTests.layout(bytes, format: "pcap")
-        for end in layout.packetEnds {
-            let start = ([layout.headerEnd] + layout.packetEnds).last { $0 < end }!
+        // Record by record while a whole record header is left (a damaged length may point anywhere).
+        var start = 24
+        while start + 16 <= bytes.count {
             for field in 0 ..< 4 { reverse(start + 4 * field, 4) }
+            start += 16 + bytes[start + 8 ..< start + 12].reversed().reduce(0) { $0 << 8 | Int($1) }
         }
         return swapped
     }
@@ -104,7 +105,11 @@ import Testing
                 case 0: for at in record ..< record + 16 { bytes[at] = .random(in: 0 ... 255, using: &generator) }
                 case 1: bytes[record + Int.random(in: 0 ..< 16, using: &generator)] ^= 1 << UInt8.random(in: 0 ..< 8, using: &generator)
                 case 2: Self.store(UInt32.random(in: 0 ... 270_000, using: &generator), at: record + 8, in: &bytes)
-                case 3: Self.store(UInt32.random(in: 0 ... 1500, using: &generator) | (round % 2 == 0 ? 0 : 0x8000_0000), at: 16, in: &bytes)
+                case 3:
+                    // Short, above the maximum captured length (up to Int32.max), or past Int32.max.
+                    let snapshot = [UInt32.random(in: 0 ... 1500, using: &generator), UInt32.random(in: 262_145 ... 0x7FFF_FFFF, using: &generator),
+                                    UInt32.random(in: 0 ... 1500, using: &generator) | 0x8000_0000][round % 3]
+                    Self.store(snapshot, at: 16, in: &bytes)
                 default: Self.store(UInt32.random(in: 0x7FFF_FFF0 ... .max, using: &generator), at: record, in: &bytes)
                 }
             }
@@ -116,6 +121,44 @@ import Testing
         }
         // The damage is not all harmless: many files stop at a damaged record.
         #expect(stoppedEarly > 40)
+    }
+
+    /// A file of several 1 MiB read blocks, with records (two of the largest size) across block
+    /// ends, whole and cut around the first block's end: the records the native reader moves to the
+    /// block's front and completes with the next read are the ones libpcap delivers.
+    @Test func recordsAcrossReadBlocksReadAsLibpcapReadsThem() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("blocks.pcap").path
+        let largest = Int(ClassicPcapFileHeader.maximumCapturedLength)
+        var frames: [[UInt8]] = []
+        for index in 0 ..< 2_400 {
+            let length = index == 700 || index == 1_600 ? largest : 1_000 + index % 600
+            frames.append((0 ..< length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+        }
+        let writer = try PcapWriter(path: path, linkType: .ethernet)
+        for (index, frame) in frames.enumerated() {
+            frame.withUnsafeBytes { writer.write($0, timestamp: 1_700_000_000_000_000_000 + Int64(index) * 1_000) }
+        }
+        try writer.finish()
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes.count > 2 * ClassicPcapFileReader.blockSize + 2 * largest)
+
+        let large = PacketBatch(packetCapacity: 1024, byteCapacity: 1 << 20)
+        let whole = readAll(path, batch: large)
+        #expect(whole.error == nil && whole.frames == frames)
+        #expect(firstDifference(whole, readAll(path, batch: large, engine: .libpcap)) == nil)
+        let reader = try PcapReader(path: path)
+        #expect(reader.readsNatively)
+        var batch = large
+        while try reader.nextBatch(into: &batch) {}
+        #expect(reader.bytesRead == Int64(bytes.count))
+
+        let cut = directory.appendingPathComponent("cut.pcap").path
+        for offset in ClassicPcapFileReader.blockSize - 20 ... ClassicPcapFileReader.blockSize + 20 {
+            try Data(bytes[..<offset]).write(to: URL(fileURLWithPath: cut))
+            #expect(firstDifference(readAll(cut, batch: large), readAll(cut, batch: large, engine: .libpcap)) == nil, "cut at \(offset)")
+        }
     }
 
     private static func store(_ value: UInt32, at offset: Int, in bytes: inout [UInt8]) {
@@ -140,6 +183,18 @@ import Testing
             // libpcap opens it or refuses it (an archaic version); the native reader never sees it.
             #expect((try? PcapReader(path: path))?.readsNatively != true, "bytes \(offset)…: \(replacement)")
             #expect(firstDifference(readAll(path), readAll(path, engine: .libpcap)) == nil)
+        }
+        // Byte-swapped Linux cooked captures (SLL, SLL2): libpcap swaps the CAN identifier behind
+        // the cooked header, so they are its to read.
+        for linkType in [LinkType.linuxSLL, .linuxSLL2] {
+            var bytes = Self.byteSwapped(original)
+            withUnsafeBytes(of: linkType.rawValue.bigEndian) { bytes.replaceSubrange(20 ..< 24, with: $0) }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(try PcapReader(path: path).readsNatively == false, "\(linkType)")
+            var unswapped = original
+            withUnsafeBytes(of: linkType.rawValue.littleEndian) { unswapped.replaceSubrange(20 ..< 24, with: $0) }
+            try Data(unswapped).write(to: URL(fileURLWithPath: path))
+            #expect(try PcapReader(path: path).readsNatively, "\(linkType)")
         }
     }
 }
