@@ -104,23 +104,35 @@ public final class ReplaySession {
     private func path(_ name: String) -> String { (outputDirectory as NSString).appendingPathComponent(name) }
 
     /// Forwards one batch and writes what the outputs need.
+    ///
+    /// A batch during which the topology changes is forwarded and recorded packet by packet, so
+    /// that each drop is described with the rules, routes and names in effect when it happened (an
+    /// event can insert a rule or a route before the one a drop cites).
     public func process(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
         if self.linkType == nil { self.linkType = linkType }
-        if reachesTimelineChange(batch) { return try processOneAtATime(batch, linkType: linkType) }
-        do { try pipeline.forward(batch, linkType: linkType, into: &verdicts) } catch { throw .pipeline(error) }
+        let oneAtATime = reachesTimelineChange(batch)
+        if !oneAtATime {
+            do { try pipeline.forward(batch, linkType: linkType, into: &verdicts) } catch { throw .pipeline(error) }
+        }
         var frameCopy = ContiguousArray<UInt8>()
         var headers = PacketHeaders()
         var failure: ReplayError?
+        var lastForwarded: Int64?
         batch.withUnsafeBytes { bytes in
             for index in 0..<batch.count where failure == nil {
-                let verdict = verdicts[index]
-                let frame = batch.frame(index, in: bytes)
+                let frame = batch.frame(index, in: bytes), wireLength = batch.wireLengths[index], timestamp = batch.timestamps[index]
                 do throws(ReplayError) {
-                    try record(verdict, frame: frame, wireLength: batch.wireLengths[index], timestamp: batch.timestamps[index],
+                    let verdict = oneAtATime
+                        ? try forwardOne(frame, linkType: linkType, wireLength: wireLength, timestamp: timestamp, headers: &headers)
+                        : verdicts[index]
+                    lastForwarded = verdict.departure
+                    try record(verdict, frame: frame, wireLength: wireLength, timestamp: timestamp,
                                linkType: linkType, copy: &frameCopy, headers: &headers)
                 } catch { failure = error }
             }
         }
+        // `forward(batch)` sweeps the connection table at its end; packet by packet, it is done here.
+        if oneAtATime, let lastForwarded { pipeline.sweepIfDue(at: lastForwarded) }
         if let failure { throw failure }
     }
 
@@ -132,33 +144,16 @@ public final class ReplaySession {
         return batch.timestamps.prefix(batch.count).contains { $0 &- origin >= next }
     }
 
-    /// A batch during which the topology changes is forwarded and recorded packet by packet, so
-    /// that each drop is described with the rules, routes and names in effect when it happened (an
-    /// event can insert a rule or a route before the one a drop cites).
-    private func processOneAtATime(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
-        var frameCopy = ContiguousArray<UInt8>()
-        var headers = PacketHeaders()
-        var failure: ReplayError?
-        var lastDeparture: Int64?
-        defer { if let lastDeparture { pipeline.sweepIfDue(at: lastDeparture) } }
-        batch.withUnsafeBytes { bytes in
-            for index in 0..<batch.count where failure == nil {
-                let frame = batch.frame(index, in: bytes), wireLength = batch.wireLengths[index], timestamp = batch.timestamps[index]
-                let changesBefore = pipeline.runtime.nextChange
-                do throws(ReplayError) {
-                    let verdict: ForwardingPipeline.Verdict
-                    do throws(ForwardingPipeline.OptionError) {
-                        verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp,
-                                                       headers: &headers)
-                    } catch { throw .pipeline(error) }
-                    lastDeparture = verdict.departure
-                    if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
-                    try record(verdict, frame: frame, wireLength: wireLength, timestamp: timestamp,
-                               linkType: linkType, copy: &frameCopy, headers: &headers)
-                } catch { failure = error }
-            }
-        }
-        if let failure { throw failure }
+    /// One packet through the pipeline; the drop texts are forgotten when it applied a timeline event.
+    private func forwardOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: UInt32, timestamp: Int64,
+                            headers: inout PacketHeaders) throws(ReplayError) -> ForwardingPipeline.Verdict {
+        let changesBefore = pipeline.runtime.nextChange
+        let verdict: ForwardingPipeline.Verdict
+        do {
+            verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp, headers: &headers)
+        } catch { throw .pipeline(error) }
+        if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
+        return verdict
     }
 
     private func record(_ verdict: ForwardingPipeline.Verdict, frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
