@@ -104,18 +104,26 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let rootShift = UInt64(64 - rootBits)
         let count = addresses.count
-        func rootSlot(_ index: Int) -> Int { Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift) }
-        for index in 0..<min(2 * pipelineDistance, count) { vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index))) }
-        for index in 0..<count {
-            if index &+ 2 &* pipelineDistance < count {
-                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index &+ 2 &* pipelineDistance)))
-            }
-            if index &+ pipelineDistance < count {
-                let window = addresses[index &+ pipelineDistance].window
-                let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
-                let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
-                prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
-            }
+        let distance = pipelineDistance
+        func prefetchRoot(_ index: Int) {
+            vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)))
+        }
+        func prefetchFirstNode(_ index: Int) {
+            let window = addresses[index].window
+            let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
+            let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
+            prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
+        }
+        for index in 0..<min(2 &* distance, count) { prefetchRoot(index) }
+        // The steady part has no bounds tests; the last `2 * distance` addresses have fewer to prefetch.
+        let steady = max(0, count &- 2 &* distance)
+        for index in 0..<steady {
+            prefetchRoot(index &+ 2 &* distance)
+            prefetchFirstNode(index &+ distance)
+            results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes)
+        }
+        for index in steady..<count {
+            if index &+ distance < count { prefetchFirstNode(index &+ distance) }
             results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes)
         }
     }
