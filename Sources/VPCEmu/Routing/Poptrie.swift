@@ -115,6 +115,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
         }
         for index in 0..<min(2 &* distance, count) { prefetchRoot(index) }
+        for index in 0..<min(distance, count) { prefetchFirstNode(index) }
         // The steady part has no bounds tests; the last `2 * distance` addresses have fewer to prefetch.
         let steady = max(0, count &- 2 &* distance)
         for index in 0..<steady {
