@@ -4,15 +4,14 @@
 /// and releases per lookup, 15 % of the forwarding profile), which this layout avoids.
 ///
 /// Each table's FIB arrays are appended to per-family pools. Node and leaf indices inside a
-/// Poptrie are relative to its own arrays, so the pool slice rebased at the table's offset is
-/// read by `Poptrie.find` unchanged; next-hop indices are offset by the table's first next hop.
+/// Poptrie are relative to its own node array, so the pool slice rebased at the table's offset
+/// is read by `Poptrie.find` unchanged; next-hop indices are offset by the table's first next hop.
 struct FIBPool<NextHop: Sendable> {
     /// Where one table's arrays of one family lie in the pools.
     struct Slice {
         var rootBits: Int
         var root: Range<Int>
         var nodes: Range<Int>
-        var leaves: Range<Int>
     }
 
     struct Entry {
@@ -24,26 +23,21 @@ struct FIBPool<NextHop: Sendable> {
     /// The FIB arrays of every table for one address family.
     struct Family<Key: PoptrieKey> {
         var root: ContiguousArray<UInt32> = []
-        /// Not line-aligned as a `Poptrie`'s own nodes are: VPC-sized tables stay in L1/L2,
-        /// where a node step that crosses a line costs little.
+        /// Nodes and their leaves. Not line-aligned as a `Poptrie`'s own are: VPC-sized tables
+        /// stay in L1/L2, where a node step that crosses a line costs little.
         var nodes: ContiguousArray<Key.Node> = []
-        var leaves: ContiguousArray<UInt32> = []
 
         mutating func append(_ fib: Poptrie<Key>) -> Slice {
             let slice = Slice(rootBits: fib.rootBits, root: root.count ..< root.count + fib.root.count,
-                              nodes: nodes.count ..< nodes.count + fib.nodes.count,
-                              leaves: leaves.count ..< leaves.count + fib.leaves.count)
+                              nodes: nodes.count ..< nodes.count + fib.nodes.count)
             root.append(contentsOf: fib.root)
             fib.nodes.withUnsafeBufferPointer { nodes.append(contentsOf: $0) }
-            leaves.append(contentsOf: fib.leaves)
             return slice
         }
 
         func withView<R>(_ body: (FamilyView<Key>) throws -> R) rethrows -> R {
             try root.withUnsafeBufferPointer { root in
-                try nodes.withUnsafeBufferPointer { nodes in
-                    try leaves.withUnsafeBufferPointer { leaves in try body(FamilyView(root: root, nodes: nodes, leaves: leaves)) }
-                }
+                try nodes.withUnsafeBufferPointer { nodes in try body(FamilyView(root: root, nodes: nodes)) }
             }
         }
     }
@@ -51,14 +45,12 @@ struct FIBPool<NextHop: Sendable> {
     struct FamilyView<Key: PoptrieKey> {
         let root: UnsafeBufferPointer<UInt32>
         let nodes: UnsafeBufferPointer<Key.Node>
-        let leaves: UnsafeBufferPointer<UInt32>
 
         /// `Poptrie.lookup` of the table at `slice`.
         @inline(__always)
         func lookup(_ address: Key, in slice: Slice) -> UInt32 {
             Poptrie<Key>.find(address.window, rootBits: slice.rootBits, root: UnsafeBufferPointer(rebasing: root[slice.root]),
-                              nodes: UnsafeBufferPointer(rebasing: nodes[slice.nodes]),
-                              leaves: UnsafeBufferPointer(rebasing: leaves[slice.leaves]))
+                              nodes: UnsafeBufferPointer(rebasing: nodes[slice.nodes]))
         }
     }
 

@@ -10,20 +10,23 @@
     @usableFromInline let words: [UInt64]
     @usableFromInline let count: Int
 
-    init(_ elements: [Element]) {
+    /// The bytes of `source` as elements (its byte count must be a whole number of them).
+    init<Source: BitwiseCopyable>(reinterpreting source: [Source]) {
         precondition(MemoryLayout<Element>.alignment <= MemoryLayout<UInt64>.alignment, "element alignment above 8 bytes")
-        let byteCount = elements.count * MemoryLayout<Element>.stride
+        let byteCount = source.count * MemoryLayout<Source>.stride
+        precondition(byteCount % MemoryLayout<Element>.stride == 0, "not a whole number of elements")
+        let count = byteCount / MemoryLayout<Element>.stride
         let wordCount = (byteCount + Self.lineBytes - 1 + 7) / 8
         words = [UInt64](unsafeUninitializedCapacity: wordCount) { buffer, initializedCount in
             buffer.initialize(repeating: 0)
             initializedCount = wordCount
             let start = UnsafeMutableRawPointer(buffer.baseAddress.unsafelyUnwrapped).alignedUp(toMultipleOf: Self.lineBytes)
-            let typed = start.bindMemory(to: Element.self, capacity: elements.count)
-            elements.withUnsafeBufferPointer { source in
-                if let source = source.baseAddress { typed.update(from: source, count: elements.count) }
+            source.withUnsafeBytes { bytes in
+                if let bytes = bytes.baseAddress { start.copyMemory(from: bytes, byteCount: byteCount) }
             }
+            start.bindMemory(to: Element.self, capacity: count)
         }
-        count = elements.count
+        self.count = count
     }
 
     /// The elements, starting on a line boundary.

@@ -14,6 +14,11 @@ import CPrefetch
 /// table fits in a few MiB, so lookups mostly hit the cache instead of walking DRAM as
 /// DIR-24-8's 64 MiB table does.
 ///
+/// Nodes and leaves share one array: a node's leaves follow it (padded to a whole node), so
+/// the line after a node usually holds the leaf its lookup ends at, and a batch lookup that
+/// prefetches a node's lines brings its leaf along. Node indices count nodes; leaf indices
+/// count 32-bit words of the same array.
+///
 /// Route changes are handled by rebuilding from the RIB (docs/routing.md gives the times).
 public struct Poptrie<Key: PoptrieKey>: Sendable {
     public typealias Node = Key.Node
@@ -26,9 +31,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// Bits resolved by the root array.
     public let rootBits: Int
     @usableFromInline let root: [UInt32]
-    /// Line-aligned, so that a node part that fits a cache line (`Node.stepFitsOneLine`) stays in one.
+    /// Nodes, each followed by its leaves. Line-aligned, so that a node part that fits a cache
+    /// line (`Node.stepFitsOneLine`) stays in one.
     @usableFromInline let nodes: LineAlignedArray<Node>
-    @usableFromInline let leaves: [UInt32]
 
     /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
     /// levels; by default it grows with the table (`Key.rootBits(forRoutes:)`).
@@ -38,24 +43,19 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
         root = builder.buildRoot(bits: rootBits)
-        nodes = LineAlignedArray(builder.nodes)
-        leaves = builder.leaves
+        builder.finish()
+        nodes = LineAlignedArray(reinterpreting: builder.words)
     }
 
     /// Bytes held by the lookup tables.
     public var memoryBytes: Int {
         root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<Node>.stride
-            + leaves.count * MemoryLayout<UInt32>.stride
     }
 
     /// The next hop of the longest prefix containing `address`, or `noRoute`.
     @inlinable public func lookup(_ address: Key) -> UInt32 {
         root.withUnsafeBufferPointer { root in
-            nodes.withUnsafeBufferPointer { nodes in
-                leaves.withUnsafeBufferPointer { leaves in
-                    Self.find(address.window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
-                }
-            }
+            nodes.withUnsafeBufferPointer { nodes in Self.find(address.window, rootBits: rootBits, root: root, nodes: nodes) }
         }
     }
 
@@ -72,21 +72,19 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
-                leaves.withUnsafeBufferPointer { leaves in
-                    guard Key.batchWalksInGroups else {
-                        Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
-                        return
-                    }
-                    withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
-                        let walking = steps.baseAddress.unsafelyUnwrapped
-                        let reached = walking + Self.batchGroupSize
-                        var start = 0
-                        while start < addresses.count {
-                            let end = min(start + Self.batchGroupSize, addresses.count)
-                            Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
-                                           nodes: nodes, leaves: leaves, walking: walking, reached: reached)
-                            start = end
-                        }
+                guard Key.batchWalksInGroups else {
+                    Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
+                    return
+                }
+                withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
+                    let walking = steps.baseAddress.unsafelyUnwrapped
+                    let reached = walking + Self.batchGroupSize
+                    var start = 0
+                    while start < addresses.count {
+                        let end = min(start + Self.batchGroupSize, addresses.count)
+                        Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
+                                       nodes: nodes, walking: walking, reached: reached)
+                        start = end
                     }
                 }
             }
@@ -101,25 +99,33 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// later address, and the first node of a nearer one whose (prefetched) root entry names one.
     @inlinable @inline(__always)
     static func pipelinedLoop(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>,
-                              rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>,
-                              leaves: UnsafeBufferPointer<UInt32>) {
+                              rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let rootShift = UInt64(64 - rootBits)
         let count = addresses.count
-        func rootSlot(_ index: Int) -> Int { Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift) }
-        for index in 0..<min(2 * pipelineDistance, count) { vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index))) }
-        for index in 0..<count {
-            if index &+ 2 &* pipelineDistance < count {
-                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(index &+ 2 &* pipelineDistance)))
-            }
-            if index &+ pipelineDistance < count {
-                let window = addresses[index &+ pipelineDistance].window
-                let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
-                let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
-                prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
-            }
-            results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes, leaves: leaves)
+        let distance = pipelineDistance
+        func prefetchRoot(_ index: Int) {
+            vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)))
+        }
+        func prefetchFirstNode(_ index: Int) {
+            let window = addresses[index].window
+            let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
+            let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
+            prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
+        }
+        for index in 0..<min(2 &* distance, count) { prefetchRoot(index) }
+        for index in 0..<min(distance, count) { prefetchFirstNode(index) }
+        // The steady part has no bounds tests; the last `2 * distance` addresses have fewer to prefetch.
+        let steady = max(0, count &- 2 &* distance)
+        for index in 0..<steady {
+            prefetchRoot(index &+ 2 &* distance)
+            prefetchFirstNode(index &+ distance)
+            results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes)
+        }
+        for index in steady..<count {
+            if index &+ distance < count { prefetchFirstNode(index &+ distance) }
+            results[index] = find(addresses[index].window, rootBits: rootBits, root: root, nodes: nodes)
         }
     }
 
@@ -132,11 +138,11 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
-                          nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>,
+                          nodes: UnsafeBufferPointer<Node>,
                           walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        let leafBase = leaves.baseAddress.unsafelyUnwrapped
+        let leafBase = UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped)
         let rootShift = UInt64(64 - rootBits)
         // Root entries: a next hop is final; a node index starts a walk.
         var walkingCount = 0
@@ -169,7 +175,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 // What the next step reads (its slot is the key's next stride), or the leaf
                 // (plus, when a step may span two lines, the line after it, harmlessly).
                 let nextSlot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - 2 * Node.strideBits)) & (1 &<< Node.strideBits &- 1)
-                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : UnsafeRawPointer(leafBase + child))
+                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : leafBase + child &* 4)
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
@@ -178,7 +184,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
         for position in 0..<reachedCount {
             let step = reached[position]
-            results[first &+ Int(truncatingIfNeeded: step.address)] = leafBase[Int(truncatingIfNeeded: step.target)]
+            results[first &+ Int(truncatingIfNeeded: step.address)] = leaf(Int(truncatingIfNeeded: step.target), of: nodes)
         }
     }
 
@@ -201,17 +207,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// The walk itself. Indices are in range by construction (`PoptrieBuilder`), so the
     /// buffers are read without bounds checks.
     @inlinable @inline(__always)
-    static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
-                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+    static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         let entry = root.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
-        return walk(from: entry, key, rootBits: rootBits, nodes: nodes, leaves: leaves)
+        return walk(from: entry, key, rootBits: rootBits, nodes: nodes)
     }
 
     /// The node levels below root entry `entry`, which holds a node index.
     @inlinable @inline(__always)
-    static func walk(from entry: UInt32, _ key: Key.Window, rootBits: Int,
-                     nodes: UnsafeBufferPointer<Node>, leaves: UnsafeBufferPointer<UInt32>) -> UInt32 {
+    static func walk(from entry: UInt32, _ key: Key.Window, rootBits: Int, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         var key = key
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         // A pointer, not a copy: a lookup reads only the words of a node that it needs.
@@ -220,10 +224,17 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         while true {
             let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
             let (isNode, index) = Node.child(of: node, slot)
-            if !isNode { return leaves.baseAddress.unsafelyUnwrapped[index] }
+            if !isNode { return leaf(index, of: nodes) }
             node = nodeBase + index
             key.shiftLeft(Node.strideBits)
         }
+    }
+
+    /// Leaf `index`: the `index`-th 32-bit word of the node array (a raw load, as the words
+    /// between nodes are stored as nodes).
+    @inlinable @inline(__always)
+    static func leaf(_ index: Int, of nodes: UnsafeBufferPointer<Node>) -> UInt32 {
+        UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped).load(fromByteOffset: index &* 4, as: UInt32.self)
     }
 }
 
@@ -249,6 +260,8 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     static var strideBits: Int { get }
     /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
     init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
+    /// The node with its leaves `offset` words further on.
+    func movingLeaves(by offset: UInt32) -> Self
     /// Child `slot` of the node at `node` as an index into the node array (`isNode`) or the
     /// leaf array. A pointer, not a copy: a lookup reads only the words of a node it needs.
     static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int)
@@ -285,6 +298,10 @@ public struct PoptrieNode64: PoptrieNode {
     init(vector: UInt64, leafVector: UInt64, nodeBase: UInt32, leafBase: UInt32) {
         (self.vector, self.leafVector) = (vector, leafVector)
         (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+    }
+
+    public func movingLeaves(by offset: UInt32) -> Self {
+        Self(vector: vector, leafVector: leafVector, nodeBase: nodeBase, leafBase: leafBase + offset)
     }
 
     @inlinable @inline(__always)
@@ -337,6 +354,15 @@ public struct PoptrieNode256: PoptrieNode {
         self.quarters = (quarters[0], quarters[1], quarters[2], quarters[3])
     }
 
+    public func movingLeaves(by offset: UInt32) -> Self {
+        var moved = self
+        moved.quarters.0.children = quarters.0.children.movingLeaves(by: offset)
+        moved.quarters.1.children = quarters.1.children.movingLeaves(by: offset)
+        moved.quarters.2.children = quarters.2.children.movingLeaves(by: offset)
+        moved.quarters.3.children = quarters.3.children.movingLeaves(by: offset)
+        return moved
+    }
+
     @inlinable @inline(__always)
     static func quarter(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafePointer<PoptrieNode64> {
         (UnsafeRawPointer(node) + (slot &>> 6) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
@@ -366,6 +392,10 @@ public protocol PoptrieKey: RouteKey {
     /// Whether the batch lookup walks groups of addresses level by level (true) or runs a
     /// pipelined loop of single lookups (false); measured per family, see docs/routing.md.
     static var batchWalksInGroups: Bool { get }
+    /// Whether a node's leaves follow it in the node array (padded to a whole node), so that
+    /// they share its lines, or all follow the last node, keeping the array compact; measured
+    /// per family, see docs/routing.md.
+    static var leavesFollowTheirNode: Bool { get }
 }
 
 extension PoptrieKey {
@@ -419,6 +449,7 @@ extension IPv4Address: PoptrieKey {
     @inlinable public var window: UInt64 { UInt64(value) &<< 32 }
     public static var maxRootBits: Int { 18 }
     @inlinable public static var batchWalksInGroups: Bool { false }
+    public static var leavesFollowTheirNode: Bool { true }
 }
 
 extension IPv6Address: PoptrieKey {
@@ -426,6 +457,7 @@ extension IPv6Address: PoptrieKey {
     @inlinable public var window: Window128 { Window128(high: high, low: low) }
     public static var maxRootBits: Int { 16 }
     @inlinable public static var batchWalksInGroups: Bool { true }
+    public static var leavesFollowTheirNode: Bool { false }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -440,6 +472,10 @@ extension BinaryTrie where Value == UInt32, Key: PoptrieKey {
 
 /// Turns the binary trie into Poptrie arrays, depth first. A node's node-children are
 /// reserved as one contiguous block before any of them is filled in, as the lookup requires.
+/// With `Key.leavesFollowTheirNode`, a node's leaves are written as soon as it is made (so a
+/// root-level node's leaves follow the node itself, and a child's follow its block), padded to
+/// a whole node so that the nodes after them stay aligned; otherwise all leaves follow the last
+/// node.
 struct PoptrieBuilder<Key: PoptrieKey> {
     typealias RIBNode = BinaryTrie<Key, UInt32>.Node
     typealias Node = Key.Node
@@ -453,11 +489,11 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     }
 
     let rib: [RIBNode]
-    var nodes: [Node] = []
-    var leaves: [UInt32] = []
-    /// A placeholder for reserved node slots.
-    let blank = Node(nodeBase: 0, leafBase: 0, isNode: Array(repeating: false, count: 1 << Node.strideBits),
-                     runStart: Array(repeating: false, count: 1 << Node.strideBits))
+    /// Nodes and leaves as 32-bit words: node `i` is words `i * nodeWords ..< (i + 1) * nodeWords`.
+    var words: [UInt32] = []
+    let nodeWords = MemoryLayout<Node>.stride / MemoryLayout<UInt32>.stride
+    /// Without `Key.leavesFollowTheirNode`: the leaves, placed after the nodes by `finish`.
+    var trailingLeaves: [UInt32] = []
 
     init(rib: [RIBNode]) { self.rib = rib }
 
@@ -471,7 +507,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
                 root[index] = nextHop
             case .subtree(let ribNode, let nextHop):
                 let nodeIndex = reserveNodes(1)
-                nodes[nodeIndex] = makeNode(ribNode, nextHop: nextHop)
+                store(makeNode(ribNode, nextHop: nextHop), at: nodeIndex)
                 root[index] = PoptrieLimits.nodeTag | UInt32(nodeIndex)
             }
         }
@@ -504,34 +540,60 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         let width = 1 << Node.strideBits
         var slots = [Slot](repeating: .leaf(nextHop), count: width)
         collect(ribNode, levels: Node.strideBits, nextHop: nextHop, position: 0, into: &slots)
-        let leafBase = UInt32(leaves.count)
         var isNode = [Bool](repeating: false, count: width), runStart = isNode
-        var previousLeaf: UInt32?
+        var leaves: [UInt32] = []
         var children: [(ribNode: Int32, nextHop: UInt32)] = []
         for (slot, kind) in slots.enumerated() {
             switch kind {
             case .leaf(let value):
-                if value != previousLeaf {
+                if value != leaves.last {
                     runStart[slot] = true
                     leaves.append(value)
-                    previousLeaf = value
                 }
             case .subtree(let child, let value):
                 isNode[slot] = true
                 children.append((child, value))
             }
         }
+        let leafBase: Int
+        if Key.leavesFollowTheirNode {
+            leafBase = words.count
+            words.append(contentsOf: leaves)
+            words.append(contentsOf: repeatElement(0, count: (nodeWords - words.count % nodeWords) % nodeWords))
+        } else {
+            leafBase = trailingLeaves.count
+            trailingLeaves.append(contentsOf: leaves)
+        }
+        precondition(words.count + trailingLeaves.count <= Int(UInt32.max), "Poptrie leaf index overflow")
         let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
-            nodes[nodeBase + offset] = makeNode(child.ribNode, nextHop: child.nextHop)
+            store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
         }
-        return Node(nodeBase: UInt32(nodeBase), leafBase: leafBase, isNode: isNode, runStart: runStart)
+        return Node(nodeBase: UInt32(nodeBase), leafBase: UInt32(leafBase), isNode: isNode, runStart: runStart)
     }
 
-    /// Appends `count` placeholder nodes, returning the index of the first.
+    /// Appends `count` zeroed nodes, returning the index of the first.
     private mutating func reserveNodes(_ count: Int) -> Int {
-        precondition(nodes.count + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
-        nodes.append(contentsOf: repeatElement(blank, count: count))
-        return nodes.count - count
+        let first = words.count / nodeWords
+        precondition(first + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
+        words.append(contentsOf: repeatElement(0, count: count * nodeWords))
+        return first
+    }
+
+    /// Places the trailing leaves after the last node (padded to a whole node) and moves the
+    /// nodes' leaf indices to them.
+    mutating func finish() {
+        guard !trailingLeaves.isEmpty else { return }
+        let offset = UInt32(words.count)
+        for index in 0..<words.count / nodeWords {
+            let node = words.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * MemoryLayout<Node>.stride, as: Node.self) }
+            store(node.movingLeaves(by: offset), at: index)
+        }
+        words.append(contentsOf: trailingLeaves)
+        words.append(contentsOf: repeatElement(0, count: (nodeWords - words.count % nodeWords) % nodeWords))
+    }
+
+    private mutating func store(_ node: Node, at index: Int) {
+        words.withUnsafeMutableBytes { $0.storeBytes(of: node, toByteOffset: index * MemoryLayout<Node>.stride, as: Node.self) }
     }
 }

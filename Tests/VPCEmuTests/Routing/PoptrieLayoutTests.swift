@@ -1,0 +1,51 @@
+import Testing
+@testable import VPCEmu
+
+/// Where the builder puts leaves (docs/routing.md, "Leaves next to their node"): right after
+/// their node for IPv4, so that the node's lines bring them; after the last node for IPv6.
+@Suite struct PoptrieLayoutTests {
+    @Test func ipv4RootLevelNodesAreFollowedByTheirOwnLeaves() {
+        var rib = IPv4RIB()
+        let routes: [(UInt32, Int, UInt32)] = [
+            (0x0A00_0000, 8, 1), (0x0A01_0000, 24, 2), (0x0A01_0100, 24, 3), (0x0A02_0000, 25, 4),
+            (0xC0A8_0000, 24, 5), (0xC0A8_0080, 25, 6), (0xC0A8_00C0, 30, 7),
+        ]
+        for (prefix, length, nextHop) in routes { rib.insert(IPv4Address(prefix), length: length, value: nextHop) }
+        let fib = rib.build(rootBits: 16)
+        let nodeWords = MemoryLayout<PoptrieNode64>.stride / 4
+        var rootLevelNodes = 0
+        fib.nodes.withUnsafeBufferPointer { nodes in
+            for entry in fib.root where entry & PoptrieLimits.nodeTag != 0 {
+                let index = Int(entry & ~PoptrieLimits.nodeTag)
+                #expect(Int(nodes[index].leafBase) == (index + 1) * nodeWords, "node \(index)")
+                rootLevelNodes += 1
+            }
+        }
+        #expect(rootLevelNodes == 3)
+        for (prefix, _, nextHop) in routes { #expect(fib.lookup(IPv4Address(prefix)) == nextHop) }
+        #expect(fib.lookup(IPv4Address(0xC0A8_00C3)) == 7)
+        #expect(fib.lookup(IPv4Address(0xC0A8_00BF)) == 6)
+        #expect(fib.lookup(IPv4Address(0x0B00_0000)) == IPv4FIB.noRoute)
+    }
+
+    @Test func ipv6LeavesFollowTheLastNode() {
+        var rib = IPv6RIB()
+        let routes: [(UInt64, Int, UInt32)] = [(0x2001_0db8_0000_0000, 32, 1), (0x2001_0db8_0001_0000, 48, 2),
+                                               (0x2001_0db8_0002_0000, 48, 3), (0x2400_0000_0000_0000, 12, 4)]
+        for (high, length, nextHop) in routes { rib.insert(IPv6Address(high: high, low: 0), length: length, value: nextHop) }
+        let fib = rib.build(rootBits: 16)
+        let nodeWords = MemoryLayout<PoptrieNode256>.stride / 4
+        fib.nodes.withUnsafeBufferPointer { nodes in
+            // 2001::/16, 2001:db8::/24 and 2001:db8::/32 each need a node; the leaves follow them.
+            let nodeCount = 3
+            for index in 0..<nodeCount {
+                let quarters = UnsafeRawPointer(nodes.baseAddress! + index).assumingMemoryBound(to: PoptrieNode256.self).pointee.quarters
+                for quarter in [quarters.0, quarters.1, quarters.2, quarters.3] {
+                    #expect(Int(quarter.children.leafBase) >= nodeCount * nodeWords, "node \(index)")
+                }
+            }
+        }
+        for (high, _, nextHop) in routes { #expect(fib.lookup(IPv6Address(high: high, low: 0)) == nextHop) }
+        #expect(fib.lookup(IPv6Address(high: 0x2001_0db8_0003_0000, low: 1)) == 1)
+    }
+}
