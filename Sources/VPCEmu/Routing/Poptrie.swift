@@ -4,9 +4,11 @@ import CPrefetch
 /// Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015), compiled
 /// from a `BinaryTrie` RIB by `build()`. docs/routing.md has the measurements that chose it.
 ///
-/// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address,
-/// then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4: 64-way nodes; 8 for
-/// IPv6: 256-way nodes, so that a /48 is four levels below a 16-bit root). A node keeps
+/// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address
+/// (for IPv6, a root entry with longer prefixes below names a direct-indexed block of the next
+/// `Key.blockBits` bits), then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4:
+/// 64-way nodes; 8 for IPv6: 256-way nodes, so that a /48 is three levels below a 16-bit root
+/// and its 8-bit block). A node keeps
 /// two bitmaps instead of one pointer per child: one marks the children that are nodes
 /// (stored contiguously from `nodeBase`), the other marks where a run of equal next hops
 /// starts among the leaf children (stored contiguously from `leafBase`, one entry per run).
@@ -14,10 +16,10 @@ import CPrefetch
 /// table fits in a few MiB, so lookups mostly hit the cache instead of walking DRAM as
 /// DIR-24-8's 64 MiB table does.
 ///
-/// Nodes and leaves share one array: a node's leaves follow it (padded to a whole node), so
-/// the line after a node usually holds the leaf its lookup ends at, and a batch lookup that
-/// prefetches a node's lines brings its leaf along. Node indices count nodes; leaf indices
-/// count 32-bit words of the same array.
+/// Nodes and leaves share one array. For IPv4 a node's leaves follow it (padded to a whole
+/// node), so the line after a node usually holds the leaf its lookup ends at, and a batch
+/// lookup that prefetches a node's lines brings its leaf along (`Key.leavesFollowTheirNode`).
+/// Node indices count nodes; leaf indices count 32-bit words of the same array.
 ///
 /// Route changes are handled by rebuilding from the RIB (docs/routing.md gives the times).
 public struct Poptrie<Key: PoptrieKey>: Sendable {
