@@ -4,9 +4,11 @@ import CPrefetch
 /// Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015), compiled
 /// from a `BinaryTrie` RIB by `build()`. docs/routing.md has the measurements that chose it.
 ///
-/// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address,
-/// then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4: 64-way nodes; 8 for
-/// IPv6: 256-way nodes, so that a /48 is four levels below a 16-bit root). A node keeps
+/// Layout: a direct-pointing root array indexed by the first `rootBits` bits of the address
+/// (for IPv6, a root entry with longer prefixes below names a direct-indexed block of the next
+/// `Key.blockBits` bits), then nodes that each consume `Key.Node.strideBits` bits (6 for IPv4:
+/// 64-way nodes; 8 for IPv6: 256-way nodes, so that a /48 is three levels below a 16-bit root
+/// and its 8-bit block). A node keeps
 /// two bitmaps instead of one pointer per child: one marks the children that are nodes
 /// (stored contiguously from `nodeBase`), the other marks where a run of equal next hops
 /// starts among the leaf children (stored contiguously from `leafBase`, one entry per run).
@@ -14,10 +16,10 @@ import CPrefetch
 /// table fits in a few MiB, so lookups mostly hit the cache instead of walking DRAM as
 /// DIR-24-8's 64 MiB table does.
 ///
-/// Nodes and leaves share one array: a node's leaves follow it (padded to a whole node), so
-/// the line after a node usually holds the leaf its lookup ends at, and a batch lookup that
-/// prefetches a node's lines brings its leaf along. Node indices count nodes; leaf indices
-/// count 32-bit words of the same array.
+/// Nodes and leaves share one array. For IPv4 a node's leaves follow it (padded to a whole
+/// node), so the line after a node usually holds the leaf its lookup ends at, and a batch
+/// lookup that prefetches a node's lines brings its leaf along (`Key.leavesFollowTheirNode`).
+/// Node indices count nodes; leaf indices count 32-bit words of the same array.
 ///
 /// Route changes are handled by rebuilding from the RIB (docs/routing.md gives the times).
 public struct Poptrie<Key: PoptrieKey>: Sendable {
@@ -110,7 +112,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
         func prefetchFirstNode(_ index: Int) {
             let window = addresses[index].window
-            let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
+            let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
             prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
         }
@@ -149,7 +151,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let first = group.lowerBound
         for index in group {
             let window = addresses[index].window
-            let entry = rootBase[Int(truncatingIfNeeded: window.top &>> rootShift)]
+            let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             results[index] = entry
             let isNode = entry & PoptrieLimits.nodeTag != 0
             let node = isNode ? entry & ~PoptrieLimits.nodeTag : 0
@@ -160,7 +162,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
         // never ahead of the one being read.
         var reachedCount = 0
-        var depth = rootBits
+        var depth = rootBits &+ Key.blockBits
         while walkingCount > 0 {
             var stillWalking = 0
             for position in 0..<walkingCount {
@@ -188,11 +190,11 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
     }
 
-    /// The slot of the first node below the root that `window` reaches.
+    /// The slot of the first node below the root (and block) that `window` reaches.
     @inlinable @inline(__always)
     static func firstSlot(_ window: Key.Window, rootBits: Int) -> Int {
         var key = window
-        key.shiftLeft(rootBits)
+        key.shiftLeft(rootBits &+ Key.blockBits)
         return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
     }
 
@@ -208,9 +210,21 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// buffers are read without bounds checks.
     @inlinable @inline(__always)
     static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
-        let entry = root.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
+        let entry = rootEntry(key, rootBits: rootBits, root: root.baseAddress.unsafelyUnwrapped)
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
         return walk(from: entry, key, rootBits: rootBits, nodes: nodes)
+    }
+
+    /// The entry for `key` at depth `rootBits + Key.blockBits`: the root array's, or, with
+    /// blocks, the entry of the block that a root entry's tag names (blocks follow the
+    /// `1 << rootBits` root entries in the same array). A next hop is final; a tagged entry
+    /// names a node.
+    @inlinable @inline(__always)
+    static func rootEntry(_ key: Key.Window, rootBits: Int, root: UnsafePointer<UInt32>) -> UInt32 {
+        let entry = root[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
+        guard Key.blockBits > 0, entry & PoptrieLimits.nodeTag != 0 else { return entry }
+        let slot = Int(truncatingIfNeeded: (key.top &<< UInt64(rootBits)) &>> UInt64(64 - Key.blockBits))
+        return root[(1 &<< rootBits) &+ Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &<< Key.blockBits &+ slot]
     }
 
     /// The node levels below root entry `entry`, which holds a node index.
@@ -220,7 +234,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         // A pointer, not a copy: a lookup reads only the words of a node that it needs.
         var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
-        key.shiftLeft(rootBits)
+        key.shiftLeft(rootBits &+ Key.blockBits)
         while true {
             let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
             let (isNode, index) = Node.child(of: node, slot)
@@ -396,6 +410,9 @@ public protocol PoptrieKey: RouteKey {
     /// they share its lines, or all follow the last node, keeping the array compact; measured
     /// per family, see docs/routing.md.
     static var leavesFollowTheirNode: Bool { get }
+    /// Bits resolved by a direct-indexed block below each root entry that has longer
+    /// prefixes under it (0: none), so that the node walk starts that much deeper.
+    static var blockBits: Int { get }
 }
 
 extension PoptrieKey {
@@ -450,6 +467,7 @@ extension IPv4Address: PoptrieKey {
     public static var maxRootBits: Int { 18 }
     @inlinable public static var batchWalksInGroups: Bool { false }
     public static var leavesFollowTheirNode: Bool { true }
+    @inlinable public static var blockBits: Int { 0 }
 }
 
 extension IPv6Address: PoptrieKey {
@@ -458,6 +476,7 @@ extension IPv6Address: PoptrieKey {
     public static var maxRootBits: Int { 16 }
     @inlinable public static var batchWalksInGroups: Bool { true }
     public static var leavesFollowTheirNode: Bool { false }
+    @inlinable public static var blockBits: Int { 8 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -497,21 +516,35 @@ struct PoptrieBuilder<Key: PoptrieKey> {
 
     init(rib: [RIBNode]) { self.rib = rib }
 
+    /// The root entries, then (with `Key.blockBits`) the blocks below the ones with longer prefixes.
     mutating func buildRoot(bits: Int) -> [UInt32] {
         var slots = [Slot](repeating: .leaf(PoptrieLimits.noRoute), count: 1 << bits)
         collect(BinaryTrie<Key, UInt32>.rootIndex, levels: bits, nextHop: PoptrieLimits.noRoute, position: 0, into: &slots)
         var root = [UInt32](repeating: 0, count: slots.count)
+        var blocks: [UInt32] = []
         for (index, slot) in slots.enumerated() {
-            switch slot {
-            case .leaf(let nextHop):
-                root[index] = nextHop
-            case .subtree(let ribNode, let nextHop):
-                let nodeIndex = reserveNodes(1)
-                store(makeNode(ribNode, nextHop: nextHop), at: nodeIndex)
-                root[index] = PoptrieLimits.nodeTag | UInt32(nodeIndex)
+            guard Key.blockBits > 0, case .subtree(let ribNode, let nextHop) = slot else {
+                root[index] = entry(for: slot)
+                continue
             }
+            var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
+            collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
+            root[index] = PoptrieLimits.nodeTag | UInt32(blocks.count >> Key.blockBits)
+            for slot in block { blocks.append(entry(for: slot)) }
         }
-        return root
+        return root + blocks
+    }
+
+    /// A root or block entry: the next hop, or the tagged index of a node made for the subtree.
+    private mutating func entry(for slot: Slot) -> UInt32 {
+        switch slot {
+        case .leaf(let nextHop):
+            return nextHop
+        case .subtree(let ribNode, let nextHop):
+            let nodeIndex = reserveNodes(1)
+            store(makeNode(ribNode, nextHop: nextHop), at: nodeIndex)
+            return PoptrieLimits.nodeTag | UInt32(nodeIndex)
+        }
     }
 
     /// Fills `slots[position << levels ..< (position + 1) << levels]` with what lies

@@ -2,7 +2,8 @@ import Testing
 @testable import VPCEmu
 
 /// Where the builder puts leaves (docs/routing.md, "Leaves next to their node"): right after
-/// their node for IPv4, so that the node's lines bring them; after the last node for IPv6.
+/// their node for IPv4, so that the node's lines bring them; after the last node for IPv6,
+/// whose root entries with longer prefixes below name a block instead of a node.
 @Suite struct PoptrieLayoutTests {
     @Test func ipv4RootLevelNodesAreFollowedByTheirOwnLeaves() {
         var rib = IPv4RIB()
@@ -28,15 +29,20 @@ import Testing
         #expect(fib.lookup(IPv4Address(0x0B00_0000)) == IPv4FIB.noRoute)
     }
 
-    @Test func ipv6LeavesFollowTheLastNode() {
+    @Test func ipv6RootEntriesNameBlocksAndLeavesFollowTheLastNode() {
         var rib = IPv6RIB()
         let routes: [(UInt64, Int, UInt32)] = [(0x2001_0db8_0000_0000, 32, 1), (0x2001_0db8_0001_0000, 48, 2),
                                                (0x2001_0db8_0002_0000, 48, 3), (0x2400_0000_0000_0000, 12, 4)]
         for (high, length, nextHop) in routes { rib.insert(IPv6Address(high: high, low: 0), length: length, value: nextHop) }
         let fib = rib.build(rootBits: 16)
         let nodeWords = MemoryLayout<PoptrieNode256>.stride / 4
+        // 2001::/16 has longer prefixes, so its root entry names a 256-entry block (after the
+        // 65,536 root entries); below the block, 2001:db8::/24, 2001:db8::/32 and
+        // 2001:db8::/40 each need a node, and the leaves follow them.
+        #expect(fib.root.count == 1 << 16 + 1 << IPv6Address.blockBits)
+        #expect(fib.root[0x2001] == PoptrieLimits.nodeTag | 0)
+        #expect(fib.root[0x2400] == 4)
         fib.nodes.withUnsafeBufferPointer { nodes in
-            // 2001::/16, 2001:db8::/24 and 2001:db8::/32 each need a node; the leaves follow them.
             let nodeCount = 3
             for index in 0..<nodeCount {
                 let quarters = UnsafeRawPointer(nodes.baseAddress! + index).assumingMemoryBound(to: PoptrieNode256.self).pointee.quarters
