@@ -14,15 +14,17 @@ struct PingCommand: ParsableCommand {
     @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Requests to send.", valueName: "count"))
     var count = 4
 
-    @Option(name: .customShort("i", allowingJoined: true), help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).",
-                                                        valueName: "interval"), transform: parseInterval)
+    @Option(name: .customShort("i", allowingJoined: true),
+            help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).", valueName: "interval"),
+            transform: parseInterval)
     var interval: EmulatedDuration?
 
     @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("ICMP payload bytes.", valueName: "size"))
     var size = 56
 
-    @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).",
-                                                        valueName: "timeout"), transform: parseInterval)
+    @Option(name: .customShort("W", allowingJoined: true),
+            help: ArgumentHelp("A reply with a longer round trip counts as lost (default 10s).", valueName: "timeout"),
+            transform: parseInterval)
     var timeout = EmulatedDuration.seconds(10)
 
     @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")

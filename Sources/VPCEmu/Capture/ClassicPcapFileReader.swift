@@ -155,9 +155,9 @@ final class ClassicPcapFileReader {
             }
             // libpcap names the snapshot length when the record exceeds it too, else the maximum.
             if capturedLength > ClassicPcapFileHeader.maximumCapturedLength {
-                return .damaged(capturedLength > snapshot
-                    ? "invalid packet capture length \(capturedLength), bigger than snaplen of \(snapshot)"
-                    : "invalid packet capture length \(capturedLength), bigger than maximum of \(ClassicPcapFileHeader.maximumCapturedLength)")
+                let limit = capturedLength > snapshot
+                    ? "snaplen of \(snapshot)" : "maximum of \(ClassicPcapFileHeader.maximumCapturedLength)"
+                return .damaged("invalid packet capture length \(capturedLength), bigger than \(limit)")
             }
             let recordSize = headerSize &+ Int(capturedLength)
             if block.end &- block.start < recordSize {

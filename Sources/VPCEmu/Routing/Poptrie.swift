@@ -144,8 +144,6 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                           walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        let leafBase = UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped)
-        let rootShift = UInt64(64 - rootBits)
         // Root entries: a next hop is final; a node index starts a walk.
         var walkingCount = 0
         let first = group.lowerBound
@@ -162,7 +160,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
         // never ahead of the one being read.
         var reachedCount = 0
-        var depth = rootBits &+ Key.blockBits
+        var depth = firstNodeDepth(rootBits: rootBits)
         while walkingCount > 0 {
             var stillWalking = 0
             for position in 0..<walkingCount {
@@ -177,7 +175,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 // What the next step reads (its slot is the key's next stride), or the leaf
                 // (plus, when a step may span two lines, the line after it, harmlessly).
                 let nextSlot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - 2 * Node.strideBits)) & (1 &<< Node.strideBits &- 1)
-                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : leafBase + child &* 4)
+                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : leafAddress(child, of: nodes))
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
@@ -190,11 +188,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
     }
 
+    /// The bits resolved above the first node level: the root's, and the blocks' below it.
+    @inlinable @inline(__always)
+    static func firstNodeDepth(rootBits: Int) -> Int { rootBits &+ Key.blockBits }
+
     /// The slot of the first node below the root (and block) that `window` reaches.
     @inlinable @inline(__always)
     static func firstSlot(_ window: Key.Window, rootBits: Int) -> Int {
         var key = window
-        key.shiftLeft(rootBits &+ Key.blockBits)
+        key.shiftLeft(firstNodeDepth(rootBits: rootBits))
         return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
     }
 
@@ -234,7 +236,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         // A pointer, not a copy: a lookup reads only the words of a node that it needs.
         var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
-        key.shiftLeft(rootBits &+ Key.blockBits)
+        key.shiftLeft(firstNodeDepth(rootBits: rootBits))
         while true {
             let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
             let (isNode, index) = Node.child(of: node, slot)
@@ -248,7 +250,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// between nodes are stored as nodes).
     @inlinable @inline(__always)
     static func leaf(_ index: Int, of nodes: UnsafeBufferPointer<Node>) -> UInt32 {
-        UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped).load(fromByteOffset: index &* 4, as: UInt32.self)
+        leafAddress(index, of: nodes).load(as: UInt32.self)
+    }
+
+    /// Where leaf `index` lies: its 32-bit word of the node array.
+    @inlinable @inline(__always)
+    static func leafAddress(_ index: Int, of nodes: UnsafeBufferPointer<Node>) -> UnsafeRawPointer {
+        UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped) + index &* MemoryLayout<UInt32>.stride
     }
 }
 
@@ -592,7 +600,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         if Key.leavesFollowTheirNode {
             leafBase = words.count
             words.append(contentsOf: leaves)
-            words.append(contentsOf: repeatElement(0, count: (nodeWords - words.count % nodeWords) % nodeWords))
+            padToWholeNode()
         } else {
             leafBase = trailingLeaves.count
             trailingLeaves.append(contentsOf: leaves)
@@ -623,6 +631,11 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             store(node.movingLeaves(by: offset), at: index)
         }
         words.append(contentsOf: trailingLeaves)
+        padToWholeNode()
+    }
+
+    /// Zero words up to the next node boundary, so that the nodes after leaves stay aligned.
+    private mutating func padToWholeNode() {
         words.append(contentsOf: repeatElement(0, count: (nodeWords - words.count % nodeWords) % nodeWords))
     }
 
