@@ -36,34 +36,22 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// Nodes, each followed by its leaves. Line-aligned, so that a node part that fits a cache
     /// line (`Node.stepFitsOneLine`) stays in one.
     @usableFromInline let nodes: LineAlignedArray<Node>
-    /// The nodes at `nodeIndex.depth`, by address (IPv6; see `PoptrieNodeIndex`).
-    @usableFromInline let nodeIndex: PoptrieNodeIndex
-
-    /// The node depth the index covers: the deepest at or above `Key.indexedNodeDepth` below
-    /// the root (0: none).
-    static func indexDepth(rootBits: Int) -> Int {
-        let first = firstNodeDepth(rootBits: rootBits)
-        guard Key.indexedNodeDepth > first else { return 0 }
-        return first + (Key.indexedNodeDepth - first) / Node.strideBits * Node.strideBits
-    }
 
     /// Compiles `rib`. `rootBits` (1...24) trades root-array memory and build time for fewer
     /// levels; by default it grows with the table (`Key.rootBits(forRoutes:)`).
     public init(_ rib: BinaryTrie<Key, UInt32>, rootBits: Int? = nil) {
         let rootBits = rootBits ?? Key.rootBits(forRoutes: rib.count)
         precondition((1...24).contains(rootBits), "rootBits must be 1...24")
-        let indexDepth = Self.indexDepth(rootBits: rootBits)
-        var builder = PoptrieBuilder<Key>(rib: rib.nodes, indexDepth: indexDepth)
+        var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
         root = LineAlignedArray(reinterpreting: builder.buildRoot(bits: rootBits))
         builder.finish()
         nodes = LineAlignedArray(reinterpreting: builder.words)
-        nodeIndex = PoptrieNodeIndex(depth: indexDepth, nodes: builder.indexed)
     }
 
     /// Bytes held by the lookup tables.
     public var memoryBytes: Int {
-        root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<Node>.stride + nodeIndex.memoryBytes
+        root.count * MemoryLayout<UInt32>.stride + nodes.count * MemoryLayout<Node>.stride
     }
 
     /// The next hop of the longest prefix containing `address`, or `noRoute`.
@@ -90,18 +78,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                     Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
                     return
                 }
-                nodeIndex.slots.withUnsafeBufferPointer { indexSlots in
-                    withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
-                        let walking = steps.baseAddress.unsafelyUnwrapped
-                        let reached = walking + Self.batchGroupSize
-                        var start = 0
-                        while start < addresses.count {
-                            let end = min(start + Self.batchGroupSize, addresses.count)
-                            Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root, nodes: nodes,
-                                           index: nodeIndex, indexSlots: indexSlots.baseAddress.unsafelyUnwrapped,
-                                           walking: walking, reached: reached)
-                            start = end
-                        }
+                withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
+                    let walking = steps.baseAddress.unsafelyUnwrapped
+                    let reached = walking + Self.batchGroupSize
+                    var start = 0
+                    while start < addresses.count {
+                        let end = min(start + Self.batchGroupSize, addresses.count)
+                        Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
+                                       nodes: nodes, walking: walking, reached: reached)
+                        start = end
                     }
                 }
             }
@@ -151,48 +136,28 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
     /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf (addresses as offsets from `group.lowerBound`). A walk starts at the
-    /// root entry, or at the node that `index` finds for the address, whichever is deeper.
+    /// that reached a leaf (addresses as offsets from `group.lowerBound`).
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
-                          nodes: UnsafeBufferPointer<Node>, index: PoptrieNodeIndex, indexSlots: UnsafePointer<UInt64>,
+                          nodes: UnsafeBufferPointer<Node>,
                           walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let firstDepth = firstNodeDepth(rootBits: rootBits)
         let slotShift = UInt64(64 - Node.strideBits)
         let first = group.lowerBound
-        // The root entries and index buckets are loaded in a pass of their own, so that they arrive together.
-        for address in group {
-            let window = addresses[address].window
-            vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: window.top &>> UInt64(64 - rootBits))))
-            if index.depth > 0 {
-                let (a, b) = PoptrieNodeIndex.bucket(of: window.top &>> UInt64(64 - index.depth), bucketBits: index.bucketBits)
-                vpcemu_prefetch(UnsafeRawPointer(indexSlots + a &* PoptrieNodeIndex.bucketSlots))
-                vpcemu_prefetch(UnsafeRawPointer(indexSlots + b &* PoptrieNodeIndex.bucketSlots))
-            }
-        }
-        // Root entries (and index probes): a next hop is final; a node index starts a walk.
+        // Root entries: a next hop is final; a node index starts a walk.
         var walkingCount = 0
         for address in group {
             let window = addresses[address].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             results[address] = entry
-            var isNode = entry & PoptrieLimits.nodeTag != 0
-            var node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
+            let isNode = entry & PoptrieLimits.nodeTag != 0
+            let node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
             var below = window
             below.shiftLeft(firstDepth)
-            var key = below.top
-            if index.depth > 0 {
-                let deep = PoptrieNodeIndex.node(window.top &>> UInt64(64 - index.depth), depth: index.depth,
-                                                 bucketBits: index.bucketBits, slots: indexSlots)
-                var belowDeep = window
-                belowDeep.shiftLeft(index.depth)
-                key = deep != 0 ? belowDeep.top : key
-                node = deep != 0 ? deep : node
-                isNode = isNode || deep != 0
-            }
+            let key = below.top
             walking[walkingCount] = PoptrieWalkStep(key: key, address: UInt32(truncatingIfNeeded: address &- first),
                                                     target: UInt32(truncatingIfNeeded: node))
             prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
@@ -469,8 +434,6 @@ public protocol PoptrieKey: RouteKey {
     /// Bits resolved by a direct-indexed block below each root entry that has longer
     /// prefixes under it (0: none), so that the node walk starts that much deeper.
     static var blockBits: Int { get }
-    /// The depth of the nodes that the batch lookup finds through `PoptrieNodeIndex` (0: none).
-    static var indexedNodeDepth: Int { get }
 }
 
 extension PoptrieKey {
@@ -526,7 +489,6 @@ extension IPv4Address: PoptrieKey {
     @inlinable public static var batchWalksInGroups: Bool { false }
     public static var leavesFollowTheirNode: Bool { true }
     @inlinable public static var blockBits: Int { 0 }
-    public static var indexedNodeDepth: Int { 0 }
 }
 
 extension IPv6Address: PoptrieKey {
@@ -536,7 +498,6 @@ extension IPv6Address: PoptrieKey {
     @inlinable public static var batchWalksInGroups: Bool { true }
     public static var leavesFollowTheirNode: Bool { false }
     @inlinable public static var blockBits: Int { 8 }
-    public static var indexedNodeDepth: Int { 40 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -568,20 +529,13 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     }
 
     let rib: [RIBNode]
-    /// The depth whose nodes `indexed` collects (0: none).
-    let indexDepth: Int
-    /// The nodes at `indexDepth`, keyed by their address bits (`PoptrieNodeIndex`).
-    var indexed: [(key: UInt64, node: Int)] = []
     /// Nodes and leaves as 32-bit words: node `i` is words `i * nodeWords ..< (i + 1) * nodeWords`.
     var words: [UInt32] = []
     let nodeWords = MemoryLayout<Node>.stride / MemoryLayout<UInt32>.stride
     /// Without `Key.leavesFollowTheirNode`: the leaves, placed after the nodes by `finish`.
     var trailingLeaves: [UInt32] = []
 
-    init(rib: [RIBNode], indexDepth: Int) {
-        self.rib = rib
-        self.indexDepth = indexDepth
-    }
+    init(rib: [RIBNode]) { self.rib = rib }
 
     /// The root entries, then (with `Key.blockBits`) the blocks below the ones with longer prefixes.
     mutating func buildRoot(bits: Int) -> [UInt32] {
@@ -591,29 +545,25 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         var blocks: [UInt32] = []
         for (index, slot) in slots.enumerated() {
             guard Key.blockBits > 0, case .subtree(let ribNode, let nextHop) = slot else {
-                root[index] = entry(for: slot, prefix: UInt64(index), depth: bits)
+                root[index] = entry(for: slot)
                 continue
             }
             var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
             collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
             root[index] = PoptrieLimits.nodeTag | UInt32(blocks.count >> Key.blockBits)
-            for (blockIndex, slot) in block.enumerated() {
-                blocks.append(entry(for: slot, prefix: UInt64(index) << UInt64(Key.blockBits) | UInt64(blockIndex),
-                                    depth: bits + Key.blockBits))
-            }
+            for slot in block { blocks.append(entry(for: slot)) }
         }
         return root + blocks
     }
 
-    /// A root or block entry: the next hop, or the tagged index of a node made for the subtree
-    /// at `prefix` (the entry's `depth` address bits).
-    private mutating func entry(for slot: Slot, prefix: UInt64, depth: Int) -> UInt32 {
+    /// A root or block entry: the next hop, or the tagged index of a node made for the subtree.
+    private mutating func entry(for slot: Slot) -> UInt32 {
         switch slot {
         case .leaf(let nextHop):
             return nextHop
         case .subtree(let ribNode, let nextHop):
             let nodeIndex = reserveNodes(1)
-            store(makeNode(ribNode, nextHop: nextHop, at: nodeIndex, prefix: prefix, depth: depth), at: nodeIndex)
+            store(makeNode(ribNode, nextHop: nextHop), at: nodeIndex)
             return PoptrieLimits.nodeTag | UInt32(nodeIndex)
         }
     }
@@ -639,16 +589,14 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         collect(node.children.1, levels: levels - 1, nextHop: nextHop, position: position << 1 | 1, into: &slots)
     }
 
-    /// Builds node `index` for RIB node `ribNode`, whose own prefix is already in `nextHop`,
-    /// at `prefix` (its `depth` address bits).
-    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32, at index: Int, prefix: UInt64, depth: Int) -> Node {
-        if depth == indexDepth { indexed.append((prefix, index)) }
+    /// Builds the node for RIB node `ribNode`, whose own prefix is already in `nextHop`.
+    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> Node {
         let width = 1 << Node.strideBits
         var slots = [Slot](repeating: .leaf(nextHop), count: width)
         collect(ribNode, levels: Node.strideBits, nextHop: nextHop, position: 0, into: &slots)
         var isNode = [Bool](repeating: false, count: width), runStart = isNode
         var leaves: [UInt32] = []
-        var children: [(ribNode: Int32, nextHop: UInt32, slot: Int)] = []
+        var children: [(ribNode: Int32, nextHop: UInt32)] = []
         for (slot, kind) in slots.enumerated() {
             switch kind {
             case .leaf(let value):
@@ -658,7 +606,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
                 }
             case .subtree(let child, let value):
                 isNode[slot] = true
-                children.append((child, value, slot))
+                children.append((child, value))
             }
         }
         let leafBase: Int
@@ -673,9 +621,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         precondition(words.count + trailingLeaves.count <= Int(UInt32.max), "Poptrie leaf index overflow")
         let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
-            store(makeNode(child.ribNode, nextHop: child.nextHop, at: nodeBase + offset,
-                           prefix: prefix << UInt64(Node.strideBits) | UInt64(child.slot), depth: depth + Node.strideBits),
-                  at: nodeBase + offset)
+            store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
         }
         return Node(nodeBase: UInt32(nodeBase), leafBase: UInt32(leafBase), isNode: isNode, runStart: runStart)
     }
