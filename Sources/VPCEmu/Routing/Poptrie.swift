@@ -74,21 +74,34 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
-                guard Key.batchWalksInGroups else {
-                    Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
-                    return
+                // A full table's root width gets a copy of the loop of its own, in which the
+                // shifts by it are constants.
+                if rootBits == Key.maxRootBits {
+                    Self.batch(addresses, into: results, rootBits: Key.maxRootBits, root: root, nodes: nodes)
+                } else {
+                    Self.batch(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
                 }
-                withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
-                    let walking = steps.baseAddress.unsafelyUnwrapped
-                    let reached = walking + Self.batchGroupSize
-                    var start = 0
-                    while start < addresses.count {
-                        let end = min(start + Self.batchGroupSize, addresses.count)
-                        Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
-                                       nodes: nodes, walking: walking, reached: reached)
-                        start = end
-                    }
-                }
+            }
+        }
+    }
+
+    /// The batch lookup on the FIB's buffers: a pipelined loop, or a walk of groups.
+    @inlinable @inline(__always)
+    static func batch(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>,
+                      rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) {
+        guard Key.batchWalksInGroups else {
+            pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * batchGroupSize) { steps in
+            let walking = steps.baseAddress.unsafelyUnwrapped
+            let reached = walking + batchGroupSize
+            var start = 0
+            while start < addresses.count {
+                let end = min(start + batchGroupSize, addresses.count)
+                walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
+                          nodes: nodes, walking: walking, reached: reached)
+                start = end
             }
         }
     }
