@@ -93,15 +93,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
             return
         }
-        withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * batchGroupSize) { steps in
-            let walking = steps.baseAddress.unsafelyUnwrapped
-            let reached = walking + batchGroupSize
-            var start = 0
-            while start < addresses.count {
-                let end = min(start + batchGroupSize, addresses.count)
-                walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
-                          nodes: nodes, walking: walking, reached: reached)
-                start = end
+        withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: batchGroupSize) { walking in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batchGroupSize) { reached in
+                var start = 0
+                while start < addresses.count {
+                    let end = min(start + batchGroupSize, addresses.count)
+                    walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root, nodes: nodes,
+                              walking: walking.baseAddress.unsafelyUnwrapped, reached: reached.baseAddress.unsafelyUnwrapped)
+                    start = end
+                }
             }
         }
     }
@@ -149,12 +149,12 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
     /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf (addresses as offsets from `group.lowerBound`).
+    /// that reached a leaf, with that leaf (`PoptrieWalkStep.reference`).
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
                           nodes: UnsafeBufferPointer<Node>,
-                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
+                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<UInt64>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let firstDepth = firstNodeDepth(rootBits: rootBits)
@@ -171,8 +171,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             var below = window
             below.shiftLeft(firstDepth)
             let key = below.top
-            walking[walkingCount] = PoptrieWalkStep(key: key, address: UInt32(truncatingIfNeeded: address &- first),
-                                                    target: UInt32(truncatingIfNeeded: node))
+            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkStep.reference(address &- first, node))
             prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
             walkingCount &+= isNode ? 1 : 0
         }
@@ -184,7 +183,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
             if _slowPath(passes == 64 / Node.strideBits) {
                 for position in 0..<walkingCount {
-                    let address = first &+ Int(truncatingIfNeeded: walking[position].address)
+                    let address = first &+ walking[position].address
                     results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
                 }
                 break
@@ -192,12 +191,11 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             var stillWalking = 0
             for position in 0..<walkingCount {
                 let step = walking[position]
-                let node = nodeBase + Int(truncatingIfNeeded: step.target)
-                let (isNode, child) = Node.child(of: node, Int(truncatingIfNeeded: step.key &>> slotShift))
+                let (isNode, child) = Node.child(of: nodeBase + step.target, Int(truncatingIfNeeded: step.key &>> slotShift))
                 let key = step.key &<< UInt64(Node.strideBits)
-                let next = PoptrieWalkStep(key: key, address: step.address, target: UInt32(truncatingIfNeeded: child))
-                walking[stillWalking] = next
-                reached[reachedCount] = next
+                let reference = step.reference & PoptrieWalkStep.addressMask | UInt64(truncatingIfNeeded: child)
+                walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
+                reached[reachedCount] = reference
                 // What the next step reads (its slot is the key's next stride), or the leaf.
                 prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))
                                     : leafAddress(child, of: nodes))
@@ -208,8 +206,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             passes &+= 1
         }
         for position in 0..<reachedCount {
-            let step = reached[position]
-            results[first &+ Int(truncatingIfNeeded: step.address)] = leaf(Int(truncatingIfNeeded: step.target), of: nodes)
+            let step = PoptrieWalkStep(key: 0, reference: reached[position])
+            results[first &+ step.address] = leaf(step.target, of: nodes)
         }
     }
 
@@ -285,16 +283,25 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// One address of a batch walk: the key bits below its current node, its index in the batch,
-/// and that node (or the leaf it reached).
+/// One address of a batch walk: the key bits below its current node, and a reference that
+/// packs its index in the batch (high half) with that node or the leaf it reached (low half),
+/// so that a step writes two words, and a reached leaf one.
 @usableFromInline struct PoptrieWalkStep {
     @usableFromInline var key: UInt64
-    @usableFromInline var address: UInt32
-    @usableFromInline var target: UInt32
+    @usableFromInline var reference: UInt64
 
-    @inlinable init(key: UInt64, address: UInt32, target: UInt32) {
-        (self.key, self.address, self.target) = (key, address, target)
+    @inlinable static var addressMask: UInt64 { 0xFFFF_FFFF_0000_0000 }
+
+    @inlinable init(key: UInt64, reference: UInt64) {
+        (self.key, self.reference) = (key, reference)
     }
+
+    @inlinable static func reference(_ address: Int, _ target: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: address) &<< 32 | UInt64(truncatingIfNeeded: target)
+    }
+
+    @inlinable var address: Int { Int(truncatingIfNeeded: reference &>> 32) }
+    @inlinable var target: Int { Int(truncatingIfNeeded: reference & ~Self.addressMask) }
 }
 
 @usableFromInline enum PoptrieLimits {
