@@ -163,6 +163,11 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         // Root entries: a next hop is final; a node index starts a walk.
         var walkingCount = 0
         for address in group {
+            // The root entry of the next group's address, which that group reads first.
+            let ahead = address &+ batchGroupSize
+            if ahead < addresses.count {
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[ahead].window.top &>> UInt64(64 - rootBits))))
+            }
             let window = addresses[address].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             results[address] = entry
