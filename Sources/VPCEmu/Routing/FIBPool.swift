@@ -30,7 +30,7 @@ struct FIBPool<NextHop: Sendable> {
         mutating func append(_ fib: Poptrie<Key>) -> Slice {
             let slice = Slice(rootBits: fib.rootBits, root: root.count ..< root.count + fib.root.count,
                               nodes: nodes.count ..< nodes.count + fib.nodes.count)
-            fib.root.withUnsafeBufferPointer { root.append(contentsOf: $0) }
+            root.append(contentsOf: fib.root)
             fib.nodes.withUnsafeBufferPointer { nodes.append(contentsOf: $0) }
             return slice
         }

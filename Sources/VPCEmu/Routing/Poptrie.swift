@@ -32,7 +32,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// Bits resolved by the root array.
     public let rootBits: Int
-    @usableFromInline let root: LineAlignedArray<UInt32>
+    @usableFromInline let root: [UInt32]
     /// Nodes, each followed by its leaves. Line-aligned, so that a node part that fits a cache
     /// line (`Node.stepFitsOneLine`) stays in one.
     @usableFromInline let nodes: LineAlignedArray<Node>
@@ -44,7 +44,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         precondition((1...24).contains(rootBits), "rootBits must be 1...24")
         var builder = PoptrieBuilder<Key>(rib: rib.nodes)
         self.rootBits = rootBits
-        root = LineAlignedArray(reinterpreting: builder.buildRoot(bits: rootBits))
+        root = builder.buildRoot(bits: rootBits)
         builder.finish()
         nodes = LineAlignedArray(reinterpreting: builder.words)
     }
