@@ -74,20 +74,33 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
             nodes.withUnsafeBufferPointer { nodes in
-                guard Key.batchWalksInGroups else {
-                    Self.pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
-                    return
+                // A full table's root width gets a copy of the loop of its own, in which the
+                // shifts by it are constants.
+                if rootBits == Key.maxRootBits {
+                    Self.batch(addresses, into: results, rootBits: Key.maxRootBits, root: root, nodes: nodes)
+                } else {
+                    Self.batch(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
                 }
-                withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: 2 * Self.batchGroupSize) { steps in
-                    let walking = steps.baseAddress.unsafelyUnwrapped
-                    let reached = walking + Self.batchGroupSize
-                    var start = 0
-                    while start < addresses.count {
-                        let end = min(start + Self.batchGroupSize, addresses.count)
-                        Self.walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root,
-                                       nodes: nodes, walking: walking, reached: reached)
-                        start = end
-                    }
+            }
+        }
+    }
+
+    /// The batch lookup on the FIB's buffers: a pipelined loop, or a walk of groups.
+    @inlinable @inline(__always)
+    static func batch(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>,
+                      rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) {
+        guard Key.batchWalksInGroups else {
+            pipelinedLoop(addresses, into: results, rootBits: rootBits, root: root, nodes: nodes)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: batchGroupSize) { walking in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batchGroupSize) { reached in
+                var start = 0
+                while start < addresses.count {
+                    let end = min(start + batchGroupSize, addresses.count)
+                    walkGroup(addresses, start..<end, into: results, rootBits: rootBits, root: root, nodes: nodes,
+                              walking: walking.baseAddress.unsafelyUnwrapped, reached: reached.baseAddress.unsafelyUnwrapped)
+                    start = end
                 }
             }
         }
@@ -135,56 +148,71 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable static var batchGroupSize: Int { 32 }
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
-    /// addresses still at a node and that node; `reached` the ones that reached a leaf
-    /// (addresses as offsets from `group.lowerBound`).
+    /// addresses still at a node, with that node and the key bits below it; `reached` the ones
+    /// that reached a leaf, with that leaf (`PoptrieWalkStep.reference`).
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
                           nodes: UnsafeBufferPointer<Node>,
-                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkStep>) {
+                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<UInt64>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        let firstDepth = firstNodeDepth(rootBits: rootBits)
+        let slotShift = UInt64(64 - Node.strideBits)
+        let first = group.lowerBound
         // Root entries: a next hop is final; a node index starts a walk.
         var walkingCount = 0
-        let first = group.lowerBound
-        for index in group {
-            let window = addresses[index].window
+        for address in group {
+            // The root entry of the next group's address, which that group reads first.
+            let ahead = address &+ batchGroupSize
+            if ahead < addresses.count {
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[ahead].window.top &>> UInt64(64 - rootBits))))
+            }
+            let window = addresses[address].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
-            results[index] = entry
+            results[address] = entry
             let isNode = entry & PoptrieLimits.nodeTag != 0
-            let node = isNode ? entry & ~PoptrieLimits.nodeTag : 0
-            walking[walkingCount] = PoptrieWalkStep(address: UInt32(truncatingIfNeeded: index &- first), target: node)
-            prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
+            let node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
+            var below = window
+            below.shiftLeft(firstDepth)
+            let key = below.top
+            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkStep.reference(address &- first, node))
+            prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
             walkingCount &+= isNode ? 1 : 0
         }
         // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
         // never ahead of the one being read.
         var reachedCount = 0
-        var depth = firstNodeDepth(rootBits: rootBits)
+        var passes = 0
         while walkingCount > 0 {
+            // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
+            if _slowPath(passes == 64 / Node.strideBits) {
+                for position in 0..<walkingCount {
+                    let address = first &+ walking[position].address
+                    results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
+                }
+                break
+            }
             var stillWalking = 0
             for position in 0..<walkingCount {
                 let step = walking[position]
-                var key = addresses[first &+ Int(truncatingIfNeeded: step.address)].window
-                key.shiftLeft(depth)
-                let node = nodeBase + Int(truncatingIfNeeded: step.target)
-                let (isNode, child) = Node.child(of: node, Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits)))
-                let next = PoptrieWalkStep(address: step.address, target: UInt32(truncatingIfNeeded: child))
-                walking[stillWalking] = next
-                reached[reachedCount] = next
-                // What the next step reads (its slot is the key's next stride), or the leaf
-                // (plus, when a step may span two lines, the line after it, harmlessly).
-                let nextSlot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - 2 * Node.strideBits)) & (1 &<< Node.strideBits &- 1)
-                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, nextSlot) : leafAddress(child, of: nodes))
+                let (isNode, child) = Node.child(of: nodeBase + step.target, Int(truncatingIfNeeded: step.key &>> slotShift))
+                let key = step.key &<< UInt64(Node.strideBits)
+                let reference = step.reference & PoptrieWalkStep.addressMask | UInt64(truncatingIfNeeded: child)
+                walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
+                reached[reachedCount] = reference
+                // What the next step reads (its slot is the key's next stride), or the leaf.
+                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))
+                                    : leafAddress(child, of: nodes))
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
             walkingCount = stillWalking
-            depth &+= Node.strideBits
+            passes &+= 1
         }
         for position in 0..<reachedCount {
-            let step = reached[position]
-            results[first &+ Int(truncatingIfNeeded: step.address)] = leaf(Int(truncatingIfNeeded: step.target), of: nodes)
+            let step = PoptrieWalkStep(key: 0, reference: reached[position])
+            results[first &+ step.address] = leaf(step.target, of: nodes)
         }
     }
 
@@ -260,15 +288,25 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// One address of a batch walk: its index in the batch and its current node (or leaf).
+/// One address of a batch walk: the key bits below its current node, and a reference that
+/// packs its index in the batch (high half) with that node or the leaf it reached (low half),
+/// so that a step writes two words, and a reached leaf one.
 @usableFromInline struct PoptrieWalkStep {
-    @usableFromInline var address: UInt32
-    @usableFromInline var target: UInt32
+    @usableFromInline var key: UInt64
+    @usableFromInline var reference: UInt64
 
-    @inlinable init(address: UInt32, target: UInt32) {
-        self.address = address
-        self.target = target
+    @inlinable static var addressMask: UInt64 { 0xFFFF_FFFF_0000_0000 }
+
+    @inlinable init(key: UInt64, reference: UInt64) {
+        (self.key, self.reference) = (key, reference)
     }
+
+    @inlinable static func reference(_ address: Int, _ target: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: address) &<< 32 | UInt64(truncatingIfNeeded: target)
+    }
+
+    @inlinable var address: Int { Int(truncatingIfNeeded: reference &>> 32) }
+    @inlinable var target: Int { Int(truncatingIfNeeded: reference & ~Self.addressMask) }
 }
 
 @usableFromInline enum PoptrieLimits {

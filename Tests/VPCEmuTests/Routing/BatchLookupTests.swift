@@ -14,7 +14,9 @@ import Testing
          group - 1, group, group + 1, 2 * group - 1, 2 * group, 3 * group + 7, 5 * group + 13]
     }
 
-    @Test(arguments: [(UInt64(21), nil), (22, 4), (23, 1)] as [(UInt64, Int?)])
+    /// `nil` gives 16 root bits here, IPv6's full-table width; 18 is IPv4's. The batch loop has
+    /// its own copy for a full-table width.
+    @Test(arguments: [(UInt64(21), nil), (22, 4), (23, 1), (24, 18)] as [(UInt64, Int?)])
     func ipv4(seed: UInt64, rootBits: Int?) {
         var generator = SeededGenerator(seed: seed)
         check(KeySource<IPv4Address>(&generator), rootBits: rootBits, generator: &generator)
@@ -24,6 +26,32 @@ import Testing
     func ipv6(seed: UInt64, rootBits: Int?) {
         var generator = SeededGenerator(seed: seed)
         check(KeySource<IPv6Address>(&generator), rootBits: rootBits, generator: &generator)
+    }
+
+    /// A walk step carries 64 key bits, which last IPv6 from the first node (bit 24) to bit 88;
+    /// walks to host routes below that finish one at a time. Every address here goes that deep.
+    @Test func ipv6WalksDeeperThanAStepsKeyBits() {
+        var rib = BinaryTrie<IPv6Address, UInt32>()
+        var hosts: [IPv6Address] = []
+        var generator = SeededGenerator(seed: 35)
+        for index in 0..<(Self.group + 5) {
+            // 2001:db8::<index>:<random>
+            let host = IPv6Address(high: 0x2001_0DB8_0000_0000, low: UInt64(index) << 16 | UInt64.random(in: 2...0xFFFF, using: &generator))
+            rib.insert(host, length: 128, value: UInt32(index + 1))
+            rib.insert(host.masked(to: 100), length: 100, value: 1000)
+            hosts.append(host)
+        }
+        rib.insert(IPv6Address(high: 0x2001_0DB8_0000_0000, low: 0), length: 32, value: 2000)
+        let fib = rib.build(rootBits: 16)
+        let addresses = hosts + hosts.map { IPv6Address(high: $0.high, low: $0.low ^ 1) }
+        var results = [UInt32](repeating: 0, count: addresses.count)
+        addresses.withUnsafeBufferPointer { input in
+            results.withUnsafeMutableBufferPointer { fib.lookup(input, into: $0) }
+        }
+        for (address, result) in zip(addresses, results) {
+            #expect(result == rib.longestMatch(address)?.value, "\(address)")
+        }
+        #expect(results.prefix(hosts.count) == (1...hosts.count).map(UInt32.init)[...])
     }
 
     func check<Key: PoptrieKey>(_ source: KeySource<Key>, rootBits: Int?, generator: inout SeededGenerator) {
