@@ -202,8 +202,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
                 reached[reachedCount] = reference
                 // What the next step reads (its slot is the key's next stride), or the leaf.
-                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))
-                                    : leafAddress(child, of: nodes))
+                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))) }
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
