@@ -65,11 +65,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// (which must be at least as long). This is the call the forwarding pipeline makes.
     ///
     /// A lookup is a chain of dependent loads (root entry, nodes, leaf) that mostly hit L3,
-    /// not L1, so the batch walks `batchGroupSize` addresses at a time level by level and
-    /// prefetches each one's next node or leaf as soon as it is known: by the time the next
-    /// level reaches that address, its line has arrived while the others were being stepped.
-    /// Addresses that reach a leaf drop out of the walk (no pass revisits them), and the
-    /// step is branch-free, so the CPU does not mispredict on whether a child is a node.
+    /// not L1. IPv4 runs a loop of single lookups that prefetches ahead (`pipelinedLoop`);
+    /// IPv6 walks `batchGroupSize` addresses at a time level by level and prefetches each
+    /// one's next node as soon as it is known: by the time the next level reaches that
+    /// address, its line has arrived while the others were being stepped (`walkGroup`).
     @inlinable public func lookup(_ addresses: UnsafeBufferPointer<Key>, into results: UnsafeMutableBufferPointer<UInt32>) {
         precondition(results.count >= addresses.count, "results buffer is shorter than the addresses")
         root.withUnsafeBufferPointer { root in
@@ -201,9 +200,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 let reference = step.reference & PoptrieWalkStep.addressMask | UInt64(truncatingIfNeeded: child)
                 walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
                 reached[reachedCount] = reference
-                // What the next step reads (its slot is the key's next stride), or the leaf.
-                prefetchStep(isNode ? Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))
-                                    : leafAddress(child, of: nodes))
+                // What the next step reads (its slot is the key's next stride). Leaves are not
+                // prefetched: they are read after the walk, where their loads overlap anyway.
+                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))) }
                 stillWalking &+= isNode ? 1 : 0
                 reachedCount &+= isNode ? 0 : 1
             }
