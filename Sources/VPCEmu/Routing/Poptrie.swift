@@ -93,7 +93,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             return
         }
         withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: batchGroupSize) { walking in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: batchGroupSize) { reached in
+            withUnsafeTemporaryAllocation(of: PoptrieWalkReference.self, capacity: batchGroupSize) { reached in
                 var start = 0
                 while start < addresses.count {
                     let end = min(start + batchGroupSize, addresses.count)
@@ -116,11 +116,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                               rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        let rootShift = UInt64(64 - rootBits)
         let count = addresses.count
         let distance = pipelineDistance
         func prefetchRoot(_ index: Int) {
-            vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[index].window.top &>> rootShift)))
+            vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(addresses[index].window, rootBits: rootBits)))
         }
         func prefetchFirstNode(_ index: Int) {
             let window = addresses[index].window
@@ -148,12 +147,12 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
     /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf, with that leaf (`PoptrieWalkStep.reference`).
+    /// that reached a leaf, with that leaf.
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
                           nodes: UnsafeBufferPointer<Node>,
-                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<UInt64>) {
+                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkReference>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let firstDepth = firstNodeDepth(rootBits: rootBits)
@@ -165,7 +164,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             // The root entry of the next group's address, which that group reads first.
             let ahead = address &+ batchGroupSize
             if ahead < addresses.count {
-                vpcemu_prefetch(UnsafeRawPointer(rootBase + Int(truncatingIfNeeded: addresses[ahead].window.top &>> UInt64(64 - rootBits))))
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(addresses[ahead].window, rootBits: rootBits)))
             }
             let window = addresses[address].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
@@ -175,7 +174,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             var below = window
             below.shiftLeft(firstDepth)
             let key = below.top
-            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkStep.reference(address &- first, node))
+            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: address &- first, target: node))
             prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
             walkingCount &+= isNode ? 1 : 0
         }
@@ -187,7 +186,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
             if _slowPath(passes == 64 / Node.strideBits) {
                 for position in 0..<walkingCount {
-                    let address = first &+ walking[position].address
+                    let address = first &+ walking[position].reference.address
                     results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
                 }
                 break
@@ -195,9 +194,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             var stillWalking = 0
             for position in 0..<walkingCount {
                 let step = walking[position]
-                let (isNode, child) = Node.child(of: nodeBase + step.target, Int(truncatingIfNeeded: step.key &>> slotShift))
+                let (isNode, child) = Node.child(of: nodeBase + step.reference.target, Int(truncatingIfNeeded: step.key &>> slotShift))
                 let key = step.key &<< UInt64(Node.strideBits)
-                let reference = step.reference & PoptrieWalkStep.addressMask | UInt64(truncatingIfNeeded: child)
+                let reference = step.reference.moving(to: child)
                 walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
                 reached[reachedCount] = reference
                 // What the next step reads (its slot is the key's next stride). Leaves are not
@@ -210,8 +209,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             passes &+= 1
         }
         for position in 0..<reachedCount {
-            let step = PoptrieWalkStep(key: 0, reference: reached[position])
-            results[first &+ step.address] = leaf(step.target, of: nodes)
+            let reference = reached[position]
+            results[first &+ reference.address] = leaf(reference.target, of: nodes)
         }
     }
 
@@ -244,13 +243,19 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         return walk(from: entry, key, rootBits: rootBits, nodes: nodes)
     }
 
+    /// The root array entry of `key`: its first `rootBits` bits.
+    @inlinable @inline(__always)
+    static func rootSlot(_ key: Key.Window, rootBits: Int) -> Int {
+        Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))
+    }
+
     /// The entry for `key` at depth `rootBits + Key.blockBits`: the root array's, or, with
     /// blocks, the entry of the block that a root entry's tag names (blocks follow the
     /// `1 << rootBits` root entries in the same array). A next hop is final; a tagged entry
     /// names a node.
     @inlinable @inline(__always)
     static func rootEntry(_ key: Key.Window, rootBits: Int, root: UnsafePointer<UInt32>) -> UInt32 {
-        let entry = root[Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))]
+        let entry = root[rootSlot(key, rootBits: rootBits)]
         guard Key.blockBits > 0, entry & PoptrieLimits.nodeTag != 0 else { return entry }
         let slot = Int(truncatingIfNeeded: (key.top &<< UInt64(rootBits)) &>> UInt64(64 - Key.blockBits))
         return root[(1 &<< rootBits) &+ Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &<< Key.blockBits &+ slot]
@@ -277,35 +282,34 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     /// between nodes are stored as nodes).
     @inlinable @inline(__always)
     static func leaf(_ index: Int, of nodes: UnsafeBufferPointer<Node>) -> UInt32 {
-        leafAddress(index, of: nodes).load(as: UInt32.self)
-    }
-
-    /// Where leaf `index` lies: its 32-bit word of the node array.
-    @inlinable @inline(__always)
-    static func leafAddress(_ index: Int, of nodes: UnsafeBufferPointer<Node>) -> UnsafeRawPointer {
-        UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped) + index &* MemoryLayout<UInt32>.stride
+        UnsafeRawPointer(nodes.baseAddress.unsafelyUnwrapped).load(fromByteOffset: index &* MemoryLayout<UInt32>.stride, as: UInt32.self)
     }
 }
 
-/// One address of a batch walk: the key bits below its current node, and a reference that
-/// packs its index in the batch (high half) with that node or the leaf it reached (low half),
-/// so that a step writes two words, and a reached leaf one.
+/// One address of a batch walk: the key bits below its current node, and where it is.
 @usableFromInline struct PoptrieWalkStep {
     @usableFromInline var key: UInt64
-    @usableFromInline var reference: UInt64
+    @usableFromInline var reference: PoptrieWalkReference
 
-    @inlinable static var addressMask: UInt64 { 0xFFFF_FFFF_0000_0000 }
-
-    @inlinable init(key: UInt64, reference: UInt64) {
+    @inlinable init(key: UInt64, reference: PoptrieWalkReference) {
         (self.key, self.reference) = (key, reference)
     }
+}
 
-    @inlinable static func reference(_ address: Int, _ target: Int) -> UInt64 {
-        UInt64(truncatingIfNeeded: address) &<< 32 | UInt64(truncatingIfNeeded: target)
+/// An address's place in its batch group (high half) and its node, or the leaf it reached
+/// (low half), in one word: a step writes its walker in two words, a reached leaf in one.
+@usableFromInline struct PoptrieWalkReference {
+    @usableFromInline var bits: UInt64
+
+    @inlinable init(address: Int, target: Int) {
+        bits = UInt64(truncatingIfNeeded: address) &<< 32 | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: target))
     }
 
-    @inlinable var address: Int { Int(truncatingIfNeeded: reference &>> 32) }
-    @inlinable var target: Int { Int(truncatingIfNeeded: reference & ~Self.addressMask) }
+    @inlinable var address: Int { Int(truncatingIfNeeded: bits &>> 32) }
+    @inlinable var target: Int { Int(truncatingIfNeeded: bits & 0xFFFF_FFFF) }
+
+    /// The same address at `target`.
+    @inlinable func moving(to target: Int) -> Self { Self(address: address, target: target) }
 }
 
 @usableFromInline enum PoptrieLimits {
