@@ -147,7 +147,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
     /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf, with that leaf.
+    /// that reached a leaf, with that leaf. Walk keys are carried inverted (`Node.child(of:invertedKey:)`).
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
@@ -156,61 +156,72 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let firstDepth = firstNodeDepth(rootBits: rootBits)
-        let slotShift = UInt64(64 - Node.strideBits)
         let first = group.lowerBound
+        let count = group.count
+        let groupAddresses = addresses.baseAddress.unsafelyUnwrapped + first
+        let groupResults = results.baseAddress.unsafelyUnwrapped + first
+        // Addresses of this group whose twin in the next group exists.
+        let aheadCount = min(count, addresses.count &- first &- batchGroupSize)
         // Root entries: a next hop is final; a node index starts a walk.
-        var walkingCount = 0
-        for address in group {
+        var walkEnd = walking
+        var position = 0
+        while position < count {
             // The root entry of the next group's address, which that group reads first.
-            let ahead = address &+ batchGroupSize
-            if ahead < addresses.count {
-                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(addresses[ahead].window, rootBits: rootBits)))
+            if position < aheadCount {
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(groupAddresses[position &+ batchGroupSize].window, rootBits: rootBits)))
             }
-            let window = addresses[address].window
+            let window = groupAddresses[position].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
-            results[address] = entry
+            groupResults[position] = entry
             let isNode = entry & PoptrieLimits.nodeTag != 0
             let node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
             var below = window
             below.shiftLeft(firstDepth)
-            let key = below.top
-            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: address &- first, target: node))
-            prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
-            walkingCount &+= isNode ? 1 : 0
+            let key = ~below.top
+            walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
+            prefetchStep(Node.stepBytes(of: nodeBase + node, invertedKey: key))
+            walkEnd += isNode ? 1 : 0
+            position &+= 1
         }
-        // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
+        // One node level per pass. Survivors are compacted in place: the write position is
         // never ahead of the one being read.
-        var reachedCount = 0
+        var reachedEnd = reached
         var passes = 0
-        while walkingCount > 0 {
+        while walkEnd > walking {
             // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
             if _slowPath(passes == 64 / Node.strideBits) {
-                for position in 0..<walkingCount {
-                    let address = first &+ walking[position].reference.address
+                var step = walking
+                while step < walkEnd {
+                    let address = first &+ step.pointee.reference.address
                     results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
+                    step += 1
                 }
                 break
             }
-            var stillWalking = 0
-            for position in 0..<walkingCount {
-                let step = walking[position]
-                let (isNode, child) = Node.child(of: nodeBase + step.reference.target, Int(truncatingIfNeeded: step.key &>> slotShift))
+            var read = walking, write = walking
+            repeat {
+                let step = read.pointee
+                let target = step.reference.target
+                let (isNode, child) = Node.child(of: nodeBase + target, invertedKey: step.key)
                 let key = step.key &<< UInt64(Node.strideBits)
-                let reference = step.reference.moving(to: child)
-                walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
-                reached[reachedCount] = reference
+                let reference = step.reference.moving(from: target, to: child)
+                write.pointee = PoptrieWalkStep(key: key, reference: reference)
+                reachedEnd.pointee = reference
                 // What the next step reads (its slot is the key's next stride). Leaves are not
                 // prefetched: they are read after the walk, where their loads overlap anyway.
-                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))) }
-                stillWalking &+= isNode ? 1 : 0
-                reachedCount &+= isNode ? 0 : 1
-            }
-            walkingCount = stillWalking
+                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, invertedKey: key)) }
+                write += isNode ? 1 : 0
+                reachedEnd += isNode ? 0 : 1
+                read += 1
+            } while read < walkEnd
+            walkEnd = write
             passes &+= 1
         }
-        for position in 0..<reachedCount {
-            let reference = reached[position]
-            results[first &+ reference.address] = leaf(reference.target, of: nodes)
+        var leaf = reached
+        while leaf < reachedEnd {
+            let reference = leaf.pointee
+            groupResults[reference.address] = Self.leaf(reference.target, of: nodes)
+            leaf += 1
         }
     }
 
@@ -308,8 +319,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable var address: Int { Int(truncatingIfNeeded: bits &>> 32) }
     @inlinable var target: Int { Int(truncatingIfNeeded: bits & 0xFFFF_FFFF) }
 
-    /// The same address at `target`.
-    @inlinable func moving(to target: Int) -> Self { Self(address: address, target: target) }
+    /// The same address at `target`, from `current` (this reference's target): the low half
+    /// is replaced by arithmetic, without masking the high one.
+    @inlinable func moving(from current: Int, to target: Int) -> Self {
+        Self(bits: bits &- UInt64(truncatingIfNeeded: current) &+ UInt64(truncatingIfNeeded: target))
+    }
+
+    @inlinable init(bits: UInt64) { self.bits = bits }
 }
 
 @usableFromInline enum PoptrieLimits {
@@ -332,11 +348,29 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     /// `stepByteCount` bytes from there.
     static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer
     static var stepByteCount: Int { get }
+    /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`: the batch
+    /// walk carries its keys inverted, which saves a node step instructions (`PoptrieNode256`).
+    static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int)
+    /// `stepBytes(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`.
+    static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer
     /// Whether those bytes lie in one cache line when the node array starts on a line.
     static var stepFitsOneLine: Bool { get }
 }
 
 extension PoptrieNode {
+    @inlinable @inline(__always)
+    static func slot(invertedKey: UInt64) -> Int { Int(truncatingIfNeeded: ~invertedKey &>> UInt64(64 - strideBits)) }
+
+    @inlinable @inline(__always)
+    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        child(of: node, slot(invertedKey: invertedKey))
+    }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
+        stepBytes(of: node, slot(invertedKey: invertedKey))
+    }
+
     /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
     static func bitmap(_ flags: [Bool]) -> [UInt64] {
         var words = [UInt64](repeating: 0, count: (flags.count + 63) / 64)
@@ -414,7 +448,8 @@ public struct PoptrieNode256: PoptrieNode {
             nodeBase += UInt32(vector[word].nonzeroBitCount)
             leafBase += UInt32(leafVector[word].nonzeroBitCount)
         }
-        self.quarters = (quarters[0], quarters[1], quarters[2], quarters[3])
+        // Stored last quarter first: see `quarter(of:_:)`.
+        self.quarters = (quarters[3], quarters[2], quarters[1], quarters[0])
     }
 
     public func movingLeaves(by offset: UInt32) -> Self {
@@ -428,7 +463,34 @@ public struct PoptrieNode256: PoptrieNode {
 
     @inlinable @inline(__always)
     static func quarter(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafePointer<PoptrieNode64> {
-        (UnsafeRawPointer(node) + (slot &>> 6) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+        (UnsafeRawPointer(node) + (slot &>> 6 ^ 3) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+    }
+
+    /// The quarter of the slot in the top 8 bits of `~invertedKey`: with the quarters stored in
+    /// reverse, its index is the inverted key's top two bits.
+    @inlinable @inline(__always)
+    static func quarter(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafePointer<PoptrieNode64> {
+        (UnsafeRawPointer(node) + Int(truncatingIfNeeded: invertedKey &>> 62) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+    }
+
+    /// A step on an inverted key: `63 - slot % 64` is the inverted key's top byte, as a shift
+    /// count taken modulo 64, and a bitmap shifted left by it keeps exactly its bits 0...slot,
+    /// with the slot's own bit on top. So the sign of the shifted node bitmap says whether the
+    /// child is a node, and its population count is the rank, without building a mask.
+    @inlinable @inline(__always)
+    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        let quarter = quarter(of: node, invertedKey: invertedKey)
+        let shift = invertedKey &>> 56
+        let nodeBits = quarter.pointee.vector &<< shift
+        let isNode = Int64(bitPattern: nodeBits) < 0
+        let bitmap = isNode ? nodeBits : quarter.pointee.leafVector &<< shift
+        let base = isNode ? quarter.pointee.nodeBase : quarter.pointee.leafBase
+        return (isNode, Int(truncatingIfNeeded: base) &+ bitmap.nonzeroBitCount &- 1)
+    }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
+        UnsafeRawPointer(quarter(of: node, invertedKey: invertedKey))
     }
 
     @inlinable @inline(__always)
