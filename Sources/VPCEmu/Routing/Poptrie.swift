@@ -383,8 +383,16 @@ extension PoptrieNode {
 public struct PoptrieNode64: PoptrieNode {
     @usableFromInline var vector: UInt64
     @usableFromInline var leafVector: UInt64
-    @usableFromInline var nodeBase: UInt32
-    @usableFromInline var leafBase: UInt32
+    /// One before the first node child and the first leaf run, as `Int32` bit patterns: a
+    /// child's index is its origin plus the population count of its bitmap up to and including
+    /// its slot, which saves a step the "minus one".
+    @usableFromInline var nodeOrigin: UInt32
+    @usableFromInline var leafOrigin: UInt32
+
+    /// Index of the first node child.
+    var nodeBase: UInt32 { nodeOrigin &+ 1 }
+    /// Index of the first leaf run.
+    var leafBase: UInt32 { leafOrigin &+ 1 }
 
     @inlinable public static var strideBits: Int { 6 }
 
@@ -394,7 +402,7 @@ public struct PoptrieNode64: PoptrieNode {
 
     init(vector: UInt64, leafVector: UInt64, nodeBase: UInt32, leafBase: UInt32) {
         (self.vector, self.leafVector) = (vector, leafVector)
-        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+        (nodeOrigin, leafOrigin) = (nodeBase &- 1, leafBase &- 1)
     }
 
     public func movingLeaves(by offset: UInt32) -> Self {
@@ -410,9 +418,13 @@ public struct PoptrieNode64: PoptrieNode {
         // Selects rather than branches: whether a child is a node is unpredictable.
         let isNode = vector &>> bit & 1 != 0
         let bitmap = isNode ? vector : node.pointee.leafVector
-        let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
-        return (isNode, Int(truncatingIfNeeded: base) &+ (bitmap & upToSlot).nonzeroBitCount &- 1)
+        let origin = isNode ? node.pointee.nodeOrigin : node.pointee.leafOrigin
+        return (isNode, index(origin: origin, rank: (bitmap & upToSlot).nonzeroBitCount))
     }
+
+    /// The child `rank` places after `origin` (a node or leaf origin).
+    @inlinable @inline(__always)
+    static func index(origin: UInt32, rank: Int) -> Int { Int(truncatingIfNeeded: Int32(bitPattern: origin)) &+ rank }
 
     @inlinable @inline(__always)
     public static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(node) }
@@ -484,8 +496,8 @@ public struct PoptrieNode256: PoptrieNode {
         let nodeBits = quarter.pointee.vector &<< shift
         let isNode = Int64(bitPattern: nodeBits) < 0
         let bitmap = isNode ? nodeBits : quarter.pointee.leafVector &<< shift
-        let base = isNode ? quarter.pointee.nodeBase : quarter.pointee.leafBase
-        return (isNode, Int(truncatingIfNeeded: base) &+ bitmap.nonzeroBitCount &- 1)
+        let origin = isNode ? quarter.pointee.nodeOrigin : quarter.pointee.leafOrigin
+        return (isNode, PoptrieNode64.index(origin: origin, rank: bitmap.nonzeroBitCount))
     }
 
     @inlinable @inline(__always)
@@ -708,7 +720,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             leafBase = trailingLeaves.count
             trailingLeaves.append(contentsOf: leaves)
         }
-        precondition(words.count + trailingLeaves.count <= Int(UInt32.max), "Poptrie leaf index overflow")
+        precondition(words.count + trailingLeaves.count <= Int(Int32.max), "Poptrie leaf index overflow")
         let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
             store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
