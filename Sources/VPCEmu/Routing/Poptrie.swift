@@ -205,13 +205,17 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 let (isNode, child) = Node.child(of: nodeBase + target, invertedKey: step.key)
                 let key = step.key &<< UInt64(Node.strideBits)
                 let reference = step.reference.moving(from: target, to: child)
-                write.pointee = PoptrieWalkStep(key: key, reference: reference)
-                reachedEnd.pointee = reference
-                // What the next step reads (its slot is the key's next stride). Leaves are not
-                // prefetched: they are read after the walk, where their loads overlap anyway.
-                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, invertedKey: key)) }
-                write += isNode ? 1 : 0
-                reachedEnd += isNode ? 0 : 1
+                if isNode {
+                    write.pointee = PoptrieWalkStep(key: key, reference: reference)
+                    write += 1
+                    // What the next step reads (its slot is the key's next stride).
+                    prefetchStep(Node.stepBytes(of: nodeBase + child, invertedKey: key))
+                } else {
+                    // Leaves are not prefetched: they are read after the walk, where their
+                    // loads overlap anyway.
+                    reachedEnd.pointee = reference
+                    reachedEnd += 1
+                }
                 read += 1
             } while read < walkEnd
             walkEnd = write
