@@ -173,14 +173,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             let window = groupAddresses[position].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             groupResults[position] = entry
-            let isNode = entry & PoptrieLimits.nodeTag != 0
-            let node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
-            var below = window
-            below.shiftLeft(firstDepth)
-            let key = ~below.top
-            walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
-            prefetchStep(Node.stepBytes(of: nodeBase + node, invertedKey: key))
-            walkEnd += isNode ? 1 : 0
+            if entry & PoptrieLimits.nodeTag != 0 {
+                let node = Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
+                var below = window
+                below.shiftLeft(firstDepth)
+                let key = ~below.top
+                walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
+                walkEnd += 1
+                prefetchStep(Node.stepBytes(of: nodeBase + node, invertedKey: key))
+            }
             position &+= 1
         }
         // One node level per pass. Survivors are compacted in place: the write position is
