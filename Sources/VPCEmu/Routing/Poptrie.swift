@@ -274,14 +274,14 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The entry for `key` at depth `rootBits + Key.blockBits`: the root array's, or, with
     /// blocks, the entry of the block that a root entry's tag names (blocks follow the
-    /// `1 << rootBits` root entries in the same array). A next hop is final; a tagged entry
-    /// names a node.
+    /// `1 << rootBits` root entries in the same array, and the tag holds the index of the
+    /// block's first entry). A next hop is final; a tagged entry names a node.
     @inlinable @inline(__always)
     static func rootEntry(_ key: Key.Window, rootBits: Int, root: UnsafePointer<UInt32>) -> UInt32 {
         let entry = root[rootSlot(key, rootBits: rootBits)]
         guard Key.blockBits > 0, entry & PoptrieLimits.nodeTag != 0 else { return entry }
         let slot = Int(truncatingIfNeeded: (key.top &<< UInt64(rootBits)) &>> UInt64(64 - Key.blockBits))
-        return root[(1 &<< rootBits) &+ Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &<< Key.blockBits &+ slot]
+        return root[Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &+ slot]
     }
 
     /// The node levels below root entry `entry`, which holds a node index.
@@ -664,7 +664,8 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             }
             var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
             collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
-            root[index] = PoptrieLimits.nodeTag | UInt32(blocks.count >> Key.blockBits)
+            // The tag names the block by the index of its first entry in the whole array.
+            root[index] = PoptrieLimits.nodeTag | UInt32(slots.count + blocks.count)
             for slot in block { blocks.append(entry(for: slot)) }
         }
         return root + blocks
