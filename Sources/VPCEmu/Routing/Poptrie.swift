@@ -319,8 +319,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// An address's place in its batch group (high half) and its node, or the leaf it reached
-/// (low half), in one word: a step writes its walker in two words, a reached leaf in one.
+/// An address's place in its batch group (high half) and, in the low half, its node as a byte
+/// offset into the node array, or the word index of the leaf it reached: a step writes its
+/// walker in two words, a reached leaf in one.
 @usableFromInline struct PoptrieWalkReference {
     @usableFromInline var bits: UInt64
 
@@ -665,6 +666,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
             collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
             // The tag names the block by the index of its first entry in the whole array.
+            precondition(slots.count + blocks.count < Int(PoptrieLimits.nodeTag), "Poptrie block index overflow")
             root[index] = PoptrieLimits.nodeTag | UInt32(slots.count + blocks.count)
             for slot in block { blocks.append(entry(for: slot)) }
         }
@@ -744,7 +746,10 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     /// Appends `count` zeroed nodes, returning the index of the first.
     private mutating func reserveNodes(_ count: Int) -> Int {
         let first = words.count / nodeWords
-        precondition(first + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
+        // Root entries tag node indices with their top bit; the batch walk names nodes by their
+        // byte offset in 32 bits.
+        precondition(first + count <= Int(PoptrieLimits.nodeTag) && (first + count) * MemoryLayout<Node>.stride <= Int(UInt32.max),
+                     "Poptrie node index overflow")
         words.append(contentsOf: repeatElement(0, count: count * nodeWords))
         return first
     }
