@@ -451,6 +451,7 @@ public struct PoptrieNode64: PoptrieNode {
 /// node children and leaf runs of the quarters before it (a leaf run that starts in an earlier
 /// quarter is found as that quarter's last run: its base minus one), padded to 32 bytes. In a
 /// line-aligned node array a quarter never crosses a line, so a node step reads one cache line.
+/// The quarters are stored in reverse order (`child(of:invertedKey:)` says why).
 public struct PoptrieNode256: PoptrieNode {
     @usableFromInline struct Quarter: Sendable, BitwiseCopyable {
         @usableFromInline var children: PoptrieNode64
@@ -473,7 +474,8 @@ public struct PoptrieNode256: PoptrieNode {
             nodeBase += UInt32(vector[word].nonzeroBitCount)
             leafBase += UInt32(leafVector[word].nonzeroBitCount)
         }
-        // Stored last quarter first: see `quarter(of:_:)`.
+        // Stored last quarter first, so that the walk's inverted key indexes them directly
+        // (`quarter(of:invertedKey:)`).
         self.quarters = (quarters[3], quarters[2], quarters[1], quarters[0])
     }
 
