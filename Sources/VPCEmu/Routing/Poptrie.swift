@@ -147,7 +147,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
     /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf, with that leaf.
+    /// that reached a leaf, with that leaf. Walk keys are carried inverted (`Node.child(of:invertedKey:)`).
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
@@ -156,62 +156,85 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let firstDepth = firstNodeDepth(rootBits: rootBits)
-        let slotShift = UInt64(64 - Node.strideBits)
         let first = group.lowerBound
+        let count = group.count
+        let groupAddresses = addresses.baseAddress.unsafelyUnwrapped + first
+        let groupResults = results.baseAddress.unsafelyUnwrapped + first
+        // Addresses of this group whose twin in the next group exists.
+        let aheadCount = min(count, addresses.count &- first &- batchGroupSize)
         // Root entries: a next hop is final; a node index starts a walk.
-        var walkingCount = 0
-        for address in group {
+        var walkEnd = walking
+        var position = 0
+        while position < count {
             // The root entry of the next group's address, which that group reads first.
-            let ahead = address &+ batchGroupSize
-            if ahead < addresses.count {
-                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(addresses[ahead].window, rootBits: rootBits)))
+            if position < aheadCount {
+                vpcemu_prefetch(UnsafeRawPointer(rootBase + rootSlot(groupAddresses[position &+ batchGroupSize].window, rootBits: rootBits)))
             }
-            let window = addresses[address].window
+            let window = groupAddresses[position].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
-            results[address] = entry
-            let isNode = entry & PoptrieLimits.nodeTag != 0
-            let node = isNode ? Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) : 0
-            var below = window
-            below.shiftLeft(firstDepth)
-            let key = below.top
-            walking[walkingCount] = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: address &- first, target: node))
-            prefetchStep(Node.stepBytes(of: nodeBase + node, Int(truncatingIfNeeded: key &>> slotShift)))
-            walkingCount &+= isNode ? 1 : 0
+            groupResults[position] = entry
+            if entry & PoptrieLimits.nodeTag != 0 {
+                let node = Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &* MemoryLayout<Node>.stride
+                var below = window
+                below.shiftLeft(firstDepth)
+                let key = ~below.top
+                walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
+                walkEnd += 1
+                prefetchStep(Node.stepBytes(of: walkNode(node, nodeBase), invertedKey: key))
+            }
+            position &+= 1
         }
-        // One node level per pass. Survivors are compacted in place: slot `stillWalking` is
+        // One node level per pass. Survivors are compacted in place: the write position is
         // never ahead of the one being read.
-        var reachedCount = 0
+        var reachedEnd = reached
         var passes = 0
-        while walkingCount > 0 {
+        while walkEnd > walking {
             // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
             if _slowPath(passes == 64 / Node.strideBits) {
-                for position in 0..<walkingCount {
-                    let address = first &+ walking[position].reference.address
+                var step = walking
+                while step < walkEnd {
+                    let address = first &+ step.pointee.reference.address
                     results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
+                    step += 1
                 }
                 break
             }
-            var stillWalking = 0
-            for position in 0..<walkingCount {
-                let step = walking[position]
-                let (isNode, child) = Node.child(of: nodeBase + step.reference.target, Int(truncatingIfNeeded: step.key &>> slotShift))
-                let key = step.key &<< UInt64(Node.strideBits)
-                let reference = step.reference.moving(to: child)
-                walking[stillWalking] = PoptrieWalkStep(key: key, reference: reference)
-                reached[reachedCount] = reference
-                // What the next step reads (its slot is the key's next stride). Leaves are not
-                // prefetched: they are read after the walk, where their loads overlap anyway.
-                if isNode { prefetchStep(Node.stepBytes(of: nodeBase + child, Int(truncatingIfNeeded: key &>> slotShift))) }
-                stillWalking &+= isNode ? 1 : 0
-                reachedCount &+= isNode ? 0 : 1
-            }
-            walkingCount = stillWalking
+            var read = walking, write = walking
+            repeat {
+                let step = read.pointee
+                let target = step.reference.target
+                let (isNode, child) = Node.child(of: walkNode(target, nodeBase), invertedKey: step.key)
+                if isNode {
+                    let key = step.key &<< UInt64(Node.strideBits)
+                    let node = child &* MemoryLayout<Node>.stride
+                    write.pointee = PoptrieWalkStep(key: key, reference: step.reference.moving(from: target, to: node))
+                    write += 1
+                    // What the next step reads (its slot is the key's next stride).
+                    prefetchStep(Node.stepBytes(of: walkNode(node, nodeBase), invertedKey: key))
+                } else {
+                    // Leaves are not prefetched: they are read after the walk, where their
+                    // loads overlap anyway.
+                    reachedEnd.pointee = step.reference.moving(from: target, to: child)
+                    reachedEnd += 1
+                }
+                read += 1
+            } while read < walkEnd
+            walkEnd = write
             passes &+= 1
         }
-        for position in 0..<reachedCount {
-            let reference = reached[position]
-            results[first &+ reference.address] = leaf(reference.target, of: nodes)
+        var leaf = reached
+        while leaf < reachedEnd {
+            let reference = leaf.pointee
+            groupResults[reference.address] = Self.leaf(reference.target, of: nodes)
+            leaf += 1
         }
+    }
+
+    /// The node a walker's reference names: walkers keep their node as a byte offset, which
+    /// saves each step a multiplication (a reached leaf is named by its word index).
+    @inlinable @inline(__always)
+    static func walkNode(_ byteOffset: Int, _ nodeBase: UnsafePointer<Node>) -> UnsafePointer<Node> {
+        (UnsafeRawPointer(nodeBase) + byteOffset).assumingMemoryBound(to: Node.self)
     }
 
     /// The bits resolved above the first node level: the root's, and the blocks' below it.
@@ -251,14 +274,14 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
     /// The entry for `key` at depth `rootBits + Key.blockBits`: the root array's, or, with
     /// blocks, the entry of the block that a root entry's tag names (blocks follow the
-    /// `1 << rootBits` root entries in the same array). A next hop is final; a tagged entry
-    /// names a node.
+    /// `1 << rootBits` root entries in the same array, and the tag holds the index of the
+    /// block's first entry). A next hop is final; a tagged entry names a node.
     @inlinable @inline(__always)
     static func rootEntry(_ key: Key.Window, rootBits: Int, root: UnsafePointer<UInt32>) -> UInt32 {
         let entry = root[rootSlot(key, rootBits: rootBits)]
         guard Key.blockBits > 0, entry & PoptrieLimits.nodeTag != 0 else { return entry }
         let slot = Int(truncatingIfNeeded: (key.top &<< UInt64(rootBits)) &>> UInt64(64 - Key.blockBits))
-        return root[(1 &<< rootBits) &+ Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &<< Key.blockBits &+ slot]
+        return root[Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &+ slot]
     }
 
     /// The node levels below root entry `entry`, which holds a node index.
@@ -296,8 +319,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// An address's place in its batch group (high half) and its node, or the leaf it reached
-/// (low half), in one word: a step writes its walker in two words, a reached leaf in one.
+/// An address's place in its batch group (high half) and, in the low half, its node as a byte
+/// offset into the node array, or the word index of the leaf it reached: a step writes its
+/// walker in two words, a reached leaf in one.
 @usableFromInline struct PoptrieWalkReference {
     @usableFromInline var bits: UInt64
 
@@ -308,8 +332,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable var address: Int { Int(truncatingIfNeeded: bits &>> 32) }
     @inlinable var target: Int { Int(truncatingIfNeeded: bits & 0xFFFF_FFFF) }
 
-    /// The same address at `target`.
-    @inlinable func moving(to target: Int) -> Self { Self(address: address, target: target) }
+    /// The same address at `target`, from `current` (this reference's target): the low half
+    /// is replaced by arithmetic, without masking the high one.
+    @inlinable func moving(from current: Int, to target: Int) -> Self {
+        Self(bits: bits &- UInt64(truncatingIfNeeded: current) &+ UInt64(truncatingIfNeeded: target))
+    }
+
+    @inlinable init(bits: UInt64) { self.bits = bits }
 }
 
 @usableFromInline enum PoptrieLimits {
@@ -332,11 +361,29 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     /// `stepByteCount` bytes from there.
     static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer
     static var stepByteCount: Int { get }
+    /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`: the batch
+    /// walk carries its keys inverted, which saves a node step instructions (`PoptrieNode256`).
+    static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int)
+    /// `stepBytes(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`.
+    static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer
     /// Whether those bytes lie in one cache line when the node array starts on a line.
     static var stepFitsOneLine: Bool { get }
 }
 
 extension PoptrieNode {
+    @inlinable @inline(__always)
+    static func slot(invertedKey: UInt64) -> Int { Int(truncatingIfNeeded: ~invertedKey &>> UInt64(64 - strideBits)) }
+
+    @inlinable @inline(__always)
+    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        child(of: node, slot(invertedKey: invertedKey))
+    }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
+        stepBytes(of: node, slot(invertedKey: invertedKey))
+    }
+
     /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
     static func bitmap(_ flags: [Bool]) -> [UInt64] {
         var words = [UInt64](repeating: 0, count: (flags.count + 63) / 64)
@@ -349,8 +396,16 @@ extension PoptrieNode {
 public struct PoptrieNode64: PoptrieNode {
     @usableFromInline var vector: UInt64
     @usableFromInline var leafVector: UInt64
-    @usableFromInline var nodeBase: UInt32
-    @usableFromInline var leafBase: UInt32
+    /// One before the first node child and the first leaf run, as `Int32` bit patterns: a
+    /// child's index is its origin plus the population count of its bitmap up to and including
+    /// its slot, which saves a step the "minus one".
+    @usableFromInline var nodeOrigin: UInt32
+    @usableFromInline var leafOrigin: UInt32
+
+    /// Index of the first node child.
+    var nodeBase: UInt32 { nodeOrigin &+ 1 }
+    /// Index of the first leaf run.
+    var leafBase: UInt32 { leafOrigin &+ 1 }
 
     @inlinable public static var strideBits: Int { 6 }
 
@@ -360,7 +415,7 @@ public struct PoptrieNode64: PoptrieNode {
 
     init(vector: UInt64, leafVector: UInt64, nodeBase: UInt32, leafBase: UInt32) {
         (self.vector, self.leafVector) = (vector, leafVector)
-        (self.nodeBase, self.leafBase) = (nodeBase, leafBase)
+        (nodeOrigin, leafOrigin) = (nodeBase &- 1, leafBase &- 1)
     }
 
     public func movingLeaves(by offset: UInt32) -> Self {
@@ -376,9 +431,13 @@ public struct PoptrieNode64: PoptrieNode {
         // Selects rather than branches: whether a child is a node is unpredictable.
         let isNode = vector &>> bit & 1 != 0
         let bitmap = isNode ? vector : node.pointee.leafVector
-        let base = isNode ? node.pointee.nodeBase : node.pointee.leafBase
-        return (isNode, Int(truncatingIfNeeded: base) &+ (bitmap & upToSlot).nonzeroBitCount &- 1)
+        let origin = isNode ? node.pointee.nodeOrigin : node.pointee.leafOrigin
+        return (isNode, index(origin: origin, rank: (bitmap & upToSlot).nonzeroBitCount))
     }
+
+    /// The child `rank` places after `origin` (a node or leaf origin).
+    @inlinable @inline(__always)
+    static func index(origin: UInt32, rank: Int) -> Int { Int(truncatingIfNeeded: Int32(bitPattern: origin)) &+ rank }
 
     @inlinable @inline(__always)
     public static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(node) }
@@ -392,6 +451,7 @@ public struct PoptrieNode64: PoptrieNode {
 /// node children and leaf runs of the quarters before it (a leaf run that starts in an earlier
 /// quarter is found as that quarter's last run: its base minus one), padded to 32 bytes. In a
 /// line-aligned node array a quarter never crosses a line, so a node step reads one cache line.
+/// The quarters are stored in reverse order (`child(of:invertedKey:)` says why).
 public struct PoptrieNode256: PoptrieNode {
     @usableFromInline struct Quarter: Sendable, BitwiseCopyable {
         @usableFromInline var children: PoptrieNode64
@@ -414,7 +474,9 @@ public struct PoptrieNode256: PoptrieNode {
             nodeBase += UInt32(vector[word].nonzeroBitCount)
             leafBase += UInt32(leafVector[word].nonzeroBitCount)
         }
-        self.quarters = (quarters[0], quarters[1], quarters[2], quarters[3])
+        // Stored last quarter first, so that the walk's inverted key indexes them directly
+        // (`quarter(of:invertedKey:)`).
+        self.quarters = (quarters[3], quarters[2], quarters[1], quarters[0])
     }
 
     public func movingLeaves(by offset: UInt32) -> Self {
@@ -428,7 +490,34 @@ public struct PoptrieNode256: PoptrieNode {
 
     @inlinable @inline(__always)
     static func quarter(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafePointer<PoptrieNode64> {
-        (UnsafeRawPointer(node) + (slot &>> 6) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+        (UnsafeRawPointer(node) + (slot &>> 6 ^ 3) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+    }
+
+    /// The quarter of the slot in the top 8 bits of `~invertedKey`: with the quarters stored in
+    /// reverse, its index is the inverted key's top two bits.
+    @inlinable @inline(__always)
+    static func quarter(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafePointer<PoptrieNode64> {
+        (UnsafeRawPointer(node) + Int(truncatingIfNeeded: invertedKey &>> 62) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
+    }
+
+    /// A step on an inverted key: `63 - slot % 64` is the inverted key's top byte, as a shift
+    /// count taken modulo 64, and a bitmap shifted left by it keeps exactly its bits 0...slot,
+    /// with the slot's own bit on top. So the sign of the shifted node bitmap says whether the
+    /// child is a node, and its population count is the rank, without building a mask.
+    @inlinable @inline(__always)
+    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        let quarter = quarter(of: node, invertedKey: invertedKey)
+        let shift = invertedKey &>> 56
+        let nodeBits = quarter.pointee.vector &<< shift
+        let isNode = Int64(bitPattern: nodeBits) < 0
+        let bitmap = isNode ? nodeBits : quarter.pointee.leafVector &<< shift
+        let origin = isNode ? quarter.pointee.nodeOrigin : quarter.pointee.leafOrigin
+        return (isNode, PoptrieNode64.index(origin: origin, rank: bitmap.nonzeroBitCount))
+    }
+
+    @inlinable @inline(__always)
+    public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
+        UnsafeRawPointer(quarter(of: node, invertedKey: invertedKey))
     }
 
     @inlinable @inline(__always)
@@ -578,7 +667,9 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             }
             var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
             collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
-            root[index] = PoptrieLimits.nodeTag | UInt32(blocks.count >> Key.blockBits)
+            // The tag names the block by the index of its first entry in the whole array.
+            precondition(slots.count + blocks.count < Int(PoptrieLimits.nodeTag), "Poptrie block index overflow")
+            root[index] = PoptrieLimits.nodeTag | UInt32(slots.count + blocks.count)
             for slot in block { blocks.append(entry(for: slot)) }
         }
         return root + blocks
@@ -646,7 +737,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             leafBase = trailingLeaves.count
             trailingLeaves.append(contentsOf: leaves)
         }
-        precondition(words.count + trailingLeaves.count <= Int(UInt32.max), "Poptrie leaf index overflow")
+        precondition(words.count + trailingLeaves.count <= Int(Int32.max), "Poptrie leaf index overflow")
         let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
             store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
@@ -657,7 +748,10 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     /// Appends `count` zeroed nodes, returning the index of the first.
     private mutating func reserveNodes(_ count: Int) -> Int {
         let first = words.count / nodeWords
-        precondition(first + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
+        // Root entries tag node indices with their top bit; the batch walk names nodes by their
+        // byte offset in 32 bits.
+        precondition(first + count <= Int(PoptrieLimits.nodeTag) && (first + count) * MemoryLayout<Node>.stride <= Int(UInt32.max),
+                     "Poptrie node index overflow")
         words.append(contentsOf: repeatElement(0, count: count * nodeWords))
         return first
     }

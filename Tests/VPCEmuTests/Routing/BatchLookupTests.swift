@@ -94,7 +94,9 @@ import Testing
     }
 
     /// Every quarter answers as the whole node would: checked against the bitmaps' meaning
-    /// (node children numbered in slot order from `nodeBase`, leaf runs from `leafBase`).
+    /// (node children numbered in slot order from `nodeBase`, leaf runs from `leafBase`), both
+    /// for an ordinary slot (the single lookup) and for the batch walk's inverted key, whose
+    /// bits below the slot are random.
     @Test(arguments: [UInt64(41), 42, 43])
     func node256ChildrenMatchTheirRanks(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
@@ -112,6 +114,11 @@ import Testing
                     : 5000 + runStart[...slot].filter { $0 }.count - 1
                 #expect(childIsNode == isNode[slot], "slot \(slot)")
                 #expect(index == expected, "slot \(slot)")
+                let key = UInt64(slot) << 56 | UInt64.random(in: 0...(1 << 56 - 1), using: &generator)
+                let (walkIsNode, walkIndex) = PoptrieNode256.child(of: pointer, invertedKey: ~key)
+                #expect(walkIsNode == isNode[slot] && walkIndex == expected, "slot \(slot), inverted key")
+                #expect(PoptrieNode256.stepBytes(of: pointer, invertedKey: ~key) == PoptrieNode256.stepBytes(of: pointer, slot),
+                        "slot \(slot), inverted key")
             }
         }
     }

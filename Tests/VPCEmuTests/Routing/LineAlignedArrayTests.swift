@@ -26,8 +26,8 @@ import Testing
             #expect(buffer.count == 2)
             #expect(buffer.map(\.vector) == [1, 5])
             #expect(buffer.map(\.leafVector) == [2, 6])
-            #expect(buffer.map(\.nodeBase) == [3, 7])
-            #expect(buffer.map(\.leafBase) == [4, 8])
+            #expect(buffer.map(\.nodeOrigin) == [3, 7])
+            #expect(buffer.map(\.leafOrigin) == [4, 8])
         }
     }
 }

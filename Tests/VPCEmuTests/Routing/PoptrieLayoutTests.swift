@@ -36,11 +36,11 @@ import Testing
         for (high, length, nextHop) in routes { rib.insert(IPv6Address(high: high, low: 0), length: length, value: nextHop) }
         let fib = rib.build(rootBits: 16)
         let nodeWords = MemoryLayout<PoptrieNode256>.stride / 4
-        // 2001::/16 has longer prefixes, so its root entry names a 256-entry block (after the
-        // 65,536 root entries); below the block, 2001:db8::/24, 2001:db8::/32 and
+        // 2001::/16 has longer prefixes, so its root entry names a 256-entry block by the index
+        // of its first entry (right after the 65,536 root entries); below the block, 2001:db8::/24, 2001:db8::/32 and
         // 2001:db8::/40 each need a node, and the leaves follow them.
         #expect(fib.root.count == 1 << 16 + 1 << IPv6Address.blockBits)
-        #expect(fib.root[0x2001] == PoptrieLimits.nodeTag | 0)
+        #expect(fib.root[0x2001] == PoptrieLimits.nodeTag | 1 << 16)
         #expect(fib.root[0x2400] == 4)
         fib.nodes.withUnsafeBufferPointer { nodes in
             let nodeCount = 3
