@@ -4,8 +4,9 @@
 /// and releases per lookup, 15 % of the forwarding profile), which this layout avoids.
 ///
 /// Each table's FIB arrays are appended to per-family pools. Node and leaf indices inside a
-/// Poptrie are relative to its own node array, so the pool slice rebased at the table's offset
-/// is read by `Poptrie.find` unchanged; next-hop indices are offset by the table's first next hop.
+/// Poptrie are relative to its own node array, and IPv6 block indices to its own root array, so
+/// the pool slices rebased at the table's offsets are read by `Poptrie.find` unchanged; next-hop
+/// indices are offset by the table's first next hop.
 struct FIBPool<NextHop: Sendable> {
     /// Where one table's arrays of one family lie in the pools.
     struct Slice {

@@ -146,8 +146,9 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable static var batchGroupSize: Int { 32 }
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
-    /// addresses still at a node, with that node and the key bits below it; `reached` the ones
-    /// that reached a leaf, with that leaf. Walk keys are carried inverted (`Node.child(of:invertedKey:)`).
+    /// addresses still at a node, with that node's byte offset and the key bits below it,
+    /// inverted (`Node.child(of:invertedKey:)`); `reached` the ones that reached a leaf, with
+    /// that leaf's word index.
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
@@ -209,7 +210,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                     let node = child &* MemoryLayout<Node>.stride
                     write.pointee = PoptrieWalkStep(key: key, reference: step.reference.moving(from: target, to: node))
                     write += 1
-                    // What the next step reads (its slot is the key's next stride).
+                    // What the next step reads (its slot is the next stride of the key, whose
+                    // complement the walk carries).
                     prefetchStep(Node.stepBytes(of: walkNode(node, nodeBase), invertedKey: key))
                 } else {
                     // Leaves are not prefetched: they are read after the walk, where their
@@ -309,7 +311,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// One address of a batch walk: the key bits below its current node, and where it is.
+/// One address of a batch walk: the key bits below its current node, inverted, and where it is.
 @usableFromInline struct PoptrieWalkStep {
     @usableFromInline var key: UInt64
     @usableFromInline var reference: PoptrieWalkReference
@@ -343,7 +345,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
 
 @usableFromInline enum PoptrieLimits {
     @usableFromInline static var noRoute: UInt32 { 0x7FFF_FFFF }
-    /// A root entry with this bit set holds a node index; otherwise it is a next hop.
+    /// A root or block entry with this bit set holds a node index (an IPv6 root entry: the
+    /// index of its block's first entry in the root array); otherwise it is a next hop.
     @usableFromInline static var nodeTag: UInt32 { 0x8000_0000 }
 }
 
@@ -447,9 +450,10 @@ public struct PoptrieNode64: PoptrieNode {
 }
 
 /// 256 children (8 bits) in 128 bytes, as four self-contained 64-child quarters, one per value
-/// of the slot's top two bits. A quarter is a `PoptrieNode64` whose bases already count the
-/// node children and leaf runs of the quarters before it (a leaf run that starts in an earlier
-/// quarter is found as that quarter's last run: its base minus one), padded to 32 bytes. In a
+/// of the slot's top two bits. A quarter is a `PoptrieNode64` whose origins already count the
+/// node children and leaf runs of the quarters before it in slot order (stored after it: see
+/// below); a leaf run that starts in an earlier quarter is found as that quarter's last run, at
+/// rank 0 from the origin. Padded to 32 bytes. In a
 /// line-aligned node array a quarter never crosses a line, so a node step reads one cache line.
 /// The quarters are stored in reverse order (`child(of:invertedKey:)` says why).
 public struct PoptrieNode256: PoptrieNode {

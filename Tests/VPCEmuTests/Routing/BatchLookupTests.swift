@@ -93,6 +93,22 @@ import Testing
         #expect(PoptrieNode256.stepByteCount <= PoptrieNode256.quarterBytes)
     }
 
+    /// A 64-way node answers an inverted key as it answers the slot in its top six bits (the
+    /// protocol's default, which only a batch walk over `PoptrieNode64` would use).
+    @Test func node64AnswersAnInvertedKeyAsItsSlot() {
+        var generator = SeededGenerator(seed: 64)
+        var node = PoptrieNode64(vector: UInt64.random(in: 0...UInt64.max, using: &generator),
+                                 leafVector: UInt64.random(in: 0...UInt64.max, using: &generator) | 1, nodeBase: 100, leafBase: 300)
+        withUnsafePointer(to: &node) { pointer in
+            for slot in 0..<64 {
+                let key = UInt64(slot) << 58 | UInt64.random(in: 0...(1 << 58 - 1), using: &generator)
+                let (isNode, index) = PoptrieNode64.child(of: pointer, invertedKey: ~key)
+                let expected = PoptrieNode64.child(of: pointer, slot)
+                #expect(isNode == expected.isNode && index == expected.index, "slot \(slot)")
+            }
+        }
+    }
+
     /// Every quarter answers as the whole node would: checked against the bitmaps' meaning
     /// (node children numbered in slot order from `nodeBase`, leaf runs from `leafBase`), both
     /// for an ordinary slot (the single lookup) and for the batch walk's inverted key, whose
