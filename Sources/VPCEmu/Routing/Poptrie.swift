@@ -194,8 +194,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             if _slowPath(passes == 64 / Node.strideBits) {
                 var step = walking
                 while step < walkEnd {
-                    let address = first &+ step.pointee.reference.address
-                    results[address] = find(addresses[address].window, rootBits: rootBits, root: root, nodes: nodes)
+                    let position = step.pointee.reference.address
+                    groupResults[position] = find(groupAddresses[position].window, rootBits: rootBits, root: root, nodes: nodes)
                     step += 1
                 }
                 break
@@ -752,10 +752,9 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     /// Appends `count` zeroed nodes, returning the index of the first.
     private mutating func reserveNodes(_ count: Int) -> Int {
         let first = words.count / nodeWords
-        // Root entries tag node indices with their top bit; the batch walk names nodes by their
-        // byte offset in 32 bits.
-        precondition(first + count <= Int(PoptrieLimits.nodeTag) && (first + count) * MemoryLayout<Node>.stride <= Int(UInt32.max),
-                     "Poptrie node index overflow")
+        // The batch walk names nodes by their byte offset in 32 bits; that bound also keeps node
+        // indices below the tag bit of root entries (a node is at least 24 bytes).
+        precondition((first + count) * MemoryLayout<Node>.stride <= Int(UInt32.max), "Poptrie node index overflow")
         words.append(contentsOf: repeatElement(0, count: count * nodeWords))
         return first
     }
