@@ -125,7 +125,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             let window = addresses[index].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
-            prefetchStep(Node.stepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
+            prefetchStep(firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
         }
         for index in 0..<min(2 &* distance, count) { prefetchRoot(index) }
         for index in 0..<min(distance, count) { prefetchFirstNode(index) }
@@ -156,14 +156,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                           walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkReference>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
-        let firstDepth = firstNodeDepth(rootBits: rootBits)
         let first = group.lowerBound
         let count = group.count
         let groupAddresses = addresses.baseAddress.unsafelyUnwrapped + first
         let groupResults = results.baseAddress.unsafelyUnwrapped + first
         // Addresses of this group whose twin in the next group exists.
         let aheadCount = min(count, addresses.count &- first &- batchGroupSize)
-        // Root entries: a next hop is final; a node index starts a walk.
+        // Root entries: a next hop is final; a node index starts a walk at a first-level node.
         var walkEnd = walking
         var position = 0
         while position < count {
@@ -177,21 +176,24 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             if entry & PoptrieLimits.nodeTag != 0 {
                 let node = Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &* MemoryLayout<Node>.stride
                 var below = window
-                below.shiftLeft(firstDepth)
+                below.shiftLeft(rootBits)
                 let key = ~below.top
                 walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
                 walkEnd += 1
-                prefetchStep(Node.stepBytes(of: walkNode(node, nodeBase), invertedKey: key))
+                prefetchStep(firstStepBytes(of: walkNode(node, nodeBase), invertedKey: key))
             }
             position &+= 1
         }
-        // One node level per pass. Survivors are compacted in place: the write position is
-        // never ahead of the one being read.
+        // One node level per pass, the first-level nodes first. Survivors are compacted in place:
+        // the write position is never ahead of the one being read.
         var reachedEnd = reached
-        var passes = 0
+        if walkEnd > walking {
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: true)
+        }
+        var keyBitsLeft = 64 &- Key.firstStrideBits
         while walkEnd > walking {
-            // The 64 key bits a step carries are used up: the rare deeper walks start over alone.
-            if _slowPath(passes == 64 / Node.strideBits) {
+            // The 64 key bits a walker carries are used up: the rare deeper walks start over alone.
+            if _slowPath(keyBitsLeft < Node.strideBits) {
                 var step = walking
                 while step < walkEnd {
                     let position = step.pointee.reference.address
@@ -200,29 +202,8 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 }
                 break
             }
-            var read = walking, write = walking
-            repeat {
-                let step = read.pointee
-                let target = step.reference.target
-                let (isNode, child) = Node.child(of: walkNode(target, nodeBase), invertedKey: step.key)
-                if isNode {
-                    let key = step.key &<< UInt64(Node.strideBits)
-                    let node = child &* MemoryLayout<Node>.stride
-                    write.pointee = PoptrieWalkStep(key: key, reference: step.reference.moving(from: target, to: node))
-                    write += 1
-                    // What the next step reads (its slot is the next stride of the key, whose
-                    // complement the walk carries).
-                    prefetchStep(Node.stepBytes(of: walkNode(node, nodeBase), invertedKey: key))
-                } else {
-                    // Leaves are not prefetched: they are read after the walk, where their
-                    // loads overlap anyway.
-                    reachedEnd.pointee = step.reference.moving(from: target, to: child)
-                    reachedEnd += 1
-                }
-                read += 1
-            } while read < walkEnd
-            walkEnd = write
-            passes &+= 1
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: false)
+            keyBitsLeft &-= Node.strideBits
         }
         var leaf = reached
         while leaf < reachedEnd {
@@ -232,6 +213,38 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
     }
 
+    /// One step of every walker in `walking..<walkEnd` (at least one), at first-level nodes or
+    /// at ordinary ones: a walker that reaches a node stays (compacted to the front, `walkEnd`
+    /// moves back) and has that node's line prefetched; one that reaches a leaf moves to `reachedEnd`.
+    @inlinable @inline(__always)
+    static func stepAll(_ walking: UnsafeMutablePointer<PoptrieWalkStep>, to walkEnd: inout UnsafeMutablePointer<PoptrieWalkStep>,
+                        reached reachedEnd: inout UnsafeMutablePointer<PoptrieWalkReference>, nodeBase: UnsafePointer<Node>,
+                        firstLevel: Bool) {
+        var read = walking, write = walking
+        repeat {
+            let step = read.pointee
+            let target = step.reference.target
+            let node = walkNode(target, nodeBase)
+            let (isNode, child) = firstLevel ? firstChild(of: node, invertedKey: step.key) : Node.child(of: node, invertedKey: step.key)
+            if isNode {
+                let key = step.key &<< UInt64(firstLevel ? Key.firstStrideBits : Node.strideBits)
+                let next = child &* MemoryLayout<Node>.stride
+                write.pointee = PoptrieWalkStep(key: key, reference: step.reference.moving(from: target, to: next))
+                write += 1
+                // What the next step reads (its slot is the next stride of the key, whose
+                // complement the walk carries).
+                prefetchStep(Node.stepBytes(of: walkNode(next, nodeBase), invertedKey: key))
+            } else {
+                // Leaves are not prefetched: they are read after the walk, where their loads
+                // overlap anyway.
+                reachedEnd.pointee = step.reference.moving(from: target, to: child)
+                reachedEnd += 1
+            }
+            read += 1
+        } while read < walkEnd
+        walkEnd = write
+    }
+
     /// The node a walker's reference names: walkers keep their node as a byte offset, which
     /// saves each step a multiplication (a reached leaf is named by its word index).
     @inlinable @inline(__always)
@@ -239,16 +252,57 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         (UnsafeRawPointer(nodeBase) + byteOffset).assumingMemoryBound(to: Node.self)
     }
 
-    /// The bits resolved above the first node level: the root's, and the blocks' below it.
-    @inlinable @inline(__always)
-    static func firstNodeDepth(rootBits: Int) -> Int { rootBits &+ Key.blockBits }
-
-    /// The slot of the first node below the root (and block) that `window` reaches.
+    /// The slot of the first-level node below the root that `window` reaches.
     @inlinable @inline(__always)
     static func firstSlot(_ window: Key.Window, rootBits: Int) -> Int {
         var key = window
-        key.shiftLeft(firstNodeDepth(rootBits: rootBits))
-        return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
+        key.shiftLeft(rootBits)
+        return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Key.firstStrideBits))
+    }
+
+    /// Bits that pick one of a first-level node's pieces (`PoptrieKey.firstStrideBits`):
+    /// 0 when it is one ordinary node.
+    @inlinable static var firstPieceBits: Int { Key.firstStrideBits - Node.strideBits }
+
+    /// The piece of first-level node `node` that holds `slot` (pieces are stored last first),
+    /// and the slot within it.
+    @inlinable @inline(__always)
+    static func firstPiece(of node: UnsafePointer<Node>, _ slot: Int) -> (piece: UnsafePointer<Node>, slot: Int) {
+        let lastPiece = 1 &<< firstPieceBits &- 1
+        return (node + (lastPiece &- slot &>> Node.strideBits), slot & (1 &<< Node.strideBits &- 1))
+    }
+
+    /// `firstPiece(of:_:)` for the slot in the top `firstStrideBits` bits of `~invertedKey`: with
+    /// the pieces stored last first, the inverted key's top bits index them directly, and the
+    /// bits below are the piece's own inverted key.
+    @inlinable @inline(__always)
+    static func firstPiece(of node: UnsafePointer<Node>, invertedKey: UInt64) -> (piece: UnsafePointer<Node>, invertedKey: UInt64) {
+        guard firstPieceBits > 0 else { return (node, invertedKey) }
+        return (node + Int(truncatingIfNeeded: invertedKey &>> UInt64(64 - firstPieceBits)), invertedKey &<< UInt64(firstPieceBits))
+    }
+
+    @inlinable @inline(__always)
+    static func firstChild(of node: UnsafePointer<Node>, _ slot: Int) -> (isNode: Bool, index: Int) {
+        let (piece, slot) = firstPiece(of: node, slot)
+        return Node.child(of: piece, slot)
+    }
+
+    @inlinable @inline(__always)
+    static func firstChild(of node: UnsafePointer<Node>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        let (piece, key) = firstPiece(of: node, invertedKey: invertedKey)
+        return Node.child(of: piece, invertedKey: key)
+    }
+
+    @inlinable @inline(__always)
+    static func firstStepBytes(of node: UnsafePointer<Node>, _ slot: Int) -> UnsafeRawPointer {
+        let (piece, slot) = firstPiece(of: node, slot)
+        return Node.stepBytes(of: piece, slot)
+    }
+
+    @inlinable @inline(__always)
+    static func firstStepBytes(of node: UnsafePointer<Node>, invertedKey: UInt64) -> UnsafeRawPointer {
+        let (piece, key) = firstPiece(of: node, invertedKey: invertedKey)
+        return Node.stepBytes(of: piece, invertedKey: key)
     }
 
     /// Prefetches the bytes a node step reads from `start` (`Node.stepBytes`): one cache line,
@@ -265,7 +319,14 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         let entry = rootEntry(key, rootBits: rootBits, root: root.baseAddress.unsafelyUnwrapped)
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
-        return walk(from: entry, key, rootBits: rootBits, nodes: nodes)
+        var key = key
+        key.shiftLeft(rootBits)
+        let nodeBase = nodes.baseAddress.unsafelyUnwrapped
+        let first = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
+        let (isNode, index) = firstChild(of: first, Int(truncatingIfNeeded: key.top &>> UInt64(64 - Key.firstStrideBits)))
+        if !isNode { return leaf(index, of: nodes) }
+        key.shiftLeft(Key.firstStrideBits)
+        return walk(from: nodeBase + index, key, nodes: nodes)
     }
 
     /// The root array entry of `key`: its first `rootBits` bits.
@@ -274,26 +335,19 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         Int(truncatingIfNeeded: key.top &>> UInt64(64 - rootBits))
     }
 
-    /// The entry for `key` at depth `rootBits + Key.blockBits`: the root array's, or, with
-    /// blocks, the entry of the block that a root entry's tag names (blocks follow the
-    /// `1 << rootBits` root entries in the same array, and the tag holds the index of the
-    /// block's first entry). A next hop is final; a tagged entry names a node.
+    /// The root entry of `key`: a next hop is final; a tagged entry names a first-level node.
     @inlinable @inline(__always)
     static func rootEntry(_ key: Key.Window, rootBits: Int, root: UnsafePointer<UInt32>) -> UInt32 {
-        let entry = root[rootSlot(key, rootBits: rootBits)]
-        guard Key.blockBits > 0, entry & PoptrieLimits.nodeTag != 0 else { return entry }
-        let slot = Int(truncatingIfNeeded: (key.top &<< UInt64(rootBits)) &>> UInt64(64 - Key.blockBits))
-        return root[Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &+ slot]
+        root[rootSlot(key, rootBits: rootBits)]
     }
 
-    /// The node levels below root entry `entry`, which holds a node index.
+    /// The ordinary node levels from `node` on, with `key` shifted to its slot.
     @inlinable @inline(__always)
-    static func walk(from entry: UInt32, _ key: Key.Window, rootBits: Int, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
+    static func walk(from node: UnsafePointer<Node>, _ key: Key.Window, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         var key = key
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         // A pointer, not a copy: a lookup reads only the words of a node that it needs.
-        var node = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
-        key.shiftLeft(firstNodeDepth(rootBits: rootBits))
+        var node = node
         while true {
             let slot = Int(truncatingIfNeeded: key.top &>> UInt64(64 - Node.strideBits))
             let (isNode, index) = Node.child(of: node, slot)
@@ -552,9 +606,12 @@ public protocol PoptrieKey: RouteKey {
     /// they share its lines, or all follow the last node, keeping the array compact; measured
     /// per family, see docs/routing.md.
     static var leavesFollowTheirNode: Bool { get }
-    /// Bits resolved by a direct-indexed block below each root entry that has longer
-    /// prefixes under it (0: none), so that the node walk starts that much deeper.
-    static var blockBits: Int { get }
+    /// Bits resolved by a first-level node, the one a tagged root entry names. Equal to
+    /// `Node.strideBits`, it is one ordinary node. Wider, it is `1 << (firstStrideBits -
+    /// Node.strideBits)` ordinary nodes in a row ("pieces", stored last first, see
+    /// `Poptrie.firstPiece`) whose origins count on from piece to piece: a step reads one piece's
+    /// line, as an ordinary step does, and resolves all of these bits.
+    static var firstStrideBits: Int { get }
 }
 
 extension PoptrieKey {
@@ -609,7 +666,7 @@ extension IPv4Address: PoptrieKey {
     public static var maxRootBits: Int { 18 }
     @inlinable public static var batchWalksInGroups: Bool { false }
     public static var leavesFollowTheirNode: Bool { true }
-    @inlinable public static var blockBits: Int { 0 }
+    @inlinable public static var firstStrideBits: Int { Node.strideBits }
 }
 
 extension IPv6Address: PoptrieKey {
@@ -618,7 +675,7 @@ extension IPv6Address: PoptrieKey {
     public static var maxRootBits: Int { 16 }
     @inlinable public static var batchWalksInGroups: Bool { true }
     public static var leavesFollowTheirNode: Bool { false }
-    @inlinable public static var blockBits: Int { 8 }
+    @inlinable public static var firstStrideBits: Int { 16 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -658,36 +715,40 @@ struct PoptrieBuilder<Key: PoptrieKey> {
 
     init(rib: [RIBNode]) { self.rib = rib }
 
-    /// The root entries, then (with `Key.blockBits`) the blocks below the ones with longer prefixes.
+    /// The root entries: a next hop, or the tagged index of a first-level node made for the
+    /// longer prefixes below.
     mutating func buildRoot(bits: Int) -> [UInt32] {
         var slots = [Slot](repeating: .leaf(PoptrieLimits.noRoute), count: 1 << bits)
         collect(BinaryTrie<Key, UInt32>.rootIndex, levels: bits, nextHop: PoptrieLimits.noRoute, position: 0, into: &slots)
         var root = [UInt32](repeating: 0, count: slots.count)
-        var blocks: [UInt32] = []
         for (index, slot) in slots.enumerated() {
-            guard Key.blockBits > 0, case .subtree(let ribNode, let nextHop) = slot else {
-                root[index] = entry(for: slot)
-                continue
+            switch slot {
+            case .leaf(let nextHop):
+                root[index] = nextHop
+            case .subtree(let ribNode, let nextHop):
+                let pieces = 1 << (Key.firstStrideBits - Node.strideBits)
+                let first = reserveNodes(pieces)
+                storeFirstLevelNode(ribNode, nextHop: nextHop, pieces: pieces, at: first)
+                root[index] = PoptrieLimits.nodeTag | UInt32(first)
             }
-            var block = [Slot](repeating: .leaf(nextHop), count: 1 << Key.blockBits)
-            collect(ribNode, levels: Key.blockBits, nextHop: nextHop, position: 0, into: &block)
-            // The tag names the block by the index of its first entry in the whole array.
-            precondition(slots.count + blocks.count < Int(PoptrieLimits.nodeTag), "Poptrie block index overflow")
-            root[index] = PoptrieLimits.nodeTag | UInt32(slots.count + blocks.count)
-            for slot in block { blocks.append(entry(for: slot)) }
         }
-        return root + blocks
+        return root
     }
 
-    /// A root or block entry: the next hop, or the tagged index of a node made for the subtree.
-    private mutating func entry(for slot: Slot) -> UInt32 {
-        switch slot {
-        case .leaf(let nextHop):
-            return nextHop
-        case .subtree(let ribNode, let nextHop):
-            let nodeIndex = reserveNodes(1)
-            store(makeNode(ribNode, nextHop: nextHop), at: nodeIndex)
-            return PoptrieLimits.nodeTag | UInt32(nodeIndex)
+    /// Stores the first-level node for RIB node `ribNode` at node index `first`: its pieces
+    /// last first, each with origins that count the children of the pieces before it in slot
+    /// order (a leaf run that starts in an earlier piece is that piece's last, at rank 0).
+    private mutating func storeFirstLevelNode(_ ribNode: Int32, nextHop: UInt32, pieces: Int, at first: Int) {
+        let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: Key.firstStrideBits)
+        let width = 1 << Node.strideBits
+        var nodeBase = children.nodeBase, leafBase = children.leafBase
+        for piece in 0..<pieces {
+            let isNode = Array(children.isNode[piece * width ..< (piece + 1) * width])
+            let runStart = Array(children.runStart[piece * width ..< (piece + 1) * width])
+            store(Node(nodeBase: UInt32(nodeBase), leafBase: UInt32(leafBase), isNode: isNode, runStart: runStart),
+                  at: first + pieces - 1 - piece)
+            nodeBase += isNode.count(where: { $0 })
+            leafBase += runStart.count(where: { $0 })
         }
     }
 
@@ -714,9 +775,19 @@ struct PoptrieBuilder<Key: PoptrieKey> {
 
     /// Builds the node for RIB node `ribNode`, whose own prefix is already in `nextHop`.
     private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> Node {
-        let width = 1 << Node.strideBits
+        let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: Node.strideBits)
+        return Node(nodeBase: UInt32(children.nodeBase), leafBase: UInt32(children.leafBase),
+                    isNode: children.isNode, runStart: children.runStart)
+    }
+
+    /// The `1 << strideBits` children below RIB node `ribNode`: its leaf runs are placed and
+    /// its node children built and stored. Says which slots are nodes, where runs start, and
+    /// the index of the first node child and of the first leaf run.
+    private mutating func layOutChildren(_ ribNode: Int32, nextHop: UInt32, strideBits: Int)
+        -> (isNode: [Bool], runStart: [Bool], nodeBase: Int, leafBase: Int) {
+        let width = 1 << strideBits
         var slots = [Slot](repeating: .leaf(nextHop), count: width)
-        collect(ribNode, levels: Node.strideBits, nextHop: nextHop, position: 0, into: &slots)
+        collect(ribNode, levels: strideBits, nextHop: nextHop, position: 0, into: &slots)
         var isNode = [Bool](repeating: false, count: width), runStart = isNode
         var leaves: [UInt32] = []
         var children: [(ribNode: Int32, nextHop: UInt32)] = []
@@ -746,7 +817,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         for (offset, child) in children.enumerated() {
             store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
         }
-        return Node(nodeBase: UInt32(nodeBase), leafBase: UInt32(leafBase), isNode: isNode, runStart: runStart)
+        return (isNode, runStart, nodeBase, leafBase)
     }
 
     /// Appends `count` zeroed nodes, returning the index of the first.
