@@ -93,7 +93,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             return
         }
         withUnsafeTemporaryAllocation(of: PoptrieWalkStep.self, capacity: batchGroupSize) { walking in
-            withUnsafeTemporaryAllocation(of: PoptrieWalkReference.self, capacity: batchGroupSize) { reached in
+            withUnsafeTemporaryAllocation(of: PoptrieReachedLeaf.self, capacity: batchGroupSize) { reached in
                 var start = 0
                 while start < addresses.count {
                     let end = min(start + batchGroupSize, addresses.count)
@@ -146,14 +146,15 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     @inlinable static var batchGroupSize: Int { 32 }
 
     /// The batch walk of `addresses[group]` (at most `batchGroupSize`). `walking` holds the
-    /// addresses still at a node, with that node's byte offset and the key bits below it,
-    /// inverted (`Node.child(of:invertedKey:)`); `reached` the ones that reached a leaf, with
-    /// that leaf's word index.
+    /// addresses still at a node: the bytes their next step reads (`Node.stepBytes`) and their
+    /// key bits below that node, inverted (`Node.child(atStep:invertedKey:)`), with the
+    /// address's place in the group in the low `PoptrieWalkStep.positionBits` bits. `reached`
+    /// holds the ones that reached a leaf.
     @inlinable @inline(__always)
     static func walkGroup(_ addresses: UnsafeBufferPointer<Key>, _ group: Range<Int>,
                           into results: UnsafeMutableBufferPointer<UInt32>, rootBits: Int, root: UnsafeBufferPointer<UInt32>,
                           nodes: UnsafeBufferPointer<Node>,
-                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieWalkReference>) {
+                          walking: UnsafeMutablePointer<PoptrieWalkStep>, reached: UnsafeMutablePointer<PoptrieReachedLeaf>) {
         let rootBase = root.baseAddress.unsafelyUnwrapped
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let first = group.lowerBound
@@ -174,13 +175,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             groupResults[position] = entry
             if entry & PoptrieLimits.nodeTag != 0 {
-                let node = Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag) &* MemoryLayout<Node>.stride
                 var below = window
                 below.shiftLeft(rootBits)
-                let key = ~below.top
-                walkEnd.pointee = PoptrieWalkStep(key: key, reference: PoptrieWalkReference(address: position, target: node))
+                let key = PoptrieWalkStep.invertedKey(below.top, position: position)
+                let step = firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag), invertedKey: key)
+                walkEnd.pointee = PoptrieWalkStep(key: key, step: step)
                 walkEnd += 1
-                prefetchStep(firstStepBytes(of: walkNode(node, nodeBase), invertedKey: key))
+                prefetchStep(step)
             }
             position &+= 1
         }
@@ -188,68 +189,63 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         // the write position is never ahead of the one being read.
         var reachedEnd = reached
         if walkEnd > walking {
-            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: true)
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: true, keyShift: 0)
         }
-        var keyBitsLeft = 64 &- Key.firstStrideBits
+        // How far the walkers' keys have been shifted: their positions are that far up.
+        var keyShift = Key.firstStrideBits
         while walkEnd > walking {
-            // The 64 key bits a walker carries are used up: the rare deeper walks start over alone.
-            if _slowPath(keyBitsLeft < Node.strideBits) {
+            // The position bits would reach the slot's (the key bits below are used up): the
+            // rare deeper walks start over alone.
+            if _slowPath(keyShift &+ PoptrieWalkStep.positionBits > 64 &- Node.strideBits) {
                 var step = walking
                 while step < walkEnd {
-                    let position = step.pointee.reference.address
+                    let position = step.pointee.position(keyShift: keyShift)
                     groupResults[position] = find(groupAddresses[position].window, rootBits: rootBits, root: root, nodes: nodes)
                     step += 1
                 }
                 break
             }
-            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: false)
-            keyBitsLeft &-= Node.strideBits
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: false, keyShift: keyShift)
+            keyShift &+= Node.strideBits
         }
         var leaf = reached
         while leaf < reachedEnd {
-            let reference = leaf.pointee
-            groupResults[reference.address] = Self.leaf(reference.target, of: nodes)
+            let reachedLeaf = leaf.pointee
+            groupResults[Int(truncatingIfNeeded: reachedLeaf.position)] = Self.leaf(Int(truncatingIfNeeded: Int32(bitPattern: reachedLeaf.leaf)), of: nodes)
             leaf += 1
         }
     }
 
     /// One step of every walker in `walking..<walkEnd` (at least one), at first-level nodes or
-    /// at ordinary ones: a walker that reaches a node stays (compacted to the front, `walkEnd`
-    /// moves back) and has that node's line prefetched; one that reaches a leaf moves to `reachedEnd`.
+    /// at ordinary ones, whose keys are shifted by `keyShift`: a walker that reaches a node
+    /// stays (compacted to the front, `walkEnd` moves back) and has its next step's line
+    /// prefetched; one that reaches a leaf moves to `reachedEnd`.
     @inlinable @inline(__always)
     static func stepAll(_ walking: UnsafeMutablePointer<PoptrieWalkStep>, to walkEnd: inout UnsafeMutablePointer<PoptrieWalkStep>,
-                        reached reachedEnd: inout UnsafeMutablePointer<PoptrieWalkReference>, nodeBase: UnsafePointer<Node>,
-                        firstLevel: Bool) {
+                        reached reachedEnd: inout UnsafeMutablePointer<PoptrieReachedLeaf>, nodeBase: UnsafePointer<Node>,
+                        firstLevel: Bool, keyShift: Int) {
         var read = walking, write = walking
         repeat {
-            let step = read.pointee
-            let target = step.reference.target
-            let node = walkNode(target, nodeBase)
-            let (isNode, child) = firstLevel ? firstChild(of: node, invertedKey: step.key) : Node.child(of: node, invertedKey: step.key)
+            let walker = read.pointee
+            let (isNode, child) = firstLevel
+                ? Node.child(atStep: walker.step, invertedKey: walker.key &<< UInt64(firstPieceBits))
+                : Node.child(atStep: walker.step, invertedKey: walker.key)
             if isNode {
-                let key = step.key &<< UInt64(firstLevel ? Key.firstStrideBits : Node.strideBits)
-                let next = child &* MemoryLayout<Node>.stride
-                write.pointee = PoptrieWalkStep(key: key, reference: step.reference.moving(from: target, to: next))
+                let key = walker.key &<< UInt64(firstLevel ? Key.firstStrideBits : Node.strideBits)
+                let step = Node.stepBytes(of: nodeBase + child, invertedKey: key)
+                write.pointee = PoptrieWalkStep(key: key, step: step)
                 write += 1
-                // What the next step reads (its slot is the next stride of the key, whose
-                // complement the walk carries).
-                prefetchStep(Node.stepBytes(of: walkNode(next, nodeBase), invertedKey: key))
+                prefetchStep(step)
             } else {
                 // Leaves are not prefetched: they are read after the walk, where their loads
                 // overlap anyway.
-                reachedEnd.pointee = step.reference.moving(from: target, to: child)
+                reachedEnd.pointee = PoptrieReachedLeaf(leaf: UInt32(truncatingIfNeeded: child),
+                                                        position: UInt32(truncatingIfNeeded: walker.position(keyShift: keyShift)))
                 reachedEnd += 1
             }
             read += 1
         } while read < walkEnd
         walkEnd = write
-    }
-
-    /// The node a walker's reference names: walkers keep their node as a byte offset, which
-    /// saves each step a multiplication (a reached leaf is named by its word index).
-    @inlinable @inline(__always)
-    static func walkNode(_ byteOffset: Int, _ nodeBase: UnsafePointer<Node>) -> UnsafePointer<Node> {
-        (UnsafeRawPointer(nodeBase) + byteOffset).assumingMemoryBound(to: Node.self)
     }
 
     /// The slot of the first-level node below the root that `window` reaches.
@@ -285,12 +281,6 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     static func firstChild(of node: UnsafePointer<Node>, _ slot: Int) -> (isNode: Bool, index: Int) {
         let (piece, slot) = firstPiece(of: node, slot)
         return Node.child(of: piece, slot)
-    }
-
-    @inlinable @inline(__always)
-    static func firstChild(of node: UnsafePointer<Node>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
-        let (piece, key) = firstPiece(of: node, invertedKey: invertedKey)
-        return Node.child(of: piece, invertedKey: key)
     }
 
     @inlinable @inline(__always)
@@ -365,36 +355,40 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 }
 
-/// One address of a batch walk: the key bits below its current node, inverted, and where it is.
+/// One address of a batch walk: where its next step reads (`Node.stepBytes`), and the key bits
+/// below its node, inverted, whose low `positionBits` bits are replaced by its place in the
+/// group. A step shifts the key left, so the place moves up with it and stays out of the slot
+/// bits until the walk is `64 - strideBits - positionBits` bits deep (`Poptrie.walkGroup`).
 @usableFromInline struct PoptrieWalkStep {
     @usableFromInline var key: UInt64
-    @usableFromInline var reference: PoptrieWalkReference
+    @usableFromInline var step: UnsafeRawPointer
 
-    @inlinable init(key: UInt64, reference: PoptrieWalkReference) {
-        (self.key, self.reference) = (key, reference)
+    /// Enough for a place in a group of `Poptrie.batchGroupSize`.
+    @inlinable static var positionBits: Int { 6 }
+
+    @inlinable init(key: UInt64, step: UnsafeRawPointer) {
+        (self.key, self.step) = (key, step)
+    }
+
+    /// The inverted `key` with `position` in its low bits.
+    @inlinable static func invertedKey(_ key: UInt64, position: Int) -> UInt64 {
+        (~key &>> UInt64(positionBits)) &<< UInt64(positionBits) | UInt64(truncatingIfNeeded: position)
+    }
+
+    /// The place in the group, from a key shifted left by `keyShift` bits since it was made.
+    @inlinable func position(keyShift: Int) -> Int {
+        Int(truncatingIfNeeded: key &>> UInt64(truncatingIfNeeded: keyShift)) & (1 &<< Self.positionBits &- 1)
     }
 }
 
-/// An address's place in its batch group (high half) and, in the low half, its node as a byte
-/// offset into the node array, or the word index of the leaf it reached: a step writes its
-/// walker in two words, a reached leaf in one.
-@usableFromInline struct PoptrieWalkReference {
-    @usableFromInline var bits: UInt64
+/// An address of a batch walk that reached a leaf: the leaf's word index and its place in the group.
+@usableFromInline struct PoptrieReachedLeaf {
+    @usableFromInline var leaf: UInt32
+    @usableFromInline var position: UInt32
 
-    @inlinable init(address: Int, target: Int) {
-        bits = UInt64(truncatingIfNeeded: address) &<< 32 | UInt64(truncatingIfNeeded: UInt32(truncatingIfNeeded: target))
+    @inlinable init(leaf: UInt32, position: UInt32) {
+        (self.leaf, self.position) = (leaf, position)
     }
-
-    @inlinable var address: Int { Int(truncatingIfNeeded: bits &>> 32) }
-    @inlinable var target: Int { Int(truncatingIfNeeded: bits & 0xFFFF_FFFF) }
-
-    /// The same address at `target`, from `current` (this reference's target): the low half
-    /// is replaced by arithmetic, without masking the high one.
-    @inlinable func moving(from current: Int, to target: Int) -> Self {
-        Self(bits: bits &- UInt64(truncatingIfNeeded: current) &+ UInt64(truncatingIfNeeded: target))
-    }
-
-    @inlinable init(bits: UInt64) { self.bits = bits }
 }
 
 @usableFromInline enum PoptrieLimits {
@@ -418,11 +412,12 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     /// `stepByteCount` bytes from there.
     static func stepBytes(of node: UnsafePointer<Self>, _ slot: Int) -> UnsafeRawPointer
     static var stepByteCount: Int { get }
-    /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`: the batch
-    /// walk carries its keys inverted, which saves a node step instructions (`PoptrieNode256`).
-    static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int)
     /// `stepBytes(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`.
     static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer
+    /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`, from the bytes
+    /// `stepBytes(of:invertedKey:)` gave for it: the batch walk carries its keys inverted and
+    /// keeps where its next step reads, which saves a node step instructions (`PoptrieNode256`).
+    static func child(atStep bytes: UnsafeRawPointer, invertedKey: UInt64) -> (isNode: Bool, index: Int)
     /// Whether those bytes lie in one cache line when the node array starts on a line.
     static var stepFitsOneLine: Bool { get }
 }
@@ -432,13 +427,14 @@ extension PoptrieNode {
     static func slot(invertedKey: UInt64) -> Int { Int(truncatingIfNeeded: ~invertedKey &>> UInt64(64 - strideBits)) }
 
     @inlinable @inline(__always)
-    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
-        child(of: node, slot(invertedKey: invertedKey))
-    }
-
-    @inlinable @inline(__always)
     public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
         stepBytes(of: node, slot(invertedKey: invertedKey))
+    }
+
+    /// For a layout whose step reads from the node's start.
+    @inlinable @inline(__always)
+    public static func child(atStep bytes: UnsafeRawPointer, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        child(of: bytes.assumingMemoryBound(to: Self.self), slot(invertedKey: invertedKey))
     }
 
     /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
@@ -558,13 +554,13 @@ public struct PoptrieNode256: PoptrieNode {
         (UnsafeRawPointer(node) + Int(truncatingIfNeeded: invertedKey &>> 62) &* quarterBytes).assumingMemoryBound(to: PoptrieNode64.self)
     }
 
-    /// A step on an inverted key: `63 - slot % 64` is the inverted key's top byte, as a shift
-    /// count taken modulo 64, and a bitmap shifted left by it keeps exactly its bits 0...slot,
-    /// with the slot's own bit on top. So the sign of the shifted node bitmap says whether the
-    /// child is a node, and its population count is the rank, without building a mask.
+    /// A step on an inverted key, at its quarter: `63 - slot % 64` is the inverted key's top
+    /// byte, as a shift count taken modulo 64, and a bitmap shifted left by it keeps exactly its
+    /// bits 0...slot, with the slot's own bit on top. So the sign of the shifted node bitmap says
+    /// whether the child is a node, and its population count is the rank, without building a mask.
     @inlinable @inline(__always)
-    public static func child(of node: UnsafePointer<Self>, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
-        let quarter = quarter(of: node, invertedKey: invertedKey)
+    public static func child(atStep bytes: UnsafeRawPointer, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
+        let quarter = bytes.assumingMemoryBound(to: PoptrieNode64.self)
         let shift = invertedKey &>> 56
         let nodeBits = quarter.pointee.vector &<< shift
         let isNode = Int64(bitPattern: nodeBits) < 0
