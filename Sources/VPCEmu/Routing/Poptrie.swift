@@ -819,9 +819,8 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     /// Appends `count` zeroed nodes, returning the index of the first.
     private mutating func reserveNodes(_ count: Int) -> Int {
         let first = words.count / nodeWords
-        // The batch walk names nodes by their byte offset in 32 bits; that bound also keeps node
-        // indices below the tag bit of root entries (a node is at least 24 bytes).
-        precondition((first + count) * MemoryLayout<Node>.stride <= Int(UInt32.max), "Poptrie node index overflow")
+        // Root entries tag node indices with their top bit.
+        precondition(first + count <= Int(PoptrieLimits.nodeTag), "Poptrie node index overflow")
         words.append(contentsOf: repeatElement(0, count: count * nodeWords))
         return first
     }
