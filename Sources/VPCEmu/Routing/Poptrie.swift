@@ -405,6 +405,9 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
     /// The node with its leaves `offset` words further on.
     func movingLeaves(by offset: UInt32) -> Self
+    /// The node, stored at word `nodeWord` of `words`, with the leaves its steps can reach
+    /// copied into its own spare words where they fit.
+    func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self
     /// Child `slot` of the node at `node` as an index into the node array (`isNode`) or the
     /// leaf array. A pointer, not a copy: a lookup reads only the words of a node it needs.
     static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int)
@@ -436,6 +439,8 @@ extension PoptrieNode {
     public static func child(atStep bytes: UnsafeRawPointer, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
         child(of: bytes.assumingMemoryBound(to: Self.self), slot(invertedKey: invertedKey))
     }
+
+    public func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self { self }
 
     /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
     static func bitmap(_ flags: [Bool]) -> [UInt64] {
@@ -511,6 +516,21 @@ public struct PoptrieNode256: PoptrieNode {
         @usableFromInline var children: PoptrieNode64
         /// To 32 bytes, so that quarters stay line-aligned.
         var padding: UInt64 = 0
+
+        mutating func inlineLeaves(atWord quarterWord: Int, words: UnsafeBufferPointer<UInt32>) {
+            let leafSlots = ~children.vector
+            guard leafSlots != 0 else { return }
+            let firstLeaf = leafSlots.trailingZeroBitCount
+            let lowestRank = Int(children.leafVector >> UInt64(firstLeaf) & 1)
+            let highestRank = children.leafVector.nonzeroBitCount
+            guard highestRank - lowestRank < 2 else { return }
+            let origin = Int(Int32(bitPattern: children.leafOrigin))
+            let first = words[origin + lowestRank]
+            let second = highestRank > lowestRank ? words[origin + lowestRank + 1] : 0
+            padding = UInt64(first) | UInt64(second) << 32
+            let paddingWord = quarterWord + MemoryLayout<PoptrieNode64>.size / 4
+            children.leafOrigin = UInt32(bitPattern: Int32(paddingWord - lowestRank))
+        }
     }
 
     @usableFromInline var quarters: (Quarter, Quarter, Quarter, Quarter)
@@ -531,6 +551,16 @@ public struct PoptrieNode256: PoptrieNode {
         // Stored last quarter first, so that the walk's inverted key indexes them directly
         // (`quarter(of:invertedKey:)`).
         self.quarters = (quarters[3], quarters[2], quarters[1], quarters[0])
+    }
+
+    public func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self {
+        var node = self
+        let quarterWords = Self.quarterBytes / 4
+        node.quarters.0.inlineLeaves(atWord: nodeWord, words: words)
+        node.quarters.1.inlineLeaves(atWord: nodeWord + quarterWords, words: words)
+        node.quarters.2.inlineLeaves(atWord: nodeWord + 2 * quarterWords, words: words)
+        node.quarters.3.inlineLeaves(atWord: nodeWord + 3 * quarterWords, words: words)
+        return node
     }
 
     public func movingLeaves(by offset: UInt32) -> Self {
@@ -836,6 +866,12 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         }
         words.append(contentsOf: trailingLeaves)
         padToWholeNode()
+        let nodeCount = Int(offset) / nodeWords
+        for index in 0..<nodeCount {
+            let node = words.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * MemoryLayout<Node>.stride, as: Node.self) }
+            let inlined = words.withUnsafeBufferPointer { node.inliningLeaves(atWord: index * nodeWords, words: $0) }
+            store(inlined, at: index)
+        }
     }
 
     /// Zero words up to the next node boundary, so that the nodes after leaves stay aligned.
