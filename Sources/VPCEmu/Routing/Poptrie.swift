@@ -403,11 +403,10 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     static var strideBits: Int { get }
     /// `isNode[i]`: child i is a node; `runStart[i]`: child i is a leaf that starts a new run.
     init(nodeBase: UInt32, leafBase: UInt32, isNode: [Bool], runStart: [Bool])
-    /// The node with its leaves `offset` words further on.
-    func movingLeaves(by offset: UInt32) -> Self
-    /// The node, stored at word `nodeWord` of `words`, with the leaves its steps can reach
-    /// copied into its own spare words where they fit.
-    func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self
+    /// The node, stored at word `nodeWord`, with the leaf values its steps reach (read from
+    /// `leaves` through its current origins) placed anew: in its own spare words where they
+    /// fit, otherwise appended to `placed`, whose first value will be word `placedStart`.
+    func placingLeaves(atWord nodeWord: Int, from leaves: [UInt32], into placed: inout [UInt32], placedStart: Int) -> Self
     /// Child `slot` of the node at `node` as an index into the node array (`isNode`) or the
     /// leaf array. A pointer, not a copy: a lookup reads only the words of a node it needs.
     static func child(of node: UnsafePointer<Self>, _ slot: Int) -> (isNode: Bool, index: Int)
@@ -439,8 +438,6 @@ extension PoptrieNode {
     public static func child(atStep bytes: UnsafeRawPointer, invertedKey: UInt64) -> (isNode: Bool, index: Int) {
         child(of: bytes.assumingMemoryBound(to: Self.self), slot(invertedKey: invertedKey))
     }
-
-    public func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self { self }
 
     /// `flags` as a bitmap, 64 per word, flag i at bit i % 64 of word i / 64.
     static func bitmap(_ flags: [Bool]) -> [UInt64] {
@@ -476,8 +473,32 @@ public struct PoptrieNode64: PoptrieNode {
         (nodeOrigin, leafOrigin) = (nodeBase &- 1, leafBase &- 1)
     }
 
-    public func movingLeaves(by offset: UInt32) -> Self {
-        Self(vector: vector, leafVector: leafVector, nodeBase: nodeBase, leafBase: leafBase + offset)
+    /// The ranks (from `leafOrigin`) that this node's leaf slots reach: rank 0, the run carried
+    /// over from before the node, only if a leaf slot comes before the first run start.
+    var reachableLeafRanks: ClosedRange<Int>? {
+        let leafSlots = ~vector
+        guard leafSlots != 0 else { return nil }
+        return Int(leafVector >> UInt64(leafSlots.trailingZeroBitCount) & 1)...leafVector.nonzeroBitCount
+    }
+
+    /// The values of `reachableLeafRanks`, read from `leaves`.
+    func reachableLeaves(in leaves: [UInt32]) -> ArraySlice<UInt32> {
+        guard let ranks = reachableLeafRanks else { return [] }
+        let origin = Int(Int32(bitPattern: leafOrigin))
+        return leaves[origin + ranks.lowerBound ... origin + ranks.upperBound]
+    }
+
+    /// The node with the lowest of its reachable leaf ranks at word `word`.
+    func withReachableLeaves(atWord word: Int) -> Self {
+        var moved = self
+        moved.leafOrigin = UInt32(bitPattern: Int32(word - (reachableLeafRanks?.lowerBound ?? 0)))
+        return moved
+    }
+
+    public func placingLeaves(atWord nodeWord: Int, from leaves: [UInt32], into placed: inout [UInt32], placedStart: Int) -> Self {
+        let start = placedStart + placed.count
+        placed.append(contentsOf: reachableLeaves(in: leaves))
+        return withReachableLeaves(atWord: start)
     }
 
     @inlinable @inline(__always)
@@ -517,19 +538,16 @@ public struct PoptrieNode256: PoptrieNode {
         /// To 32 bytes, so that quarters stay line-aligned.
         var padding: UInt64 = 0
 
-        mutating func inlineLeaves(atWord quarterWord: Int, words: UnsafeBufferPointer<UInt32>) {
-            let leafSlots = ~children.vector
-            guard leafSlots != 0 else { return }
-            let firstLeaf = leafSlots.trailingZeroBitCount
-            let lowestRank = Int(children.leafVector >> UInt64(firstLeaf) & 1)
-            let highestRank = children.leafVector.nonzeroBitCount
-            guard highestRank - lowestRank < 2 else { return }
-            let origin = Int(Int32(bitPattern: children.leafOrigin))
-            let first = words[origin + lowestRank]
-            let second = highestRank > lowestRank ? words[origin + lowestRank + 1] : 0
-            padding = UInt64(first) | UInt64(second) << 32
-            let paddingWord = quarterWord + MemoryLayout<PoptrieNode64>.size / 4
-            children.leafOrigin = UInt32(bitPattern: Int32(paddingWord - lowestRank))
+        /// Places the quarter's reachable leaves in its padding if there are at most two,
+        /// so that a step that ends at a leaf reads it from the line it already has.
+        mutating func placeLeaves(atWord quarterWord: Int, from leaves: [UInt32], into placed: inout [UInt32], placedStart: Int) {
+            let values = children.reachableLeaves(in: leaves)
+            guard values.count <= 2 else {
+                children = children.placingLeaves(atWord: quarterWord, from: leaves, into: &placed, placedStart: placedStart)
+                return
+            }
+            padding = values.reversed().reduce(0) { $0 << 32 | UInt64($1) }
+            children = children.withReachableLeaves(atWord: quarterWord + MemoryLayout<PoptrieNode64>.size / 4)
         }
     }
 
@@ -553,23 +571,14 @@ public struct PoptrieNode256: PoptrieNode {
         self.quarters = (quarters[3], quarters[2], quarters[1], quarters[0])
     }
 
-    public func inliningLeaves(atWord nodeWord: Int, words: UnsafeBufferPointer<UInt32>) -> Self {
+    public func placingLeaves(atWord nodeWord: Int, from leaves: [UInt32], into placed: inout [UInt32], placedStart: Int) -> Self {
         var node = self
         let quarterWords = Self.quarterBytes / 4
-        node.quarters.0.inlineLeaves(atWord: nodeWord, words: words)
-        node.quarters.1.inlineLeaves(atWord: nodeWord + quarterWords, words: words)
-        node.quarters.2.inlineLeaves(atWord: nodeWord + 2 * quarterWords, words: words)
-        node.quarters.3.inlineLeaves(atWord: nodeWord + 3 * quarterWords, words: words)
+        node.quarters.0.placeLeaves(atWord: nodeWord, from: leaves, into: &placed, placedStart: placedStart)
+        node.quarters.1.placeLeaves(atWord: nodeWord + quarterWords, from: leaves, into: &placed, placedStart: placedStart)
+        node.quarters.2.placeLeaves(atWord: nodeWord + 2 * quarterWords, from: leaves, into: &placed, placedStart: placedStart)
+        node.quarters.3.placeLeaves(atWord: nodeWord + 3 * quarterWords, from: leaves, into: &placed, placedStart: placedStart)
         return node
-    }
-
-    public func movingLeaves(by offset: UInt32) -> Self {
-        var moved = self
-        moved.quarters.0.children = quarters.0.children.movingLeaves(by: offset)
-        moved.quarters.1.children = quarters.1.children.movingLeaves(by: offset)
-        moved.quarters.2.children = quarters.2.children.movingLeaves(by: offset)
-        moved.quarters.3.children = quarters.3.children.movingLeaves(by: offset)
-        return moved
     }
 
     @inlinable @inline(__always)
@@ -855,23 +864,18 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         return first
     }
 
-    /// Places the trailing leaves after the last node (padded to a whole node) and moves the
-    /// nodes' leaf indices to them.
+    /// Places the trailing leaves: each node's reachable ones in its spare words where they fit
+    /// (`PoptrieNode.placingLeaves`), the rest after the last node (padded to a whole node).
     mutating func finish() {
         guard !trailingLeaves.isEmpty else { return }
-        let offset = UInt32(words.count)
+        let placedStart = words.count
+        var placed: [UInt32] = []
         for index in 0..<words.count / nodeWords {
             let node = words.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * MemoryLayout<Node>.stride, as: Node.self) }
-            store(node.movingLeaves(by: offset), at: index)
+            store(node.placingLeaves(atWord: index * nodeWords, from: trailingLeaves, into: &placed, placedStart: placedStart), at: index)
         }
-        words.append(contentsOf: trailingLeaves)
+        words.append(contentsOf: placed)
         padToWholeNode()
-        let nodeCount = Int(offset) / nodeWords
-        for index in 0..<nodeCount {
-            let node = words.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * MemoryLayout<Node>.stride, as: Node.self) }
-            let inlined = words.withUnsafeBufferPointer { node.inliningLeaves(atWord: index * nodeWords, words: $0) }
-            store(inlined, at: index)
-        }
     }
 
     /// Zero words up to the next node boundary, so that the nodes after leaves stay aligned.
