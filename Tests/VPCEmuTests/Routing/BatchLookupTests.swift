@@ -28,22 +28,25 @@ import Testing
         check(KeySource<IPv6Address>(&generator), rootBits: rootBits, generator: &generator)
     }
 
-    /// A walk step carries 64 key bits, which last IPv6 from the first node (bit 24) to bit 88;
-    /// walks to host routes below that finish one at a time. Every address here goes that deep.
-    @Test func ipv6WalksDeeperThanAStepsKeyBits() {
+    /// A walker carries 64 key bits from below the root, whose low six hold its place in the
+    /// group: IPv6 walks end in the group up to bit 72 (16 + 56) and finish alone below that.
+    /// Routes here end on both sides of that depth, and of the steps around it.
+    @Test func ipv6WalksDeeperThanAWalkersKeyBits() {
         var rib = BinaryTrie<IPv6Address, UInt32>()
         var hosts: [IPv6Address] = []
         var generator = SeededGenerator(seed: 35)
+        let lengths = [56, 64, 65, 70, 71, 72, 73, 79, 80, 81, 88, 96, 100, 128]
         for index in 0..<(Self.group + 5) {
-            // 2001:db8::<index>:<random>
-            let host = IPv6Address(high: 0x2001_0DB8_0000_0000, low: UInt64(index) << 16 | UInt64.random(in: 2...0xFFFF, using: &generator))
-            rib.insert(host, length: 128, value: UInt32(index + 1))
-            rib.insert(host.masked(to: 100), length: 100, value: 1000)
+            // 2001:db8:0:<index><random>:<random>, under a route of its own
+            let host = IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64(index) << 8 | UInt64.random(in: 0...0xFF, using: &generator),
+                                   low: UInt64.random(in: 0...UInt64.max, using: &generator))
+            let length = lengths[index % lengths.count]
+            rib.insert(host.masked(to: length), length: length, value: UInt32(index + 1))
             hosts.append(host)
         }
         rib.insert(IPv6Address(high: 0x2001_0DB8_0000_0000, low: 0), length: 32, value: 2000)
         let fib = rib.build(rootBits: 16)
-        let addresses = hosts + hosts.map { IPv6Address(high: $0.high, low: $0.low ^ 1) }
+        let addresses = hosts + hosts.map { IPv6Address(high: $0.high, low: $0.low ^ 1) } + hosts.map { IPv6Address(high: $0.high ^ 0x80, low: $0.low) }
         var results = [UInt32](repeating: 0, count: addresses.count)
         addresses.withUnsafeBufferPointer { input in
             results.withUnsafeMutableBufferPointer { fib.lookup(input, into: $0) }
@@ -102,7 +105,8 @@ import Testing
         withUnsafePointer(to: &node) { pointer in
             for slot in 0..<64 {
                 let key = UInt64(slot) << 58 | UInt64.random(in: 0...(1 << 58 - 1), using: &generator)
-                let (isNode, index) = PoptrieNode64.child(of: pointer, invertedKey: ~key)
+                let step = PoptrieNode64.stepBytes(of: pointer, invertedKey: ~key)
+                let (isNode, index) = PoptrieNode64.child(atStep: step, invertedKey: ~key)
                 let expected = PoptrieNode64.child(of: pointer, slot)
                 #expect(isNode == expected.isNode && index == expected.index, "slot \(slot)")
             }
@@ -131,10 +135,10 @@ import Testing
                 #expect(childIsNode == isNode[slot], "slot \(slot)")
                 #expect(index == expected, "slot \(slot)")
                 let key = UInt64(slot) << 56 | UInt64.random(in: 0...(1 << 56 - 1), using: &generator)
-                let (walkIsNode, walkIndex) = PoptrieNode256.child(of: pointer, invertedKey: ~key)
-                #expect(walkIsNode == isNode[slot] && walkIndex == expected, "slot \(slot), inverted key")
-                #expect(PoptrieNode256.stepBytes(of: pointer, invertedKey: ~key) == PoptrieNode256.stepBytes(of: pointer, slot),
-                        "slot \(slot), inverted key")
+                let step = PoptrieNode256.stepBytes(of: pointer, invertedKey: ~key)
+                #expect(step == PoptrieNode256.stepBytes(of: pointer, slot), "slot \(slot), inverted key")
+                let walk: (isNode: Bool, index: Int) = PoptrieNode256.child(atStep: step, invertedKey: ~key)
+                #expect(walk.isNode == isNode[slot] && walk.index == expected, "slot \(slot), inverted key")
             }
         }
     }
