@@ -268,15 +268,6 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         return (node + (lastPiece &- slot &>> Node.strideBits), slot & (1 &<< Node.strideBits &- 1))
     }
 
-    /// `firstPiece(of:_:)` for the slot in the top `firstStrideBits` bits of `~invertedKey`: with
-    /// the pieces stored last first, the inverted key's top bits index them directly, and the
-    /// bits below are the piece's own inverted key.
-    @inlinable @inline(__always)
-    static func firstPiece(of node: UnsafePointer<Node>, invertedKey: UInt64) -> (piece: UnsafePointer<Node>, invertedKey: UInt64) {
-        guard firstPieceBits > 0 else { return (node, invertedKey) }
-        return (node + Int(truncatingIfNeeded: invertedKey &>> UInt64(64 - firstPieceBits)), invertedKey &<< UInt64(firstPieceBits))
-    }
-
     @inlinable @inline(__always)
     static func firstChild(of node: UnsafePointer<Node>, _ slot: Int) -> (isNode: Bool, index: Int) {
         let (piece, slot) = firstPiece(of: node, slot)
@@ -289,10 +280,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         return Node.stepBytes(of: piece, slot)
     }
 
+    /// `firstStepBytes(of:_:)` for the slot in the top `firstStrideBits` bits of `~invertedKey`.
     @inlinable @inline(__always)
     static func firstStepBytes(of node: UnsafePointer<Node>, invertedKey: UInt64) -> UnsafeRawPointer {
-        let (piece, key) = firstPiece(of: node, invertedKey: invertedKey)
-        return Node.stepBytes(of: piece, invertedKey: key)
+        Node.stepBytes(ofPieces: node, pieceBits: firstPieceBits, invertedKey: invertedKey)
     }
 
     /// Prefetches the bytes a node step reads from `start` (`Node.stepBytes`): one cache line,
@@ -416,6 +407,10 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     static var stepByteCount: Int { get }
     /// `stepBytes(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`.
     static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer
+    /// `stepBytes(of:invertedKey:)` in the first-level node at `node` made of `1 << pieceBits`
+    /// pieces (`PoptrieKey.firstStrideBits`), for the slot in the top `pieceBits + strideBits`
+    /// bits of `~invertedKey`. The step itself reads the piece with `invertedKey << pieceBits`.
+    static func stepBytes(ofPieces node: UnsafePointer<Self>, pieceBits: Int, invertedKey: UInt64) -> UnsafeRawPointer
     /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`, from the bytes
     /// `stepBytes(of:invertedKey:)` gave for it: the batch walk carries its keys inverted and
     /// keeps where its next step reads, which saves a node step instructions (`PoptrieNode256`).
@@ -431,6 +426,14 @@ extension PoptrieNode {
     @inlinable @inline(__always)
     public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
         stepBytes(of: node, slot(invertedKey: invertedKey))
+    }
+
+    /// With the pieces stored last first, the inverted key's top `pieceBits` bits index them
+    /// directly, and the bits below are the piece's own inverted key.
+    @inlinable @inline(__always)
+    public static func stepBytes(ofPieces node: UnsafePointer<Self>, pieceBits: Int, invertedKey: UInt64) -> UnsafeRawPointer {
+        guard pieceBits > 0 else { return stepBytes(of: node, invertedKey: invertedKey) }
+        return stepBytes(of: node + Int(truncatingIfNeeded: invertedKey &>> UInt64(64 - pieceBits)), invertedKey: invertedKey &<< UInt64(pieceBits))
     }
 
     /// For a layout whose step reads from the node's start.
@@ -611,6 +614,13 @@ public struct PoptrieNode256: PoptrieNode {
     @inlinable @inline(__always)
     public static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer {
         UnsafeRawPointer(quarter(of: node, invertedKey: invertedKey))
+    }
+
+    /// Pieces and their quarters are both stored last first, so the inverted key's top
+    /// `pieceBits + 2` bits count quarters from the first stored.
+    @inlinable @inline(__always)
+    public static func stepBytes(ofPieces node: UnsafePointer<Self>, pieceBits: Int, invertedKey: UInt64) -> UnsafeRawPointer {
+        UnsafeRawPointer(node) + Int(truncatingIfNeeded: invertedKey &>> UInt64(62 - pieceBits)) &* quarterBytes
     }
 
     @inlinable @inline(__always)
