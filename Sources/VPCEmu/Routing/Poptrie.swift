@@ -211,7 +211,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         var leaf = reached
         while leaf < reachedEnd {
             let reachedLeaf = leaf.pointee
-            groupResults[Int(truncatingIfNeeded: reachedLeaf.position)] = Self.leaf(Int(truncatingIfNeeded: Int32(bitPattern: reachedLeaf.leaf)), of: nodes)
+            groupResults[Int(truncatingIfNeeded: reachedLeaf.position)] = Self.leaf(Int(truncatingIfNeeded: reachedLeaf.leaf), of: nodes)
             leaf += 1
         }
     }

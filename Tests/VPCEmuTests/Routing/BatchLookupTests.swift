@@ -113,6 +113,24 @@ import Testing
         }
     }
 
+    /// A first-level node of 256 pieces: the quarter `stepBytes(ofPieces:)` finds in one shift of
+    /// the inverted key is the one the piece arithmetic (the protocol's default) finds.
+    @Test func node256PiecesAreFoundInOneShift() {
+        var generator = SeededGenerator(seed: 256)
+        let pieces = [PoptrieNode256](repeating: PoptrieNode256(nodeBase: 0, leafBase: 0, isNode: .init(repeating: false, count: 256),
+                                                                runStart: .init(repeating: false, count: 256)), count: 256)
+        pieces.withUnsafeBufferPointer { buffer in
+            let node = buffer.baseAddress!
+            for _ in 0..<2000 {
+                let key = UInt64.random(in: 0...UInt64.max, using: &generator)
+                let slot = Int(key >> 48)
+                let expected = PoptrieNode256.stepBytes(of: node + 255 - slot >> 8, slot & 255)
+                #expect(PoptrieNode256.stepBytes(ofPieces: node, pieceBits: 8, invertedKey: ~key) == expected, "slot \(slot)")
+                #expect(Poptrie<IPv6Address>.firstStepBytes(of: node, slot) == expected, "slot \(slot)")
+            }
+        }
+    }
+
     /// Every quarter answers as the whole node would: checked against the bitmaps' meaning
     /// (node children numbered in slot order from `nodeBase`, leaf runs from `leafBase`), both
     /// for an ordinary slot (the single lookup) and for the batch walk's inverted key, whose
