@@ -125,7 +125,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
             let window = addresses[index].window
             let entry = rootEntry(window, rootBits: rootBits, root: rootBase)
             let node = entry & PoptrieLimits.nodeTag != 0 ? entry & ~PoptrieLimits.nodeTag : 0
-            prefetchStep(firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits)))
+            prefetchStep(firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: node), firstSlot(window, rootBits: rootBits), rootBits: rootBits))
         }
         for index in 0..<min(2 &* distance, count) { prefetchRoot(index) }
         for index in 0..<min(distance, count) { prefetchFirstNode(index) }
@@ -178,7 +178,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 var below = window
                 below.shiftLeft(rootBits)
                 let key = PoptrieWalkStep.invertedKey(below.top, position: position)
-                let step = firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag), invertedKey: key)
+                let step = firstStepBytes(of: nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag), invertedKey: key, rootBits: rootBits)
                 walkEnd.pointee = PoptrieWalkStep(key: key, step: step)
                 walkEnd += 1
                 prefetchStep(step)
@@ -189,10 +189,11 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         // the write position is never ahead of the one being read.
         var reachedEnd = reached
         if walkEnd > walking {
-            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: true, keyShift: 0)
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase,
+                    strideBits: firstStrideBits(rootBits: rootBits), pieceBits: firstPieceBits(rootBits: rootBits), keyShift: 0)
         }
         // How far the walkers' keys have been shifted: their positions are that far up.
-        var keyShift = Key.firstStrideBits
+        var keyShift = firstStrideBits(rootBits: rootBits)
         while walkEnd > walking {
             // The position bits would reach the slot's (the key bits below are used up): the
             // rare deeper walks start over alone.
@@ -205,7 +206,7 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
                 }
                 break
             }
-            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, firstLevel: false, keyShift: keyShift)
+            stepAll(walking, to: &walkEnd, reached: &reachedEnd, nodeBase: nodeBase, strideBits: Node.strideBits, pieceBits: 0, keyShift: keyShift)
             keyShift &+= Node.strideBits
         }
         var leaf = reached
@@ -216,22 +217,21 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         }
     }
 
-    /// One step of every walker in `walking..<walkEnd` (at least one), at first-level nodes or
-    /// at ordinary ones, whose keys are shifted by `keyShift`: a walker that reaches a node
+    /// One step of every walker in `walking..<walkEnd` (at least one), at nodes of `strideBits`
+    /// made of `1 << pieceBits` pieces (a first-level node, or ordinary ones: 0), whose keys are
+    /// shifted by `keyShift`: a walker that reaches a node
     /// stays (compacted to the front, `walkEnd` moves back) and has its next step's line
     /// prefetched; one that reaches a leaf moves to `reachedEnd`.
     @inlinable @inline(__always)
     static func stepAll(_ walking: UnsafeMutablePointer<PoptrieWalkStep>, to walkEnd: inout UnsafeMutablePointer<PoptrieWalkStep>,
                         reached reachedEnd: inout UnsafeMutablePointer<PoptrieReachedLeaf>, nodeBase: UnsafePointer<Node>,
-                        firstLevel: Bool, keyShift: Int) {
+                        strideBits: Int, pieceBits: Int, keyShift: Int) {
         var read = walking, write = walking
         repeat {
             let walker = read.pointee
-            let (isNode, child) = firstLevel
-                ? Node.child(atStep: walker.step, invertedKey: walker.key &<< UInt64(firstPieceBits))
-                : Node.child(atStep: walker.step, invertedKey: walker.key)
+            let (isNode, child) = Node.child(atStep: walker.step, invertedKey: walker.key &<< UInt64(pieceBits))
             if isNode {
-                let key = walker.key &<< UInt64(firstLevel ? Key.firstStrideBits : Node.strideBits)
+                let key = walker.key &<< UInt64(strideBits)
                 let step = Node.stepBytes(of: nodeBase + child, invertedKey: key)
                 write.pointee = PoptrieWalkStep(key: key, step: step)
                 write += 1
@@ -253,37 +253,44 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     static func firstSlot(_ window: Key.Window, rootBits: Int) -> Int {
         var key = window
         key.shiftLeft(rootBits)
-        return Int(truncatingIfNeeded: key.top &>> UInt64(64 - Key.firstStrideBits))
+        return Int(truncatingIfNeeded: key.top &>> UInt64(64 &- firstStrideBits(rootBits: rootBits)))
     }
 
-    /// Bits that pick one of a first-level node's pieces (`PoptrieKey.firstStrideBits`):
-    /// 0 when it is one ordinary node.
-    @inlinable static var firstPieceBits: Int { Key.firstStrideBits - Node.strideBits }
+    /// Bits resolved by a first-level node: `Key.fullTableFirstStrideBits` below a full table's
+    /// root, an ordinary node's below a smaller one.
+    @inlinable @inline(__always)
+    static func firstStrideBits(rootBits: Int) -> Int {
+        rootBits == Key.maxRootBits ? Key.fullTableFirstStrideBits : Node.strideBits
+    }
+
+    /// Bits that pick one of a first-level node's pieces: 0 when it is one ordinary node.
+    @inlinable @inline(__always)
+    static func firstPieceBits(rootBits: Int) -> Int { firstStrideBits(rootBits: rootBits) &- Node.strideBits }
 
     /// The piece of first-level node `node` that holds `slot` (pieces are stored last first),
     /// and the slot within it.
     @inlinable @inline(__always)
-    static func firstPiece(of node: UnsafePointer<Node>, _ slot: Int) -> (piece: UnsafePointer<Node>, slot: Int) {
-        let lastPiece = 1 &<< firstPieceBits &- 1
+    static func firstPiece(of node: UnsafePointer<Node>, _ slot: Int, rootBits: Int) -> (piece: UnsafePointer<Node>, slot: Int) {
+        let lastPiece = 1 &<< firstPieceBits(rootBits: rootBits) &- 1
         return (node + (lastPiece &- slot &>> Node.strideBits), slot & (1 &<< Node.strideBits &- 1))
     }
 
     @inlinable @inline(__always)
-    static func firstChild(of node: UnsafePointer<Node>, _ slot: Int) -> (isNode: Bool, index: Int) {
-        let (piece, slot) = firstPiece(of: node, slot)
+    static func firstChild(of node: UnsafePointer<Node>, _ slot: Int, rootBits: Int) -> (isNode: Bool, index: Int) {
+        let (piece, slot) = firstPiece(of: node, slot, rootBits: rootBits)
         return Node.child(of: piece, slot)
     }
 
     @inlinable @inline(__always)
-    static func firstStepBytes(of node: UnsafePointer<Node>, _ slot: Int) -> UnsafeRawPointer {
-        let (piece, slot) = firstPiece(of: node, slot)
+    static func firstStepBytes(of node: UnsafePointer<Node>, _ slot: Int, rootBits: Int) -> UnsafeRawPointer {
+        let (piece, slot) = firstPiece(of: node, slot, rootBits: rootBits)
         return Node.stepBytes(of: piece, slot)
     }
 
-    /// `firstStepBytes(of:_:)` for the slot in the top `firstStrideBits` bits of `~invertedKey`.
+    /// `firstStepBytes(of:_:rootBits:)` for the slot in the top `firstStrideBits` bits of `~invertedKey`.
     @inlinable @inline(__always)
-    static func firstStepBytes(of node: UnsafePointer<Node>, invertedKey: UInt64) -> UnsafeRawPointer {
-        Node.stepBytes(ofPieces: node, pieceBits: firstPieceBits, invertedKey: invertedKey)
+    static func firstStepBytes(of node: UnsafePointer<Node>, invertedKey: UInt64, rootBits: Int) -> UnsafeRawPointer {
+        Node.stepBytes(ofPieces: node, pieceBits: firstPieceBits(rootBits: rootBits), invertedKey: invertedKey)
     }
 
     /// Prefetches the bytes a node step reads from `start` (`Node.stepBytes`): one cache line,
@@ -304,9 +311,10 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
         key.shiftLeft(rootBits)
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let first = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
-        let (isNode, index) = firstChild(of: first, Int(truncatingIfNeeded: key.top &>> UInt64(64 - Key.firstStrideBits)))
+        let firstStride = firstStrideBits(rootBits: rootBits)
+        let (isNode, index) = firstChild(of: first, Int(truncatingIfNeeded: key.top &>> UInt64(64 &- firstStride)), rootBits: rootBits)
         if !isNode { return leaf(index, of: nodes) }
-        key.shiftLeft(Key.firstStrideBits)
+        key.shiftLeft(firstStride)
         return walk(from: nodeBase + index, key, nodes: nodes)
     }
 
@@ -408,7 +416,7 @@ public protocol PoptrieNode: Sendable, BitwiseCopyable {
     /// `stepBytes(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`.
     static func stepBytes(of node: UnsafePointer<Self>, invertedKey: UInt64) -> UnsafeRawPointer
     /// `stepBytes(of:invertedKey:)` in the first-level node at `node` made of `1 << pieceBits`
-    /// pieces (`PoptrieKey.firstStrideBits`), for the slot in the top `pieceBits + strideBits`
+    /// pieces (`PoptrieKey.fullTableFirstStrideBits`), for the slot in the top `pieceBits + strideBits`
     /// bits of `~invertedKey`. The step itself reads the piece with `invertedKey << pieceBits`.
     static func stepBytes(ofPieces node: UnsafePointer<Self>, pieceBits: Int, invertedKey: UInt64) -> UnsafeRawPointer
     /// `child(of:_:)` for the slot in the top `strideBits` bits of `~invertedKey`, from the bytes
@@ -651,12 +659,14 @@ public protocol PoptrieKey: RouteKey {
     /// they share its lines, or all follow the last node, keeping the array compact; measured
     /// per family, see docs/routing.md.
     static var leavesFollowTheirNode: Bool { get }
-    /// Bits resolved by a first-level node, the one a tagged root entry names. Equal to
-    /// `Node.strideBits`, it is one ordinary node. Wider, it is `1 << (firstStrideBits -
-    /// Node.strideBits)` ordinary nodes in a row ("pieces", stored last first, see
-    /// `Poptrie.firstPiece`) whose origins count on from piece to piece: a step reads one piece's
-    /// line, as an ordinary step does, and resolves all of these bits.
-    static var firstStrideBits: Int { get }
+    /// Bits resolved by a first-level node, the one a tagged root entry names, below a full
+    /// table's root (`maxRootBits`). Equal to `Node.strideBits`, it is one ordinary node. Wider,
+    /// it is `1 << (fullTableFirstStrideBits - Node.strideBits)` ordinary nodes in a row
+    /// ("pieces", stored last first, see `Poptrie.firstPiece`) whose origins count on from piece
+    /// to piece: a step reads one piece's line, as an ordinary step does, and resolves all of
+    /// these bits. Below a smaller root the first level is ordinary: a VPC-sized table would
+    /// spend most of its memory and build time on a wide node.
+    static var fullTableFirstStrideBits: Int { get }
 }
 
 extension PoptrieKey {
@@ -711,7 +721,7 @@ extension IPv4Address: PoptrieKey {
     public static var maxRootBits: Int { 18 }
     @inlinable public static var batchWalksInGroups: Bool { false }
     public static var leavesFollowTheirNode: Bool { true }
-    @inlinable public static var firstStrideBits: Int { Node.strideBits }
+    @inlinable public static var fullTableFirstStrideBits: Int { Node.strideBits }
 }
 
 extension IPv6Address: PoptrieKey {
@@ -720,7 +730,7 @@ extension IPv6Address: PoptrieKey {
     public static var maxRootBits: Int { 16 }
     @inlinable public static var batchWalksInGroups: Bool { true }
     public static var leavesFollowTheirNode: Bool { false }
-    @inlinable public static var firstStrideBits: Int { 16 }
+    @inlinable public static var fullTableFirstStrideBits: Int { 16 }
 }
 
 public typealias IPv4FIB = Poptrie<IPv4Address>
@@ -771,9 +781,9 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             case .leaf(let nextHop):
                 root[index] = nextHop
             case .subtree(let ribNode, let nextHop):
-                let pieces = 1 << (Key.firstStrideBits - Node.strideBits)
-                let first = reserveNodes(pieces)
-                storeFirstLevelNode(ribNode, nextHop: nextHop, pieces: pieces, at: first)
+                let strideBits = Poptrie<Key>.firstStrideBits(rootBits: bits)
+                let first = reserveNodes(1 << (strideBits - Node.strideBits))
+                storeFirstLevelNode(ribNode, nextHop: nextHop, strideBits: strideBits, at: first)
                 root[index] = PoptrieLimits.nodeTag | UInt32(first)
             }
         }
@@ -783,9 +793,10 @@ struct PoptrieBuilder<Key: PoptrieKey> {
     /// Stores the first-level node for RIB node `ribNode` at node index `first`: its pieces
     /// last first, each with origins that count the children of the pieces before it in slot
     /// order (a leaf run that starts in an earlier piece is that piece's last, at rank 0).
-    private mutating func storeFirstLevelNode(_ ribNode: Int32, nextHop: UInt32, pieces: Int, at first: Int) {
-        let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: Key.firstStrideBits)
+    private mutating func storeFirstLevelNode(_ ribNode: Int32, nextHop: UInt32, strideBits: Int, at first: Int) {
+        let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: strideBits)
         let width = 1 << Node.strideBits
+        let pieces = 1 << (strideBits - Node.strideBits)
         var nodeBase = children.nodeBase, leafBase = children.leafBase
         for piece in 0..<pieces {
             let isNode = Array(children.isNode[piece * width ..< (piece + 1) * width])

@@ -126,7 +126,7 @@ import Testing
                 let slot = Int(key >> 48)
                 let expected = PoptrieNode256.stepBytes(of: node + 255 - slot >> 8, slot & 255)
                 #expect(PoptrieNode256.stepBytes(ofPieces: node, pieceBits: 8, invertedKey: ~key) == expected, "slot \(slot)")
-                #expect(Poptrie<IPv6Address>.firstStepBytes(of: node, slot) == expected, "slot \(slot)")
+                #expect(Poptrie<IPv6Address>.firstStepBytes(of: node, slot, rootBits: 16) == expected, "slot \(slot)")
             }
         }
     }
