@@ -302,9 +302,17 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     }
 
     /// The walk itself. Indices are in range by construction (`PoptrieBuilder`), so the
-    /// buffers are read without bounds checks.
+    /// buffers are read without bounds checks. A full table's root width gets a copy of its
+    /// own, in which the first level's stride (`firstStrideBits(rootBits:)`) is a constant.
     @inlinable @inline(__always)
     static func find(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
+        rootBits == Key.maxRootBits
+            ? walk(key, rootBits: Key.maxRootBits, root: root, nodes: nodes)
+            : walk(key, rootBits: rootBits, root: root, nodes: nodes)
+    }
+
+    @inlinable @inline(__always)
+    static func walk(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         let entry = rootEntry(key, rootBits: rootBits, root: root.baseAddress.unsafelyUnwrapped)
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
         var key = key
