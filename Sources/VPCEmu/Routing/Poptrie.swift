@@ -315,15 +315,13 @@ public struct Poptrie<Key: PoptrieKey>: Sendable {
     static func walk(_ key: Key.Window, rootBits: Int, root: UnsafeBufferPointer<UInt32>, nodes: UnsafeBufferPointer<Node>) -> UInt32 {
         let entry = rootEntry(key, rootBits: rootBits, root: root.baseAddress.unsafelyUnwrapped)
         if entry & PoptrieLimits.nodeTag == 0 { return entry }
-        var key = key
-        key.shiftLeft(rootBits)
         let nodeBase = nodes.baseAddress.unsafelyUnwrapped
         let first = nodeBase + Int(truncatingIfNeeded: entry & ~PoptrieLimits.nodeTag)
-        let firstStride = firstStrideBits(rootBits: rootBits)
-        let (isNode, index) = firstChild(of: first, Int(truncatingIfNeeded: key.top &>> UInt64(64 &- firstStride)), rootBits: rootBits)
+        let (isNode, index) = firstChild(of: first, firstSlot(key, rootBits: rootBits), rootBits: rootBits)
         if !isNode { return leaf(index, of: nodes) }
-        key.shiftLeft(firstStride)
-        return walk(from: nodeBase + index, key, nodes: nodes)
+        var below = key
+        below.shiftLeft(rootBits &+ firstStrideBits(rootBits: rootBits))
+        return walk(from: nodeBase + index, below, nodes: nodes)
     }
 
     /// The root array entry of `key`: its first `rootBits` bits.
@@ -791,17 +789,19 @@ struct PoptrieBuilder<Key: PoptrieKey> {
             case .subtree(let ribNode, let nextHop):
                 let strideBits = Poptrie<Key>.firstStrideBits(rootBits: bits)
                 let first = reserveNodes(1 << (strideBits - Node.strideBits))
-                storeFirstLevelNode(ribNode, nextHop: nextHop, strideBits: strideBits, at: first)
+                storeNode(ribNode, nextHop: nextHop, strideBits: strideBits, at: first)
                 root[index] = PoptrieLimits.nodeTag | UInt32(first)
             }
         }
         return root
     }
 
-    /// Stores the first-level node for RIB node `ribNode` at node index `first`: its pieces
-    /// last first, each with origins that count the children of the pieces before it in slot
-    /// order (a leaf run that starts in an earlier piece is that piece's last, at rank 0).
-    private mutating func storeFirstLevelNode(_ ribNode: Int32, nextHop: UInt32, strideBits: Int, at first: Int) {
+    /// Stores the node that resolves `strideBits` below RIB node `ribNode` (whose own prefix is
+    /// already in `nextHop`) at node index `first`: one ordinary node, or for a wider first
+    /// level its pieces last first, each with origins that count the children of the pieces
+    /// before it in slot order (a leaf run that starts in an earlier piece is that piece's last,
+    /// at rank 0).
+    private mutating func storeNode(_ ribNode: Int32, nextHop: UInt32, strideBits: Int, at first: Int) {
         let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: strideBits)
         let width = 1 << Node.strideBits
         let pieces = 1 << (strideBits - Node.strideBits)
@@ -835,13 +835,6 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         }
         collect(node.children.0, levels: levels - 1, nextHop: nextHop, position: position << 1, into: &slots)
         collect(node.children.1, levels: levels - 1, nextHop: nextHop, position: position << 1 | 1, into: &slots)
-    }
-
-    /// Builds the node for RIB node `ribNode`, whose own prefix is already in `nextHop`.
-    private mutating func makeNode(_ ribNode: Int32, nextHop: UInt32) -> Node {
-        let children = layOutChildren(ribNode, nextHop: nextHop, strideBits: Node.strideBits)
-        return Node(nodeBase: UInt32(children.nodeBase), leafBase: UInt32(children.leafBase),
-                    isNode: children.isNode, runStart: children.runStart)
     }
 
     /// The `1 << strideBits` children below RIB node `ribNode`: its leaf runs are placed and
@@ -879,7 +872,7 @@ struct PoptrieBuilder<Key: PoptrieKey> {
         precondition(words.count + trailingLeaves.count <= Int(Int32.max), "Poptrie leaf index overflow")
         let nodeBase = reserveNodes(children.count)
         for (offset, child) in children.enumerated() {
-            store(makeNode(child.ribNode, nextHop: child.nextHop), at: nodeBase + offset)
+            storeNode(child.ribNode, nextHop: child.nextHop, strideBits: Node.strideBits, at: nodeBase + offset)
         }
         return (isNode, runStart, nodeBase, leafBase)
     }
