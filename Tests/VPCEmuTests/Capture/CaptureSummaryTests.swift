@@ -35,7 +35,7 @@ import Testing
     }
 
     /// The counters agree with a slow recount over the listing of a real capture.
-    @Test func summaryAgreesWithTheListingOnACorpusFile() throws {
+    @Test(.needsSharedData) func summaryAgreesWithTheListingOnACorpusFile() throws {
         let path = SharedData.tcpdumpCorpus.appendingPathComponent("various_gre.pcap").path
         var summary = CaptureSummary(file: path)
         var batch = PacketBatch(packetCapacity: 5, byteCapacity: 4096)

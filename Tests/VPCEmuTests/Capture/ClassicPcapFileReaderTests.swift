@@ -5,7 +5,7 @@ import Testing
 /// The native classic-pcap reader against libpcap (`PcapReader.Engine.libpcap`): the same packets,
 /// wire lengths, timestamps, link type, batch starts and errors, message for message.
 @Suite struct ClassicPcapFileReaderTests {
-    @Test func everyCorpusFileReadsAsLibpcapReadsIt() throws {
+    @Test(.needsSharedData) func everyCorpusFileReadsAsLibpcapReadsIt() throws {
         let files = try SharedData.tcpdumpCorpusFiles()
         #expect(files.count == 830)
         var native = 0

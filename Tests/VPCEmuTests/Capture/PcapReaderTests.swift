@@ -3,7 +3,7 @@ import Testing
 @testable import VPCEmu
 
 @Suite struct PcapReaderTests {
-    @Test func everyCorpusFileIsReadAndCountsMatchLibpcap() throws {
+    @Test(.needsSharedData) func everyCorpusFileIsReadAndCountsMatchLibpcap() throws {
         let files = try SharedData.tcpdumpCorpusFiles()
         #expect(files.count == 830)
         var compared = 0
@@ -38,7 +38,7 @@ import Testing
     }
 
     /// The plain pcap_next_ex loop used as the reference agrees with tcpdump's own reading.
-    @Test func libpcapBaselineAgreesWithTcpdump() throws {
+    @Test(.needsSharedData) func libpcapBaselineAgreesWithTcpdump() throws {
         for file in ["mpls-ldp-hello.pcap", "802.1ad_QinQ.pcap", "pim-packet-assortment.pcap"] {
             let path = SharedData.tcpdumpCorpus.appendingPathComponent(file).path
             let baseline = try #require(LibpcapBaseline.run(path: path))
@@ -134,7 +134,7 @@ import Testing
         return layout
     }
 
-    @Test func aRealCaptureCutMidwayDeliversItsCompleteRecords() throws {
+    @Test(.needsSharedData) func aRealCaptureCutMidwayDeliversItsCompleteRecords() throws {
         let source = SharedData.tcpdumpCorpus.appendingPathComponent("pim-packet-assortment.pcap")
         let bytes = try [UInt8](Data(contentsOf: source))
         let whole = readAll(source.path)
@@ -177,7 +177,7 @@ import Testing
         #expect(error.description.hasPrefix("\(path): damaged at record 5"))
     }
 
-    @Test func badMagicMissingFileAndForeignLinkTypeAreTypedErrors() throws {
+    @Test(.needsSharedData) func badMagicMissingFileAndForeignLinkTypeAreTypedErrors() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let text = directory.appendingPathComponent("notes.txt").path

@@ -7,7 +7,7 @@ import Testing
     /// reader thread delivers what `PcapReader` read on the calling thread delivers: the same records,
     /// lengths, timestamps and the same error at the same record. (Where batches end may differ:
     /// a record larger than a batch grows that batch only, and the batches take turns.)
-    @Test func deliversWhatPcapReaderDeliversOnEveryCorpusFile() throws {
+    @Test(.needsSharedData) func deliversWhatPcapReaderDeliversOnEveryCorpusFile() throws {
         let files = try SharedData.tcpdumpCorpusFiles()
         #expect(files.count == 830)
         var withPackets = 0
@@ -25,7 +25,7 @@ import Testing
     }
 
     /// One spare batch, batches of one packet: the threads hand over every packet, in order.
-    @Test func oneSpareBatchOfOnePacketKeepsFileOrder() throws {
+    @Test(.needsSharedData) func oneSpareBatchOfOnePacketKeepsFileOrder() throws {
         let path = SharedData.tcpdumpCorpus.appendingPathComponent("pim-packet-assortment.pcap").path
         let direct = readAll(path)
         var frames: [[UInt8]] = []
@@ -45,7 +45,7 @@ import Testing
 
     /// A reader released after its first batch stops its thread and closes the file (the thread
     /// is waiting for a batch to fill), and a later reader of the file starts from the beginning.
-    @Test func releasingTheReaderEarlyStopsItsThread() throws {
+    @Test(.needsSharedData) func releasingTheReaderEarlyStopsItsThread() throws {
         let path = SharedData.tcpdumpCorpus.appendingPathComponent("pim-packet-assortment.pcap").path
         let openBefore = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         for _ in 0..<50 {

@@ -143,7 +143,7 @@ import Testing
         #expect(classifier.firstMatch(v4) == 0)
     }
 
-    @Test func acl1_1kTraceMatchesNamedRuleOrAnEarlierOne() throws {
+    @Test(.needsSharedData) func acl1_1kTraceMatchesNamedRuleOrAnEarlierOne() throws {
         let rules = try ClassBench.readRules(path: SharedData.classbench("acl1_1k"))
         let trace = try ClassBench.readTrace(path: SharedData.classbench("acl1_1k_trace"))
         #expect(rules.count == 953)
@@ -161,7 +161,7 @@ import Testing
         #expect(earlier == 282)
     }
 
-    @Test(arguments: ["acl1_10k", "fw1_10k"])
+    @Test(.needsSharedData, arguments: ["acl1_10k", "fw1_10k"])
     func classBench10kSubsampleMatchesLinearScan(name: String) throws {
         let rules = try ClassBench.readRules(path: SharedData.classbench(name))
         // Every 400th header keeps the debug build fast; `bench acl --verify` checks them all.

@@ -4,7 +4,7 @@ import Testing
 
 /// RIB and FIB against the golden list on a seeded subsample of a real full BGP table
 /// (`shared/data/bgp-prefixes.txt.gz`). `vpcemu bench lpm --verify` checks the whole table.
-@Suite struct RealTableTests {
+@Suite(.needsSharedData) struct RealTableTests {
     static let bgpTable = SharedData.bgpTable
 
     /// The table's lines, decompressed by `gzip -dc`.
