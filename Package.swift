@@ -27,12 +27,18 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CPrefetch"),
         .target(
             name: "VPCEmu",
             dependencies: [
                 "CPcap",
                 "CPrefetch",
+                "CZlib",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: cpuFeatureSettings

@@ -7,11 +7,15 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
         case fileHeader
         /// The record with this 0-based index; every record before it was delivered.
         case record(Int)
+        /// A pcapng block (0-based index among all the file's blocks); the `record` packets
+        /// before it were delivered.
+        case block(Int, record: Int)
 
         public var description: String {
             switch self {
             case .fileHeader: "file header"
             case .record(let index): "record \(index) (0-based; \(index) complete packets precede it)"
+            case .block(let block, let record): "block \(block) (0-based; \(record) complete packets precede it)"
             }
         }
     }
@@ -20,8 +24,8 @@ public enum CaptureError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotOpen(file: String, reason: String)
     /// The file is readable but its link-layer header type is not one VPCEmu decodes.
     case unsupportedLinkType(file: String, dlt: Int32, name: String)
-    /// The file is not a capture file or is damaged: bad magic, truncated header or record,
-    /// absurd captured length, a pcapng interface with a different link type.
+    /// The file is not a capture file or is damaged: bad magic, truncated header, record or
+    /// block, absurd lengths; or it is compressed in a format VPCEmu does not read.
     case damaged(file: String, location: Location, reason: String)
     /// Writing an output file failed; the temporary file was removed and nothing replaced `file`.
     case cannotWrite(file: String, reason: String)

@@ -19,11 +19,10 @@ public enum CaptureWalk {
         _ reader: PcapReader, batch: inout PacketBatch, options: ParseOptions = [],
         visitor: inout Visitor
     ) -> CaptureError? {
-        let linkType = reader.linkType
         var headers = PacketHeaders()
         do {
             while try reader.nextBatch(into: &batch) {
-                let first = batch.firstRecordIndex
+                let first = batch.firstRecordIndex, linkType = batch.linkType
                 let count = batch.count
                 batch.withUnsafeBytes { bytes in
                     batch.offsets.withUnsafeBufferPointer { offsets in

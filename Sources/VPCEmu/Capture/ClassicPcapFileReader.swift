@@ -42,9 +42,9 @@ struct ClassicPcapFileHeader: Equatable {
         guard field(4, UInt16.self) == 2, field(6, UInt16.self) == 4,
               let linkType = LinkType(rawValue: field(20, UInt32.self))
         else { return nil }
-        // libpcap byte-swaps the CAN identifier behind a Linux cooked header in a swapped file
-        // (pcap-common.c, swap_pseudo_headers): leave those files to it.
-        guard !swapped || (linkType != .linuxSLL && linkType != .linuxSLL2) else { return nil }
+        // libpcap byte-swaps the CAN identifier behind a Linux cooked header and NFLOG's attribute
+        // headers in a swapped file (pcap-common.c, swap_pseudo_headers): leave those files to it.
+        guard !swapped || (linkType != .linuxSLL && linkType != .linuxSLL2 && linkType != .nflog) else { return nil }
         self.linkType = linkType
         let snapshot = field(16, UInt32.self)
         self.snapshot = snapshot == 0 || snapshot > UInt32(Int32.max) ? Self.maximumCapturedLength : snapshot
@@ -63,40 +63,30 @@ struct ClassicPcapFileHeader: Equatable {
     }
 }
 
-/// `PcapReader`'s engine for plain classic pcap files (`ClassicPcapFileHeader`): reads the file in
-/// 1 MiB blocks with read(2) and copies each record's bytes from the block into the batch — no
-/// stdio, no libpcap callback, one copy per packet. It validates what libpcap 1.10 validates, in the
+/// `PcapReader`'s engine for plain classic pcap files (`ClassicPcapFileHeader`): reads the file
+/// (or its decompressed gzip stream) in 1 MiB blocks (`ReadBlock`) and copies each record's bytes
+/// from the block into the batch — no stdio, no libpcap callback, one copy per packet. It validates what libpcap 1.10 validates, in the
 /// same order and with the same messages: a record header cut short, a captured length above
 /// 262,144, record data cut short; a record longer than the snapshot length is cut to it.
 final class ClassicPcapFileReader {
     let header: ClassicPcapFileHeader
-    private let file: UnsafeMutablePointer<FILE>
-    private var block: Block
+    private var block: ReadBlock
 
     /// The largest record (header and data) is 16 + 262,144 bytes, so a block always holds one.
-    static let blockSize = 1 << 20
+    static let blockSize = ReadBlock.defaultSize
     static let recordHeaderSize = 16
 
-    /// Takes `file` (opened by `PcapReader`) over; reads start after the file header.
-    init(file: UnsafeMutablePointer<FILE>, header: ClassicPcapFileHeader) {
-        self.file = file
+    /// Reads the records from `block`, whose file header (`header`) was consumed.
+    init(block: ReadBlock, header: ClassicPcapFileHeader) {
+        self.block = block
         self.header = header
-        let descriptor = fileno(file)
-        // The header was read with pread; the records follow it.
-        lseek(descriptor, off_t(ClassicPcapFileHeader.size), SEEK_SET)
-        block = Block(descriptor: descriptor, storage: .allocate(byteCount: Self.blockSize, alignment: 64))
     }
 
-    deinit {
-        block.storage.deallocate()
-        fclose(file)
-    }
+    deinit { block.deallocate() }
 
     /// Bytes of the file consumed so far (the file header and every record delivered or in the
     /// batch being filled).
-    var bytesRead: Int64 {
-        Int64(ClassicPcapFileHeader.size) &+ block.bytesReadFromFile &- Int64(block.end &- block.start)
-    }
+    var bytesRead: Int64 { block.fileBytesConsumed }
 
     /// Fills `batch` (empty, reset by `PcapReader`) with the next records.
     func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
@@ -130,15 +120,15 @@ final class ClassicPcapFileReader {
         let swapped = header.swapped, subsecondScale = header.subsecondScale, snapshot = header.snapshot
         let headerSize = Self.recordHeaderSize
         while columns.count < columns.offsets.count {
-            if block.end &- block.start < headerSize {
-                if let error = block.makeAvailable(headerSize) { return .damaged(Self.readFailure(error)) }
-                let available = block.end &- block.start
+            if block.unread < headerSize {
+                if let failure = block.makeAvailable(headerSize) { return .damaged(failure) }
+                let available = block.unread
                 if available == 0 { return .endOfFile }
                 if available < headerSize {
                     return .damaged("truncated dump file; tried to read \(headerSize) header bytes, only got \(available)")
                 }
             }
-            let record = UnsafeRawPointer(block.storage.baseAddress!) + block.start
+            let record = block.pointer
             let seconds: Int64, subseconds: Int64
             var capturedLength = record.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
             var wireLength = record.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
@@ -160,9 +150,9 @@ final class ClassicPcapFileReader {
                 return .damaged("invalid packet capture length \(capturedLength), bigger than \(limit)")
             }
             let recordSize = headerSize &+ Int(capturedLength)
-            if block.end &- block.start < recordSize {
-                if let error = block.makeAvailable(recordSize) { return .damaged(Self.readFailure(error)) }
-                let available = block.end &- block.start
+            if block.unread < recordSize {
+                if let failure = block.makeAvailable(recordSize) { return .damaged(failure) }
+                let available = block.unread
                 if available < recordSize {
                     return .damaged(Self.truncatedData(
                         capturedLength: capturedLength, snapshot: snapshot, got: available &- headerSize))
@@ -170,8 +160,7 @@ final class ClassicPcapFileReader {
             }
             let kept = min(capturedLength, snapshot)
             let timestamp = seconds &* 1_000_000_000 &+ subseconds &* subsecondScale
-            let data = (UnsafeRawPointer(block.storage.baseAddress!) + block.start + headerSize)
-                .assumingMemoryBound(to: UInt8.self)
+            let data = (block.pointer + headerSize).assumingMemoryBound(to: UInt8.self)
             guard columns.append(data, capturedLength: kept, wireLength: wireLength, timestamp: timestamp) else {
                 return columns.count == 0 ? .recordLargerThanBatch(Int(kept)) : .batchFull
             }
@@ -185,49 +174,5 @@ final class ClassicPcapFileReader {
     private static func truncatedData(capturedLength: UInt32, snapshot: UInt32, got: Int) -> String {
         let attempted = capturedLength > snapshot && got < Int(snapshot) ? snapshot : capturedLength
         return "truncated dump file; tried to read \(attempted) captured bytes, only got \(got)"
-    }
-
-    private static func readFailure(_ error: Int32) -> String {
-        "error reading dump file: \(String(cString: strerror(error)))"
-    }
-
-    /// The unread part of the file read so far: `storage[start ..< end]`.
-    private struct Block {
-        let descriptor: Int32
-        let storage: UnsafeMutableRawBufferPointer
-        var start = 0
-        var end = 0
-        var atEndOfFile = false
-        /// Bytes read from the file after its header.
-        var bytesReadFromFile: Int64 = 0
-
-        init(descriptor: Int32, storage: UnsafeMutableRawBufferPointer) {
-            self.descriptor = descriptor
-            self.storage = storage
-        }
-
-        /// Moves the unread bytes to the front and reads until at least `count` bytes are unread
-        /// (`count` ≤ the block's size), the block is full or the file ends. Returns read(2)'s
-        /// error, if any.
-        mutating func makeAvailable(_ count: Int) -> Int32? {
-            if start > 0 {
-                let unread = end &- start
-                if unread > 0 { memmove(storage.baseAddress!, storage.baseAddress! + start, unread) }
-                start = 0
-                end = unread
-            }
-            while end < count && !atEndOfFile {
-                let got = read(descriptor, storage.baseAddress! + end, storage.count &- end)
-                if got > 0 {
-                    end &+= got
-                    bytesReadFromFile &+= Int64(got)
-                } else if got == 0 {
-                    atEndOfFile = true
-                } else if errno != EINTR {
-                    return errno
-                }
-            }
-            return nil
-        }
     }
 }

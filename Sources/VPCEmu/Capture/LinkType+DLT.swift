@@ -9,6 +9,11 @@ extension LinkType {
         switch dlt {
         case DLT_NULL: self = .null
         case DLT_EN10MB: self = .ethernet
+        case DLT_PPP: self = .ppp
+        case DLT_PPP_SERIAL: self = .pppHDLC
+        case DLT_IEEE802_11: self = .ieee80211
+        case DLT_IEEE802_11_RADIO: self = .radiotap
+        case DLT_NFLOG: self = .nflog
         case DLT_RAW: self = .raw
         case DLT_LOOP: self = .loop
         case DLT_LINUX_SLL: self = .linuxSLL
@@ -23,6 +28,11 @@ extension LinkType {
         switch self {
         case .null: DLT_NULL
         case .ethernet: DLT_EN10MB
+        case .ppp: DLT_PPP
+        case .pppHDLC: DLT_PPP_SERIAL
+        case .ieee80211: DLT_IEEE802_11
+        case .radiotap: DLT_IEEE802_11_RADIO
+        case .nflog: DLT_NFLOG
         case .raw: DLT_RAW
         case .loop: DLT_LOOP
         case .linuxSLL: DLT_LINUX_SLL

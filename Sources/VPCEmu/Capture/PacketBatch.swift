@@ -27,6 +27,9 @@ public struct PacketBatch: Sendable {
     public private(set) var byteCount: Int = 0
     /// The 0-based index in the file of this batch's first packet.
     public private(set) var firstRecordIndex: Int = 0
+    /// The link type of every packet in this batch: a reader ends a batch where the link type
+    /// changes (a pcapng file whose interfaces differ).
+    public private(set) var linkType: LinkType = .ethernet
 
     /// The most packets a batch holds.
     public let packetCapacity: Int
@@ -73,10 +76,10 @@ public struct PacketBatch: Sendable {
 
     /// Parses every packet for `ForwardingPipeline` (`ParsedPacket.parse`), which then walks them
     /// without parsing. Allocates `packetCapacity` entries the first time, nothing afterwards.
-    public mutating func parseForForwarding(linkType: LinkType) {
+    public mutating func parseForForwarding() {
         if parsed.count < count { parsed = ContiguousArray(repeating: ParsedPacket(), count: max(count, packetCapacity)) }
         let bytes = self.bytes, offsets = self.offsets, capturedLengths = self.capturedLengths
-        let wireLengths = self.wireLengths, timestamps = self.timestamps, packets = count
+        let wireLengths = self.wireLengths, timestamps = self.timestamps, packets = count, linkType = self.linkType
         bytes.withUnsafeBytes { bytes in
             parsed.withUnsafeMutableBufferPointer { parsed in
                 for index in 0..<packets {
@@ -91,11 +94,12 @@ public struct PacketBatch: Sendable {
 
     // MARK: Filling (PcapReader)
 
-    mutating func reset(firstRecordIndex: Int) {
+    mutating func reset(firstRecordIndex: Int, linkType: LinkType = .ethernet) {
         count = 0
         byteCount = 0
         parsedLinkType = nil
         self.firstRecordIndex = firstRecordIndex
+        self.linkType = linkType
     }
 
     /// Replaces the byte buffer with one that holds at least `byteCapacity` bytes. Only for an
@@ -108,10 +112,10 @@ public struct PacketBatch: Sendable {
     /// Gives `body` raw access to every column at once, so the fill loop does no per-packet
     /// uniqueness or exclusivity checks.
     mutating func withColumns<R>(_ body: (inout Columns) -> R) -> R {
-        let packets = count, used = byteCount
+        let packets = count, used = byteCount, linkType = self.linkType
         parsedLinkType = nil
         var result: R?
-        var filled = (count: packets, byteCount: used)
+        var filled = (count: packets, byteCount: used, linkType: linkType)
         bytes.withUnsafeMutableBytes { bytes in
             offsets.withUnsafeMutableBufferPointer { offsets in
                 capturedLengths.withUnsafeMutableBufferPointer { capturedLengths in
@@ -120,9 +124,9 @@ public struct PacketBatch: Sendable {
                             var columns = Columns(
                                 bytes: bytes, offsets: offsets, capturedLengths: capturedLengths,
                                 wireLengths: wireLengths, timestamps: timestamps,
-                                count: packets, byteCount: used)
+                                count: packets, byteCount: used, linkType: linkType)
                             result = body(&columns)
-                            filled = (columns.count, columns.byteCount)
+                            filled = (columns.count, columns.byteCount, columns.linkType)
                         }
                     }
                 }
@@ -130,6 +134,7 @@ public struct PacketBatch: Sendable {
         }
         count = filled.count
         byteCount = filled.byteCount
+        self.linkType = filled.linkType
         return result!
     }
 
@@ -141,6 +146,8 @@ public struct PacketBatch: Sendable {
         let timestamps: UnsafeMutableBufferPointer<Int64>
         var count: Int
         var byteCount: Int
+        /// The batch's link type; a reader sets it with the first packet it appends.
+        var linkType: LinkType
 
         /// Copies one packet in if it fits; returns false, changing nothing, when the batch is full.
         @inline(__always)

@@ -4,15 +4,20 @@ import Glibc
 import Darwin
 #endif
 
-/// Streams a pcap or pcapng file (either byte order) in reusable batches. Timestamps are read at
-/// nanosecond precision whatever the file stores. Memory stays flat: one read buffer and the batch.
+/// Streams a pcap or pcapng file (either byte order, plain or gzip-compressed) in reusable
+/// batches. Timestamps are read at nanosecond precision whatever the file stores. Memory stays
+/// flat: one read buffer and the batch.
 ///
 /// `init` is the one place that picks the engine for a file's format: plain classic pcap (the
 /// microsecond or nanosecond magic in either byte order, version 2.4, a link type VPCEmu decodes)
-/// is sliced by `ClassicPcapFileReader` straight out of large reads; everything else — pcapng,
-/// older versions, odd magics and link types, files whose start cannot be read — goes through
-/// libpcap (`LibpcapFileReader`). Both deliver the same packets, timestamps, wire lengths, link
-/// type and errors (libpcap's messages), which the tests check on the whole tcpdump corpus.
+/// is sliced by `ClassicPcapFileReader` straight out of large reads, pcapng by `PcapngFileReader`;
+/// a gzip file (magic 1f 8b, whatever its name) goes through the same two, decompressed on the
+/// way (`CaptureByteSource`). Everything else — older versions, odd magics and link types —
+/// goes through libpcap (`LibpcapFileReader`); other compressions are refused with the command
+/// that decompresses them. The native readers deliver the packets, timestamps, wire lengths and
+/// link types libpcap delivers (the classic one also its errors, message for message), which the
+/// tests check on the whole tcpdump corpus; the pcapng one also reads what libpcap refuses
+/// (interfaces of different link types or snapshot lengths).
 ///
 /// Errors are raised in file order (here, for both engines): a damaged record is reported only
 /// after every packet before it was delivered, on the `nextBatch` call after the one that
@@ -20,13 +25,14 @@ import Darwin
 public final class PcapReader {
     /// Which code reads the file.
     public enum Engine: Sendable {
-        /// The native reader for plain classic pcap, libpcap for anything else.
+        /// The native readers for classic pcap, pcapng and their gzip files, libpcap for anything else.
         case fastestForFormat
         /// libpcap for every format: the reference the native reader is tested against.
         case libpcap
     }
 
     public let path: String
+    /// The file's link type: a pcapng file's first interface's. Each batch carries its packets' own.
     public let linkType: LinkType
     /// Packets delivered so far; also the index of the next record.
     public private(set) var recordsDelivered = 0
@@ -36,6 +42,7 @@ public final class PcapReader {
 
     private enum Source {
         case classic(ClassicPcapFileReader)
+        case pcapng(PcapngFileReader)
         case libpcap(LibpcapFileReader)
     }
 
@@ -51,14 +58,37 @@ public final class PcapReader {
             fclose(file)
             throw .cannotOpen(file: path, reason: String(cString: strerror(EISDIR)))
         }
-        if engine == .fastestForFormat, let header = ClassicPcapFileHeader(readingStartOf: fileno(file)) {
-            source = .classic(ClassicPcapFileReader(file: file, header: header))
-            linkType = header.linkType
-        } else {
-            let reader = try LibpcapFileReader(path: path, file: file)
-            source = .libpcap(reader)
-            linkType = reader.linkType
+        if engine == .fastestForFormat {
+            var magic: UInt32 = 0
+            let got = withUnsafeMutableBytes(of: &magic) { pread(fileno(file), $0.baseAddress, 4, 0) }
+            let compression = got == 4 ? CaptureCompression(magic: magic) : nil
+            if let compression, compression != .gzip {
+                fclose(file)
+                throw .damaged(file: path, location: .fileHeader, reason: compression.refusal(path))
+            }
+            if compression == .gzip || ClassicPcapFileHeader(readingStartOf: fileno(file)) != nil
+                || (got == 4 && magic == PcapngFileReader.sectionHeaderType) {
+                var block = ReadBlock(source: CaptureByteSource(file: file, gzip: compression == .gzip))
+                let failure = block.makeAvailable(ClassicPcapFileHeader.size)
+                if let header = ClassicPcapFileHeader(UnsafeRawBufferPointer(start: block.pointer, count: block.unread)) {
+                    block.start &+= ClassicPcapFileHeader.size
+                    source = .classic(ClassicPcapFileReader(block: block, header: header))
+                    linkType = header.linkType
+                } else if block.unread >= 4, block.pointer.loadUnaligned(as: UInt32.self) == PcapngFileReader.sectionHeaderType {
+                    let reader = try PcapngFileReader(path: path, block: block)
+                    source = .pcapng(reader)
+                    linkType = reader.linkType
+                } else {
+                    block.deallocate()
+                    throw .damaged(file: path, location: .fileHeader, reason: failure
+                        ?? "gzip-compressed, and what it holds is not a pcap or pcapng file VPCEmu reads natively; decompress it (gunzip -k \(path)) to read it")
+                }
+                return
+            }
         }
+        let reader = try LibpcapFileReader(path: path, file: file)
+        source = .libpcap(reader)
+        linkType = reader.linkType
     }
 
     /// Why an engine stopped filling a batch.
@@ -68,6 +98,8 @@ public final class PcapReader {
         case endOfFile
         /// The next record is damaged: libpcap's message.
         case damaged(String)
+        /// The pcapng block with this index is damaged.
+        case damagedBlock(Int, String)
     }
 
     /// Refills `batch` with the next packets. Returns false at the end of the file; throws the
@@ -79,9 +111,10 @@ public final class PcapReader {
             throw error
         }
         guard !reachedEnd else { return false }
-        batch.reset(firstRecordIndex: recordsDelivered)
+        batch.reset(firstRecordIndex: recordsDelivered, linkType: linkType)
         let end = switch source {
         case .classic(let reader): reader.fill(&batch)
+        case .pcapng(let reader): reader.fill(&batch)
         case .libpcap(let reader): reader.fill(&batch)
         }
         recordsDelivered &+= batch.count
@@ -89,6 +122,8 @@ public final class PcapReader {
         case .full: break
         case .endOfFile: reachedEnd = true
         case .damaged(let reason): pendingError = .damaged(file: path, location: .record(recordsDelivered), reason: reason)
+        case .damagedBlock(let block, let reason):
+            pendingError = .damaged(file: path, location: .block(block, record: recordsDelivered), reason: reason)
         }
         if batch.isEmpty {
             // Nothing to deliver: report the end or the damage right away.
@@ -101,12 +136,13 @@ public final class PcapReader {
     public var bytesRead: Int64 {
         switch source {
         case .classic(let reader): reader.bytesRead
+        case .pcapng(let reader): reader.bytesRead
         case .libpcap(let reader): reader.bytesRead
         }
     }
 
-    /// Whether the native classic-pcap reader reads this file (tests and benchmarks).
+    /// Whether a native reader (classic or pcapng) reads this file (tests and benchmarks).
     var readsNatively: Bool {
-        if case .classic = source { true } else { false }
+        if case .libpcap = source { false } else { true }
     }
 }

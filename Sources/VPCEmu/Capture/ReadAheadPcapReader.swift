@@ -14,6 +14,7 @@ import Foundation
 /// stops the thread and waits for it, which closes the file.
 public final class ReadAheadPcapReader {
     public let path: String
+    /// The file's link type (a pcapng file's first interface's); each batch carries its own.
     public let linkType: LinkType
     /// Bytes of the file consumed up to the end of the last batch delivered (for progress reports).
     public private(set) var bytesRead: Int64 = 0
@@ -122,7 +123,7 @@ public final class ReadAheadPcapReader {
                     // Unlocked: only this thread touches `reader` (kept in the property, not a local, so
                     // that clearing it in `defer` is what closes the file).
                     if try reader!.nextBatch(into: &batch) {
-                        if parsesForForwarding { batch.parseForForwarding(linkType: reader!.linkType) }
+                        if parsesForForwarding { batch.parseForForwarding() }
                         delivery = .batch(bytesRead: reader!.bytesRead)
                     } else {
                         delivery = .end

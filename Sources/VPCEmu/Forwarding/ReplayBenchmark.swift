@@ -46,7 +46,7 @@ public enum ReplayBenchmark {
             let start = clock.now, cpuStart = ProcessUsage.cpuNanoseconds(), threadStart = ProcessUsage.threadCPUNanoseconds()
             do {
                 let reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true)
-                while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: reader.linkType, into: &verdicts) }
+                while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: batch.linkType, into: &verdicts) }
             }  // the reader thread has ended here
             let time = clock.now - start
             if time < bestOurs {

@@ -95,7 +95,7 @@ extension ReplaySession {
                     let more: Bool
                     do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
                     guard more else { break }
-                    try process(batch, linkType: reader.linkType)
+                    try process(batch, linkType: batch.linkType)
                     packets += batch.count
                     progress(Progress(packets: packets, bytesRead: finishedBytes + reader.bytesRead, totalBytes: totalBytes))
                     if shouldStop() { return .stopped }

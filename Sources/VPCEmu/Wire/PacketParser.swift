@@ -53,6 +53,10 @@ extension LinkType {
         case .null, .loop: .truncatedLoopback
         case .raw, .ipv4: .truncatedIPv4
         case .ipv6: .truncatedIPv6
+        case .ppp, .pppHDLC: .truncatedPPP
+        case .nflog: .truncatedNFLOG
+        case .ieee80211: .truncatedIEEE80211
+        case .radiotap: .truncatedRadiotap
         }
     }
 }
@@ -77,6 +81,11 @@ struct WireCursor {
         case .raw: decodeRawIP(into: &headers)
         case .ipv4: decodeIPv4(at: 0, into: &headers)
         case .ipv6: decodeIPv6(at: 0, into: &headers)
+        case .ppp: decodePPP(hdlcFramed: false, into: &headers)
+        case .pppHDLC: decodePPP(hdlcFramed: true, into: &headers)
+        case .nflog: decodeNFLOG(into: &headers)
+        case .ieee80211: decodeIEEE80211(at: 0, into: &headers)
+        case .radiotap: decodeRadiotap(into: &headers)
         }
     }
 

@@ -1,7 +1,7 @@
 /// The protocol layer a malformed-packet reason refers to.
 public enum ProtocolLayer: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// `ip` is for problems that apply to either IP version (version nibble, fragments).
-    case ethernet, vlan, linuxSLL, loopback, ip, ipv4, ipv6, ipv6Extension, icmp, icmpv6, tcp, udp
+    case ethernet, vlan, linuxSLL, loopback, ppp, nflog, ieee80211, radiotap, ip, ipv4, ipv6, ipv6Extension, icmp, icmpv6, tcp, udp
 
     public var description: String {
         switch self {
@@ -9,6 +9,10 @@ public enum ProtocolLayer: UInt8, Sendable, Hashable, CaseIterable, CustomString
         case .vlan: "vlan"
         case .linuxSLL: "sll"
         case .loopback: "loopback"
+        case .ppp: "ppp"
+        case .nflog: "nflog"
+        case .ieee80211: "ieee80211"
+        case .radiotap: "radiotap"
         case .ip: "ip"
         case .ipv4: "ipv4"
         case .ipv6: "ipv6"
@@ -26,6 +30,7 @@ public enum ProtocolLayer: UInt8, Sendable, Hashable, CaseIterable, CustomString
 /// every reason (`allCases`) by its stable `code`.
 public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case truncatedEthernet, truncatedVLAN, truncatedLinuxSLL, truncatedLoopback
+    case truncatedPPP, truncatedNFLOG, truncatedIEEE80211, truncatedRadiotap
     case truncatedIPv4, truncatedIPv6, truncatedIPv6Extension
     case truncatedICMP, truncatedICMPv6, truncatedTCP, truncatedUDP
     /// The IP version nibble disagrees with the link layer (or is neither 4 nor 6 for raw IP).
@@ -46,6 +51,10 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
     case badTCPHeaderLength
     /// UDP length below 8 or beyond the IP payload (RFC 768).
     case badUDPLength
+    /// An NFLOG attribute whose length is below its own 4-byte header.
+    case badNFLOGAttributeLength
+    /// A radiotap header whose length is below its own 8-byte fixed part.
+    case badRadiotapLength
     /// Transport checksum mismatches, reported only when verification was asked for.
     case badICMPChecksum, badICMPv6Checksum, badTCPChecksum, badUDPChecksum
 
@@ -56,6 +65,10 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         case .truncatedVLAN: .vlan
         case .truncatedLinuxSLL: .linuxSLL
         case .truncatedLoopback: .loopback
+        case .truncatedPPP: .ppp
+        case .truncatedNFLOG, .badNFLOGAttributeLength: .nflog
+        case .truncatedIEEE80211: .ieee80211
+        case .truncatedRadiotap, .badRadiotapLength: .radiotap
         case .truncatedIPv4, .badIPv4HeaderLength, .badIPv4TotalLength, .badIPv4Checksum: .ipv4
         case .truncatedIPv6: .ipv6
         case .truncatedIPv6Extension, .badIPv6ExtensionChain: .ipv6Extension
@@ -81,6 +94,8 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         case .badFragment: "bad-fragment"
         case .badTCPHeaderLength: "bad-tcp-header-length"
         case .badUDPLength: "bad-udp-length"
+        case .badNFLOGAttributeLength: "bad-nflog-attribute-length"
+        case .badRadiotapLength: "bad-radiotap-length"
         case .badICMPChecksum: "bad-checksum-icmp"
         case .badICMPv6Checksum: "bad-checksum-icmpv6"
         case .badTCPChecksum: "bad-checksum-tcp"
@@ -100,6 +115,8 @@ public enum MalformedReason: UInt8, Sendable, Hashable, CaseIterable, CustomStri
         case .badFragment: "fragment extends past 65,535 bytes or a non-final fragment is not a multiple of 8 bytes"
         case .badTCPHeaderLength: "TCP data offset is below 5 words"
         case .badUDPLength: "UDP length is below 8 or beyond the IP payload"
+        case .badNFLOGAttributeLength: "an NFLOG attribute length is below its 4-byte header"
+        case .badRadiotapLength: "the radiotap header length is below its 8-byte fixed part"
         case .badICMPChecksum: "ICMP checksum does not match"
         case .badICMPv6Checksum: "ICMPv6 checksum does not match"
         case .badTCPChecksum: "TCP checksum does not match"
@@ -117,8 +134,9 @@ public enum ParseOutcome: Sendable, Hashable {
     case ip
     /// A well-formed frame that does not carry IP (ARP, LLDP, …). The value is the EtherType;
     /// for frames without one it is below 0x0600 and means: the IEEE 802.3 length field
-    /// (Ethernet), the protocol field (Linux SLL with a non-Ethernet ARPHRD type) or the address
-    /// family (BSD loopback NULL/LOOP).
+    /// (Ethernet), the protocol field (Linux SLL with a non-Ethernet ARPHRD type), the address
+    /// family (BSD loopback NULL/LOOP, NFLOG), the PPP protocol number (PPP: any value), or the
+    /// frame control's type/subtype byte or the LLC DSAP (IEEE 802.11, radiotap).
     case notIP(UInt16)
     /// A frame that cannot be decoded; count it and move on.
     case malformed(MalformedReason)

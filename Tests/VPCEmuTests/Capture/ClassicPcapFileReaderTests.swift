@@ -165,18 +165,16 @@ import Testing
         withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset ..< offset + 4, with: $0) }
     }
 
-    /// What the native reader leaves to libpcap: pcapng, other versions, the modified-pcap magic,
-    /// link types with extension bits or not decoded here.
+    /// What the native reader leaves to libpcap: other versions, the modified-pcap magic, link
+    /// types with extension bits or not decoded here.
     @Test func unusualHeadersGoThroughLibpcap() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("file.pcap").path
-        try writePcapng(path)
-        #expect(try PcapReader(path: path).readsNatively == false)
         try writePcap(path)
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(try PcapReader(path: path).readsNatively)
-        for (offset, replacement) in [(0, [0x34, 0xCD, 0xB2, 0xA1]), (6, [3, 0]), (4, [1, 0]), (22, [0, 4]), (20, [105, 0])] {
+        for (offset, replacement) in [(0, [0x34, 0xCD, 0xB2, 0xA1]), (6, [3, 0]), (4, [1, 0]), (22, [0, 4]), (20, [147, 0])] {
             var bytes = original
             bytes.replaceSubrange(offset ..< offset + replacement.count, with: replacement.map(UInt8.init))
             try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -184,9 +182,9 @@ import Testing
             #expect((try? PcapReader(path: path))?.readsNatively != true, "bytes \(offset)…: \(replacement)")
             #expect(firstDifference(readAll(path), readAll(path, engine: .libpcap)) == nil)
         }
-        // Byte-swapped Linux cooked captures (SLL, SLL2): libpcap swaps the CAN identifier behind
-        // the cooked header, so they are its to read.
-        for linkType in [LinkType.linuxSLL, .linuxSLL2] {
+        // Byte-swapped Linux cooked captures (SLL, SLL2) and NFLOG: libpcap swaps the CAN identifier
+        // behind the cooked header and the NFLOG attribute headers, so they are its to read.
+        for linkType in [LinkType.linuxSLL, .linuxSLL2, .nflog] {
             var bytes = Self.byteSwapped(original)
             withUnsafeBytes(of: linkType.rawValue.bigEndian) { bytes.replaceSubrange(20 ..< 24, with: $0) }
             try Data(bytes).write(to: URL(fileURLWithPath: path))

@@ -1,0 +1,47 @@
+/// PPP (RFC 1661) as captured: LINKTYPE_PPP is the protocol field, possibly after the RFC 1662
+/// HDLC-like address and control bytes (0xFF 0x03, which libpcap and tcpdump accept there too);
+/// LINKTYPE_PPP_HDLC always has them, or is Cisco HDLC (RFC 1547 section 4.3.1: address 0x0F or
+/// 0x8F, control 0x00, then an EtherType). https://www.tcpdump.org/linktypes/LINKTYPE_PPP_HDLC.html
+enum PPPProtocol {
+    static let ipv4: UInt16 = 0x0021
+    static let ipv6: UInt16 = 0x0057
+    static let hdlcAddress: UInt8 = 0xFF
+    static let hdlcControl: UInt8 = 0x03
+    static let ciscoUnicast: UInt8 = 0x0F
+    static let ciscoMulticast: UInt8 = 0x8F
+}
+
+extension WireCursor {
+    /// LINKTYPE_PPP, and LINKTYPE_PPP_HDLC (`hdlcFramed`) whose framing is checked first.
+    func decodePPP(hdlcFramed: Bool, into headers: inout PacketHeaders) -> ParseOutcome {
+        var offset = 0
+        if count >= 2 {
+            let address = base.loadByte(at: 0)
+            if hdlcFramed, address == PPPProtocol.ciscoUnicast || address == PPPProtocol.ciscoMulticast {
+                guard count >= 4 else { return .malformed(.truncatedPPP) }
+                return decodeEtherTypePayload(base.loadBigEndian(at: 2, as: UInt16.self), at: 4, into: &headers)
+            }
+            if address == PPPProtocol.hdlcAddress && base.loadByte(at: 1) == PPPProtocol.hdlcControl { offset = 2 }
+        }
+        if hdlcFramed && offset == 0 {
+            // Neither PPP's nor Cisco's framing: not a frame this link type defines.
+            return count < 2 ? .malformed(.truncatedPPP) : .notIP(base.loadBigEndian(at: 0, as: UInt16.self))
+        }
+        guard offset < count else { return .malformed(.truncatedPPP) }
+        // Protocol-field compression (RFC 1661 section 6.5): an odd first byte is a 1-byte field.
+        let protocolField: UInt16
+        if base.loadByte(at: offset) & 1 == 1 {
+            protocolField = UInt16(base.loadByte(at: offset))
+            offset &+= 1
+        } else {
+            guard offset &+ 2 <= count else { return .malformed(.truncatedPPP) }
+            protocolField = base.loadBigEndian(at: offset, as: UInt16.self)
+            offset &+= 2
+        }
+        switch protocolField {
+        case PPPProtocol.ipv4: return decodeIPv4(at: offset, into: &headers)
+        case PPPProtocol.ipv6: return decodeIPv6(at: offset, into: &headers)
+        default: return .notIP(protocolField)
+        }
+    }
+}
