@@ -109,6 +109,8 @@ struct ReplayCommand: ParsableCommand {
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
         } catch {
             printError("\(error)")
+            // Alert rules that do not fit --interval are refused before any output: a usage error.
+            if let error = error as? ReplaySession.ReplayError, case .alerts = error { throw ExitCode.validationFailure }
             return nil
         }
         switch end {

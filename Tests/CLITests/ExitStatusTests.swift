@@ -56,6 +56,8 @@ private let exitStatusCases: [ExitStatusCase] = [
     // replay, topology check, the parser's own usage errors
     .init(arguments: ["replay", twoVPCs, "--generate", "bogus", "--out", replayOutput],
           status: 64, printed: "unknown kind bogus"),
+    .init(arguments: ["replay", "captures/inter-region-bandwidth.yaml", "--generate", "ping client-hz web-sv count=1", "--out", replayOutput,
+                      "--interval", "1h"], status: 64, printed: "alert rule 'throttling': period 10s is shorter than the metrics interval 1h"),
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),

@@ -33,7 +33,7 @@ public final class ReplaySession {
             case .meter(let error): "\(error)"
             case .capture(let error): "\(error)"
             case .output(let path, let error): "\(path): \(error)"
-            case .alerts(let error): "alert rules: \(error)"
+            case .alerts(let error): "\(error)"
             }
         }
     }
@@ -49,9 +49,7 @@ public final class ReplaySession {
     private var droppedInterfaces: [LinkType: Int] = [:]
     private var verdictsFile: AtomicFile?
     private var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
-    private var bytes: Int64 = 0
-    private var deliveredBytes: Int64 = 0
-    private var droppedBytes: Int64 = 0
+    private var totals = ReplayReport.Totals()
     private var dropCodes: [String: Int64] = [:]
     private struct DropTextKey: Hashable {
         var reason: DropReason
@@ -89,6 +87,8 @@ public final class ReplaySession {
             }
         }
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
+        // Alert rules that do not fit the interval fail here, before any output exists.
+        do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -159,7 +159,6 @@ public final class ReplaySession {
     private func record(_ verdict: ForwardingPipeline.Verdict, frame: UnsafeRawBufferPointer, wireLength: UInt32, timestamp: Int64,
                         linkType: LinkType, copy: inout ContiguousArray<UInt8>, headers: inout PacketHeaders) throws(ReplayError) {
         let length = Int64(verdict.ipLength)
-        bytes &+= length
         lastDeparture = max(lastDeparture, verdict.departure)
         let trail = verdict.trail
         if trail.crossedDirection != .max {
@@ -172,7 +171,7 @@ public final class ReplaySession {
         }
         switch verdict.outcome {
         case .delivered(let instance, let arrival):
-            deliveredBytes &+= length
+            totals.add(.delivered, captured: frame.count, ip: length)
             // The receiver sees the packet after the routers it passed decremented its TTL.
             copy.removeAll(keepingCapacity: true)
             copy.append(contentsOf: frame)
@@ -187,7 +186,7 @@ public final class ReplaySession {
                 try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"delivered\",\"instance\":\"\(compiled.instanceNames[Int(instance)])\",\"arrival\":\(arrival),\"trail\":\(json(trail.describe(in: compiled)))}\n")
             }
         case .dropped(let reason):
-            droppedBytes &+= length
+            totals.add(.dropped, captured: frame.count, ip: length)
             let text = dropText(reason, trail)
             dropCodes[text.code, default: 0] += 1
             switch reason {
@@ -280,9 +279,10 @@ public final class ReplaySession {
         if var file = verdictsFile.take() {
             do { try file.commit() } catch { throw .output(path("verdicts.jsonl"), error) }
         }
-        let series = meter.finish(through: lastDeparture)
+        let unmarked = meter.finish(through: lastDeparture)
         let alerts: [FiredAlert]
-        do { alerts = try AlertEvaluator.evaluate(topology.alerts, on: series) } catch { throw .alerts(error) }
+        do { alerts = try AlertEvaluator.evaluate(topology.alerts, on: unmarked) } catch { throw .alerts(error) }
+        let series = unmarked.marking(alerts)
         // Each account pays for what its VPCs send over inter-region peerings, at the link type in
         // effect when it was sent; intra-region peerings (no link type) are free.
         var cost = CostEstimator()
@@ -295,11 +295,8 @@ public final class ReplaySession {
                 }
             }
         }
-        let counters = pipeline.counters
         let report = ReplayReport(
-            emulatedStart: 0, emulatedEnd: lastDeparture,
-            totals: .init(packets: Int64(counters.packets), bytes: bytes, deliveredPackets: Int64(counters.delivered),
-                          deliveredBytes: deliveredBytes, droppedPackets: Int64(counters.dropped), droppedBytes: droppedBytes),
+            emulatedStart: 0, emulatedEnd: lastDeparture, totals: totals,
             dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
         do {
             try report.write(to: path("report.json"))

@@ -56,12 +56,18 @@ public struct AlertRule: Hashable, Sendable, Codable {
         }
     }
 
-    /// Checks the rule against the metrics interval; the error names the rule and the field.
+    /// Checks the rule against the metrics interval; the error names the rule and the field, with
+    /// durations in units (`5s`, `1h`) as the topology file and `--interval` take them.
     public func validate(interval: Int64) throws(AlertRuleError) {
         guard !name.isEmpty else { throw .invalid(rule: name, field: "name", problem: "is empty") }
-        guard period > 0, interval > 0, period % interval == 0 else {
+        let periodText = EmulatedDuration(nanoseconds: period), intervalText = EmulatedDuration(nanoseconds: interval)
+        guard period > 0 else { throw .invalid(rule: name, field: "period", problem: "\(periodText) is not positive") }
+        guard interval > 0, period >= interval else {
+            throw .invalid(rule: name, field: "period", problem: "\(periodText) is shorter than the metrics interval \(intervalText) (--interval)")
+        }
+        guard period % interval == 0 else {
             throw .invalid(rule: name, field: "period",
-                           problem: "\(period) ns is not a positive whole multiple of the \(interval) ns metrics interval")
+                           problem: "\(periodText) is not a whole multiple of the metrics interval \(intervalText) (--interval)")
         }
         guard consecutivePeriods >= 1 else {
             throw .invalid(rule: name, field: "consecutive_periods", problem: "\(consecutivePeriods) is less than 1")
@@ -126,49 +132,102 @@ public struct FiredAlert: Hashable, Sendable, Codable {
 }
 
 public enum AlertEvaluator {
+    /// Checks `rules` against the metrics interval and the metered directions, before any traffic: what
+    /// `evaluate` would refuse at the end of a replay.
+    public static func validate(_ rules: [AlertRule], directions: [MeteredDirection], interval: Int64) throws(AlertRuleError) {
+        for rule in rules {
+            try rule.validate(interval: interval)
+            if rule.peering != nil, !directions.contains(where: { rule.watches($0.key) }) { throw .watchesNothing(rule: rule.name) }
+        }
+    }
+
     /// Evaluates `rules` on `series`, in rule order, then direction order, then time.
     ///
     /// Periods start at the series origin. The last period may be cut short by the end of the replay; its
     /// rates are computed over the part that was replayed. A metric that is undefined for a direction
-    /// (utilisation without a limit) never satisfies a comparison.
+    /// (utilisation without a limit) never satisfies a comparison. An idle interval is a zero sample.
+    ///
+    /// The cost grows with activity, not with the span: only periods that hold traffic, a limit change or
+    /// the end of the series are computed one by one. Between two of them lies a stretch of idle periods
+    /// under one unchanging limit, so each has the same value (the metric of zero counters over a full
+    /// period); the stretch is taken in one step, and an alert that completes inside it is placed at the
+    /// period where the run reaches `consecutivePeriods`.
     public static func evaluate(_ rules: [AlertRule], on series: IntervalSeries) throws(AlertRuleError) -> [FiredAlert] {
+        try validate(rules, directions: series.directions, interval: series.interval)
         var fired: [FiredAlert] = []
         for rule in rules {
-            try rule.validate(interval: series.interval)
-            let watched = series.directions.indices.filter { rule.watches(series.directions[$0].key) }
-            if watched.isEmpty, rule.peering != nil { throw .watchesNothing(rule: rule.name) }
-            let intervalsPerPeriod = Int(rule.period / series.interval)
-            for index in watched {
-                let direction = series.directions[index]
-                let dense = series.denseCounters(direction: index)
-                var run = 0
-                var runStart: Int64 = 0
-                var periodFirst = 0
-                while periodFirst < dense.count {
-                    let periodEnd = min(periodFirst + intervalsPerPeriod, dense.count)
-                    var counters = DirectionCounters()
-                    for interval in periodFirst..<periodEnd { counters.add(dense[interval]) }
-                    let start = series.start(ofInterval: periodFirst)
-                    let duration = Int64(periodEnd - periodFirst) * series.interval
-                    let value = rule.metric.value(
-                        of: counters, duration: duration, rateLimitBitsPerSecond: direction.rateLimit(from: start, to: start + duration))
-                    if let value, rule.comparison.holds(value, rule.threshold) {
-                        if run == 0 { runStart = start }
-                        run += 1
-                        if run == rule.consecutivePeriods {
-                            fired.append(FiredAlert(
-                                rule: rule.name, peering: direction.key.peering, direction: direction.key.direction,
-                                metric: rule.metric, comparison: rule.comparison, threshold: rule.threshold,
-                                consecutivePeriods: rule.consecutivePeriods, runStart: runStart,
-                                periodStart: start, periodEnd: start + duration, value: value))
-                        }
-                    } else {
-                        run = 0
-                    }
-                    periodFirst = periodEnd
-                }
+            for index in series.directions.indices where rule.watches(series.directions[index].key) {
+                evaluate(rule, direction: index, on: series, into: &fired)
             }
         }
         return fired
+    }
+
+    private static func evaluate(_ rule: AlertRule, direction index: Int, on series: IntervalSeries, into fired: inout [FiredAlert]) {
+        let direction = series.directions[index]
+        let intervalsPerPeriod = rule.period / series.interval
+        let periodCount = (series.intervalCount + intervalsPerPeriod - 1) / intervalsPerPeriod
+        guard periodCount > 0 else { return }
+        let active = series.activeIntervals(direction: index)
+        let changes = series.limitChangeIntervals(direction: index)
+        var nextActive = 0, nextChange = 0
+        var run = 0
+        var runStart: Int64 = 0
+        var previous: Int64 = -1  // the last period computed
+
+        func alert(_ period: Int64, duration: Int64, value: Double) -> FiredAlert {
+            let start = series.start(ofInterval: period * intervalsPerPeriod)
+            return FiredAlert(rule: rule.name, peering: direction.key.peering, direction: direction.key.direction,
+                              metric: rule.metric, comparison: rule.comparison, threshold: rule.threshold,
+                              consecutivePeriods: rule.consecutivePeriods, runStart: runStart,
+                              periodStart: start, periodEnd: start + duration, value: value)
+        }
+        while previous < periodCount - 1 {
+            // The next period that must be computed: traffic, a limit change, or the last period.
+            var period = periodCount - 1
+            if nextActive < active.count { period = min(period, active[nextActive].index / intervalsPerPeriod) }
+            if nextChange < changes.count { period = min(period, changes[nextChange] / intervalsPerPeriod) }
+            // The idle stretch before it: `idle` full periods with the value of zero counters.
+            let idle = period - previous - 1
+            if idle > 0 {
+                let first = previous + 1
+                let start = series.start(ofInterval: first * intervalsPerPeriod)
+                let value = rule.metric.value(of: DirectionCounters(), duration: rule.period,
+                                              rateLimitBitsPerSecond: direction.rateLimit(from: start, to: start + rule.period))
+                if let value, rule.comparison.holds(value, rule.threshold) {
+                    if run == 0 { runStart = start }
+                    let missing = Int64(rule.consecutivePeriods - run)
+                    if missing > 0, missing <= idle {
+                        fired.append(alert(first + missing - 1, duration: rule.period, value: value))
+                    }
+                    run = Int(min(Int64(rule.consecutivePeriods), Int64(run) + idle))
+                } else {
+                    run = 0
+                }
+            }
+            // The period itself, from the traffic of its intervals.
+            let firstInterval = period * intervalsPerPeriod
+            let endInterval = min(firstInterval + intervalsPerPeriod, series.intervalCount)
+            var counters = DirectionCounters()
+            while nextActive < active.count, active[nextActive].index < endInterval {
+                counters.add(active[nextActive].counters)
+                nextActive += 1
+            }
+            while nextChange < changes.count, changes[nextChange] < endInterval { nextChange += 1 }
+            let start = series.start(ofInterval: firstInterval)
+            let duration = (endInterval - firstInterval) * series.interval
+            let value = rule.metric.value(of: counters, duration: duration,
+                                          rateLimitBitsPerSecond: direction.rateLimit(from: start, to: start + duration))
+            if let value, rule.comparison.holds(value, rule.threshold) {
+                if run == 0 { runStart = start }
+                if run < rule.consecutivePeriods {
+                    run += 1
+                    if run == rule.consecutivePeriods { fired.append(alert(period, duration: duration, value: value)) }
+                }
+            } else {
+                run = 0
+            }
+            previous = period
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// `metrics.csv`: one row per interval and peering direction, in interval order and, within an interval,
-/// in the order the directions were registered. Columns are documented in docs/report.md.
+/// `metrics.csv`: one row per reported interval of each peering direction (`IntervalSeries.reportedIntervals`:
+/// traffic, a limit change, an alert firing; idle intervals have no row), in interval order and, within an
+/// interval, in the order the directions were registered. Columns are documented in docs/report.md.
 public enum MetricsCSV {
     /// The metrics written per row, in column order after the identifying columns.
     public static let metricColumns: [Metric] = [
@@ -43,24 +44,26 @@ public enum MetricsCSV {
     /// Calls `body` with the header line and then every row, each ending in "\n".
     static func forEachLine(of series: IntervalSeries, _ body: (String) -> Void) {
         body(header + "\n")
-        for interval in 0..<series.intervalCount {
+        var rows: [(interval: Int64, direction: Int)] = []
+        for direction in series.directions.indices {
+            rows += series.reportedIntervals(direction: direction).map { ($0, direction) }
+        }
+        rows.sort { ($0.interval, $0.direction) < ($1.interval, $1.direction) }
+        for (interval, index) in rows {
+            let direction = series.directions[index]
             let start = series.start(ofInterval: interval)
-            let offset = formatMetricValue(Double(Int64(interval) &* series.interval) / 1e9)
-            for (index, direction) in series.directions.enumerated() {
-                let counters = series.counters(interval: interval, direction: index)
-                let limit = series.rateLimit(interval: interval, direction: index)
-                var fields = [
-                    String(start), String(start &+ series.interval), offset, escape(direction.key.peering),
-                    direction.key.direction.rawValue, direction.key.direction.cloudMonitorSide,
-                    limit.map(String.init) ?? "",
-                ]
-                for metric in metricColumns {
-                    let value = metric.value(
-                        of: counters, duration: series.interval, rateLimitBitsPerSecond: limit)
-                    fields.append(value.map(formatMetricValue) ?? "")
-                }
-                body(fields.joined(separator: ",") + "\n")
+            let counters = series.counters(interval: interval, direction: index)
+            let limit = series.rateLimit(interval: interval, direction: index)
+            var fields = [
+                String(start), String(start &+ series.interval),
+                formatMetricValue(Double(interval &* series.interval) / 1e9), escape(direction.key.peering),
+                direction.key.direction.rawValue, direction.key.direction.cloudMonitorSide, limit.map(String.init) ?? "",
+            ]
+            for metric in metricColumns {
+                let value = metric.value(of: counters, duration: series.interval, rateLimitBitsPerSecond: limit)
+                fields.append(value.map(formatMetricValue) ?? "")
             }
+            body(fields.joined(separator: ",") + "\n")
         }
     }
 

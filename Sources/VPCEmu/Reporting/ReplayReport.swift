@@ -4,8 +4,9 @@ import Foundation
 /// peering, interval, alert and cost sections are built from the meter's `IntervalSeries`, the alert
 /// evaluator and the cost estimator. Every field is documented in docs/report.md.
 public struct ReplayReport: Hashable, Sendable, Codable {
-    /// Bumped when a field changes meaning or disappears.
-    public static let currentFormatVersion = 1
+    /// Bumped when a field changes meaning or disappears. 2: sparse interval samples with an `index`;
+    /// `totals` in captured and IP bytes.
+    public static let currentFormatVersion = 2
 
     public var formatVersion: Int
     /// Emulated time of the first and last packet replayed, ns.
@@ -46,29 +47,48 @@ public struct ReplayReport: Hashable, Sendable, Codable {
         try AtomicFile.write(jsonData(), to: path)
     }
 
+    /// Packets read from the inputs (malformed ones included), delivered and dropped, and their bytes
+    /// counted two ways: captured bytes are the frames as stored in the capture (each record's captured
+    /// length, link-layer header included: what capinfos and tshark count); IP bytes are the IPv4 total
+    /// length or IPv6 header + payload length (what the peerings meter and the cloud bills), 0 for a frame
+    /// that is not IP (ARP) or whose IP header is unreadable.
     public struct Totals: Hashable, Sendable, Codable {
-        /// Packets and bytes read from the inputs (malformed ones included).
-        public var packets: Int64
-        public var bytes: Int64
-        public var deliveredPackets: Int64
-        public var deliveredBytes: Int64
-        public var droppedPackets: Int64
-        public var droppedBytes: Int64
+        public var packets: Int64 = 0
+        public var capturedBytes: Int64 = 0
+        public var ipBytes: Int64 = 0
+        public var deliveredPackets: Int64 = 0
+        public var deliveredCapturedBytes: Int64 = 0
+        public var deliveredIPBytes: Int64 = 0
+        public var droppedPackets: Int64 = 0
+        public var droppedCapturedBytes: Int64 = 0
+        public var droppedIPBytes: Int64 = 0
 
-        public init(packets: Int64, bytes: Int64, deliveredPackets: Int64, deliveredBytes: Int64,
-                    droppedPackets: Int64, droppedBytes: Int64) {
-            self.packets = packets
-            self.bytes = bytes
-            self.deliveredPackets = deliveredPackets
-            self.deliveredBytes = deliveredBytes
-            self.droppedPackets = droppedPackets
-            self.droppedBytes = droppedBytes
+        public init() {}
+
+        public enum Fate: Sendable { case delivered, dropped }
+
+        /// One packet read: `captured` bytes in the capture, `ip` bytes of IP packet.
+        public mutating func add(_ fate: Fate, captured: Int, ip: Int64) {
+            packets &+= 1
+            capturedBytes &+= Int64(captured)
+            ipBytes &+= ip
+            if fate == .delivered {
+                deliveredPackets &+= 1
+                deliveredCapturedBytes &+= Int64(captured)
+                deliveredIPBytes &+= ip
+            } else {
+                droppedPackets &+= 1
+                droppedCapturedBytes &+= Int64(captured)
+                droppedIPBytes &+= ip
+            }
         }
 
         enum CodingKeys: String, CodingKey {
-            case packets, bytes
-            case deliveredPackets = "delivered_packets", deliveredBytes = "delivered_bytes"
-            case droppedPackets = "dropped_packets", droppedBytes = "dropped_bytes"
+            case packets, capturedBytes = "captured_bytes", ipBytes = "ip_bytes"
+            case deliveredPackets = "delivered_packets", deliveredCapturedBytes = "delivered_captured_bytes"
+            case deliveredIPBytes = "delivered_ip_bytes"
+            case droppedPackets = "dropped_packets", droppedCapturedBytes = "dropped_captured_bytes"
+            case droppedIPBytes = "dropped_ip_bytes"
         }
     }
 
@@ -115,11 +135,13 @@ public struct PeeringDirectionSummary: Hashable, Sendable, Codable {
     }
 }
 
-/// The per-interval series of every peering direction, dense (idle intervals included).
+/// The per-interval series of every peering direction, sparse: each direction lists the samples of
+/// `IntervalSeries.reportedIntervals(direction:)` (traffic, a limit change, an alert firing), each with its
+/// interval `index`; every interval of `0..<intervalCount` not listed was idle in that direction.
 public struct IntervalSection: Hashable, Sendable, Codable {
     public var interval: Int64
     public var origin: Int64
-    public var intervalCount: Int
+    public var intervalCount: Int64
     public var directions: [DirectionSeries]
 
     public init(_ series: IntervalSeries) {
@@ -127,8 +149,9 @@ public struct IntervalSection: Hashable, Sendable, Codable {
         origin = series.origin
         intervalCount = series.intervalCount
         directions = series.directions.enumerated().map { index, direction in
-            let samples = series.denseCounters(direction: index).enumerated().map { interval, counters in
-                IntervalSample(start: series.start(ofInterval: interval), counters: counters,
+            let samples = series.reportedIntervals(direction: index).map { interval in
+                IntervalSample(index: interval, start: series.start(ofInterval: interval),
+                               counters: series.counters(interval: interval, direction: index),
                                duration: series.interval, rateLimit: series.rateLimit(interval: interval, direction: index))
             }
             return DirectionSeries(peering: direction.key.peering, direction: direction.key.direction, samples: samples)
@@ -138,12 +161,21 @@ public struct IntervalSection: Hashable, Sendable, Codable {
     public struct DirectionSeries: Hashable, Sendable, Codable {
         public var peering: String
         public var direction: PeeringDirectionKey.Direction
+        /// Ascending by `index`; intervals not listed were idle.
         public var samples: [IntervalSample]
+
+        /// The sample of interval `index`, nil when the interval is not listed (idle).
+        public func sample(interval index: Int64) -> IntervalSample? {
+            let slot = samples.partitioningIndex { $0.index >= index }
+            return slot < samples.count && samples[slot].index == index ? samples[slot] : nil
+        }
     }
 
     /// One interval of one direction; the metrics mean what the `metrics.csv` columns of the same name mean.
     public struct IntervalSample: Hashable, Sendable, Codable {
+        public var index: Int64
         public var start: Int64
+        public var bandwidthLimit: Int64?
         public var packets: Int64
         public var bytes: Int64
         public var bandwidth: Double
@@ -154,11 +186,13 @@ public struct IntervalSection: Hashable, Sendable, Codable {
         public var bandwidthUtilization: Double?
         public var maxShapingDelay: Int64
 
-        init(start: Int64, counters: DirectionCounters, duration: Int64, rateLimit: Int64?) {
+        init(index: Int64, start: Int64, counters: DirectionCounters, duration: Int64, rateLimit: Int64?) {
             func value(_ metric: Metric) -> Double? {
                 metric.value(of: counters, duration: duration, rateLimitBitsPerSecond: rateLimit)
             }
+            self.index = index
             self.start = start
+            bandwidthLimit = rateLimit
             packets = counters.packets
             bytes = counters.bytes
             bandwidth = value(.bandwidth) ?? 0
@@ -171,7 +205,7 @@ public struct IntervalSection: Hashable, Sendable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case start = "start_ns", packets, bytes, bandwidth = "bandwidth_bps"
+            case index, start = "start_ns", bandwidthLimit = "bandwidth_limit_bps", packets, bytes, bandwidth = "bandwidth_bps"
             case throttledPackets = "throttled_packets", throttledBytes = "throttled_bytes"
             case throttledPacketRate = "throttled_pps", throttledPercent = "throttled_percent"
             case bandwidthUtilization = "bandwidth_utilization_percent", maxShapingDelay = "max_shaping_delay_ns"

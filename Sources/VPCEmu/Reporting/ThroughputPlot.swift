@@ -3,10 +3,18 @@ import Foundation
 /// `throughput.svg`: forwarded bandwidth (top panel, with each direction's limit dashed) and throttled
 /// drops (bottom panel) per peering direction over emulated time. Plain SVG 1.1, no scripts, no external
 /// fonts or styles, so browsers, rsvg-convert and image viewers all render it the same way.
+///
+/// However long the replay, each line has at most `maximumPoints` steps: adjacent intervals are grouped
+/// into buckets and each bucket is drawn at the busiest interval in it (the maximum, so a one-second burst
+/// in a day-long bucket stays visible and a line that reaches the limit still reaches it; a mean would
+/// flatten both). Buckets are computed from the intervals with traffic only, so the cost grows with
+/// activity, not with the span.
 public enum ThroughputPlot {
     static let width = 960.0
     static let plotLeft = 90.0
     static let plotRight = 930.0
+    /// Buckets per line at most (under one and a half per pixel of the 840-pixel plot).
+    static let maximumPoints: Int64 = 1_200
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                           "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
     /// Directions beyond the palette reuse its colours with these dash patterns.
@@ -20,22 +28,32 @@ public enum ThroughputPlot {
         let dropsTop = bandwidthTop + panelHeight + 70
         let legendTop = dropsTop + panelHeight + 60
         let height = legendTop + Double(max(legendRows, 1)) * 22 + 20
-        let duration = Double(Int64(series.intervalCount) &* series.interval) / 1e9
         let intervalSeconds = Double(series.interval) / 1e9
+        let duration = Double(series.intervalCount) * intervalSeconds
+        let buckets = Buckets(intervalCount: series.intervalCount)
 
-        // One array of per-interval values per direction and panel.
+        // Per direction and panel, the busiest interval of each bucket (idle intervals are zeros).
         var bandwidth: [[Double]] = []
         var drops: [[Double]] = []
         for index in directions.indices {
-            let dense = series.denseCounters(direction: index)
-            bandwidth.append(dense.map { Double($0.bytes) * 8 / intervalSeconds })
-            drops.append(dense.map { Double($0.throttledPackets) / intervalSeconds })
+            var bits = [Double](repeating: 0, count: Int(buckets.count))
+            var throttled = bits
+            for sample in series.activeIntervals(direction: index) {
+                let bucket = Int(sample.index / buckets.size)
+                bits[bucket] = max(bits[bucket], Double(sample.counters.bytes) * 8 / intervalSeconds)
+                throttled[bucket] = max(throttled[bucket], Double(sample.counters.throttledPackets) / intervalSeconds)
+            }
+            bandwidth.append(bits)
+            drops.append(throttled)
         }
         let limits = directions.flatMap { [$0.rateLimitBitsPerSecond] + $0.rateLimitChanges.map(\.bitsPerSecond) }.compactMap { $0 }.map(Double.init)
         let bandwidthMax = max(bandwidth.joined().max() ?? 0, limits.max() ?? 0)
         let dropsMax = drops.joined().max() ?? 0
         let bandwidthUnit = BitRateUnit.fitting(bandwidthMax)
+        let timeUnit = TimeUnit.fitting(duration)
 
+        var subtitle = "per peering direction, \(EmulatedDuration(nanoseconds: series.interval)) intervals of emulated time"
+        if buckets.size > 1 { subtitle += "; each step is the busiest of \(buckets.size) intervals" }
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="\(Int(width))" height="\(Int(height))" \
@@ -43,19 +61,20 @@ public enum ThroughputPlot {
             <title>\(escape(title))</title>
             <rect x="0" y="0" width="\(Int(width))" height="\(Int(height))" fill="#ffffff"/>
             <text x="\(fmt(width / 2))" y="28" text-anchor="middle" font-size="18" font-weight="bold">\(escape(title))</text>
-            <text x="\(fmt(width / 2))" y="48" text-anchor="middle" font-size="12" fill="#444444">\
-            per peering direction, \(formatMetricValue(intervalSeconds)) s intervals of emulated time</text>
+            <text x="\(fmt(width / 2))" y="48" text-anchor="middle" font-size="12" fill="#444444">\(escape(subtitle))</text>
 
             """
-        let xAxis = Axis(maximum: duration)
+        let xAxis = Axis(maximum: duration / timeUnit.seconds)
+        let xLabel = "Emulated time (\(timeUnit.name))"
+        // Headroom above the largest value, so a line at the maximum (traffic at its limit) is not drawn on the frame.
         let bandwidthPanel = Panel(
-            id: "bandwidth", top: bandwidthTop, height: panelHeight, xAxis: xAxis,
-            yAxis: Axis(maximum: bandwidthMax / bandwidthUnit.scale),
-            yLabel: "Bandwidth (\(bandwidthUnit.name))", xLabel: "Emulated time (s)")
+            id: "bandwidth", top: bandwidthTop, height: panelHeight, xAxis: xAxis, timeUnit: timeUnit,
+            yAxis: Axis(maximum: bandwidthMax * 1.1 / bandwidthUnit.scale),
+            yLabel: "Bandwidth (\(bandwidthUnit.name))", xLabel: xLabel)
         bandwidthPanel.drawFrame(into: &svg)
         let dropsPanel = Panel(
-            id: "throttled", top: dropsTop, height: panelHeight, xAxis: xAxis, yAxis: Axis(maximum: dropsMax),
-            yLabel: "Throttled drops (packets/s)", xLabel: "Emulated time (s)")
+            id: "throttled", top: dropsTop, height: panelHeight, xAxis: xAxis, timeUnit: timeUnit,
+            yAxis: Axis(maximum: dropsMax * 1.1), yLabel: "Throttled drops (packets/s)", xLabel: xLabel)
         dropsPanel.drawFrame(into: &svg)
 
         if directions.isEmpty || series.intervalCount == 0 {
@@ -64,27 +83,21 @@ public enum ThroughputPlot {
                     + "text-anchor=\"middle\" font-size=\"14\" fill=\"#666666\">no peering traffic</text>\n"
             }
         }
+        let bucketSeconds = Double(buckets.size) * intervalSeconds
         for (index, direction) in directions.enumerated() {
             let style = lineStyle(index)
             let label = escape(direction.key.description)
-            if !direction.rateLimitChanges.isEmpty {
-                // A limit changed by the timeline: a dashed step line, one step per interval.
-                let perInterval = (0..<series.intervalCount).map {
-                    Double(series.rateLimit(interval: $0, direction: index) ?? 0) / bandwidthUnit.scale
-                }
-                svg += bandwidthPanel.stepPath(perInterval, intervalSeconds: intervalSeconds, style: LineStyle(color: style.color, dash: "3 4"),
-                                               label: "\(label) limit", cssClass: "limit")
-            } else if let limit = direction.rateLimitBitsPerSecond {
-                let y = bandwidthPanel.y(Double(limit) / bandwidthUnit.scale)
-                svg += "<line class=\"limit\" x1=\"\(fmt(plotLeft))\" y1=\"\(fmt(y))\" x2=\"\(fmt(plotRight))\" "
-                    + "y2=\"\(fmt(y))\" stroke=\"\(style.color)\" stroke-width=\"1\" stroke-dasharray=\"3 4\" "
-                    + "opacity=\"0.8\"><title>\(label) limit \(formatMetricValue(Double(limit))) bit/s</title></line>\n"
-            }
             svg += bandwidthPanel.stepPath(
-                bandwidth[index].map { $0 / bandwidthUnit.scale }, intervalSeconds: intervalSeconds,
+                bandwidth[index].map { $0 / bandwidthUnit.scale }, stepSeconds: bucketSeconds, endSeconds: duration,
                 style: style, label: "\(label) bandwidth")
             svg += dropsPanel.stepPath(
-                drops[index], intervalSeconds: intervalSeconds, style: style, label: "\(label) throttled drops")
+                drops[index], stepSeconds: bucketSeconds, endSeconds: duration, style: style, label: "\(label) throttled drops")
+        }
+        // Limits last, on top of the traffic, thinner and in a dark shade of the direction's colour: a line
+        // of traffic that sits on its limit shows as the limit's dashes over the wider traffic line.
+        for (index, direction) in directions.enumerated() where direction.rateLimitBitsPerSecond != nil || !direction.rateLimitChanges.isEmpty {
+            svg += bandwidthPanel.limitPath(direction, origin: series.origin, endSeconds: duration, scale: bandwidthUnit.scale,
+                                            color: darker(lineStyle(index).color), label: escape(direction.key.description))
         }
 
         // Legend: one row per direction below the panels.
@@ -114,6 +127,33 @@ public enum ThroughputPlot {
         }
         svg += "</g>\n</svg>\n"
         return svg
+    }
+
+    /// Adjacent intervals grouped so that a line has at most `maximumPoints` steps.
+    struct Buckets {
+        /// Intervals per bucket.
+        var size: Int64
+        var count: Int64
+
+        init(intervalCount: Int64) {
+            size = max(1, (intervalCount + maximumPoints - 1) / maximumPoints)
+            count = (intervalCount + size - 1) / size
+        }
+    }
+
+    /// The unit of the time axis: the largest in which the span is at least two units, so ticks read as
+    /// small round numbers (`0 200 400 … days` rather than `0 20000000 … s`).
+    struct TimeUnit {
+        var name: String
+        var seconds: Double
+
+        static func fitting(_ duration: Double) -> TimeUnit {
+            if duration >= 2 * 86_400 { return TimeUnit(name: "days", seconds: 86_400) }
+            if duration >= 2 * 3_600 { return TimeUnit(name: "h", seconds: 3_600) }
+            if duration >= 2 * 60 { return TimeUnit(name: "min", seconds: 60) }
+            if duration >= 1 || duration == 0 { return TimeUnit(name: "s", seconds: 1) }
+            return TimeUnit(name: "ms", seconds: 1e-3)
+        }
     }
 
     /// Writes `render(series)` to `path` atomically.
@@ -156,13 +196,15 @@ public enum ThroughputPlot {
         var top: Double
         var height: Double
         var xAxis: Axis
+        var timeUnit: TimeUnit
         var yAxis: Axis
         var yLabel: String
         var xLabel: String
 
         var bottom: Double { top + height }
 
-        func x(_ seconds: Double) -> Double { plotLeft + seconds / xAxis.top * (plotRight - plotLeft) }
+        /// The x of a time `seconds` after the origin.
+        func x(_ seconds: Double) -> Double { plotLeft + seconds / timeUnit.seconds / xAxis.top * (plotRight - plotLeft) }
         func y(_ value: Double) -> Double { bottom - value / yAxis.top * height }
 
         func drawFrame(into svg: inout String) {
@@ -174,10 +216,11 @@ public enum ThroughputPlot {
                     + "<text x=\"\(fmt(plotLeft - 8))\" y=\"\(fmt(y + 4))\" text-anchor=\"end\">\(formatMetricValue(tick))</text>\n"
             }
             for tick in xAxis.ticks {
-                let x = x(tick)
+                let x = plotLeft + tick / xAxis.top * (plotRight - plotLeft)
+                let text = formatMetricValue(tick)
                 svg += "<line x1=\"\(fmt(x))\" y1=\"\(fmt(bottom))\" x2=\"\(fmt(x))\" y2=\"\(fmt(bottom + 5))\" "
                     + "stroke=\"#333333\" stroke-width=\"1\"/>"
-                    + "<text x=\"\(fmt(x))\" y=\"\(fmt(bottom + 18))\" text-anchor=\"middle\">\(formatMetricValue(tick))</text>\n"
+                    + "<text x=\"\(fmt(x))\" y=\"\(fmt(bottom + 18))\" text-anchor=\"\(tickAnchor(x: x, text: text))\">\(text)</text>\n"
             }
             svg += "<rect x=\"\(fmt(plotLeft))\" y=\"\(fmt(top))\" width=\"\(fmt(plotRight - plotLeft))\" "
                 + "height=\"\(fmt(height))\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1\"/>\n"
@@ -189,18 +232,70 @@ public enum ThroughputPlot {
             svg += "</g>\n"
         }
 
-        /// A step line: each interval's value is drawn flat across the interval.
-        func stepPath(_ values: [Double], intervalSeconds: Double, style: LineStyle, label: String, cssClass: String = "series") -> String {
-            guard !values.isEmpty else { return "" }
-            var d = "M\(fmt(x(0))),\(fmt(y(values[0])))"
-            for (index, value) in values.enumerated() {
-                if index > 0 { d += "V\(fmt(y(value)))" }
-                d += "H\(fmt(x(Double(index + 1) * intervalSeconds)))"
+        /// A step line: each value drawn flat across its `stepSeconds` (the last step ends at `endSeconds`);
+        /// equal neighbours are drawn as one step.
+        func stepPath(_ values: [Double], stepSeconds: Double, endSeconds: Double, style: LineStyle, label: String,
+                      cssClass: String = "series") -> String {
+            guard let first = values.first else { return "" }
+            var d = "M\(fmt(x(0))),\(fmt(y(first)))"
+            var level = first
+            for (index, value) in values.enumerated().dropFirst() where value != level {
+                d += "H\(fmt(x(Double(index) * stepSeconds)))V\(fmt(y(value)))"
+                level = value
             }
+            d += "H\(fmt(x(endSeconds)))"
             let dash = style.dash.isEmpty ? "" : " stroke-dasharray=\"\(style.dash)\""
             return "<path class=\"\(cssClass)\" data-panel=\"\(id)\" d=\"\(d)\" fill=\"none\" stroke=\"\(style.color)\" "
-                + "stroke-width=\"1.8\"\(dash)><title>\(label)</title></path>\n"
+                + "stroke-width=\"2.2\"\(dash)><title>\(label)</title></path>\n"
         }
+
+        /// A direction's bandwidth limit: a straight line when it never changes, a step line at the
+        /// timeline's changes otherwise (gaps where the direction is unlimited).
+        func limitPath(_ direction: MeteredDirection, origin: Int64, endSeconds: Double, scale: Double, color: String,
+                       label: String) -> String {
+            let stroke = "stroke=\"\(color)\" stroke-width=\"1.4\" stroke-dasharray=\"6 4\""
+            guard !direction.rateLimitChanges.isEmpty else {
+                guard let limit = direction.rateLimitBitsPerSecond else { return "" }
+                let y = fmt(y(Double(limit) / scale))
+                let ends = "x1=\"\(fmt(plotLeft))\" y1=\"\(y)\" x2=\"\(fmt(x(endSeconds)))\" y2=\"\(y)\""
+                return "<line class=\"limit\" \(ends) \(stroke)><title>\(label) limit \(formatMetricValue(Double(limit))) bit/s</title></line>\n"
+            }
+            // Segments of constant limit, clipped to the plotted span.
+            var d = ""
+            var limit = direction.rateLimitBitsPerSecond
+            var from = 0.0
+            func segment(to end: Double) {
+                guard let limit, end > from else { return }
+                d += "M\(fmt(x(from))),\(fmt(y(Double(limit) / scale)))H\(fmt(x(end)))"
+            }
+            for change in direction.rateLimitChanges {
+                let at = min(max(Double(change.time &- origin) / 1e9, 0), endSeconds)
+                segment(to: at)
+                if limit != nil, let next = change.bitsPerSecond, at > from, at < endSeconds { d += "V\(fmt(y(Double(next) / scale)))" }
+                from = max(from, at)
+                limit = change.bitsPerSecond
+            }
+            segment(to: endSeconds)
+            guard !d.isEmpty else { return "" }
+            return "<path class=\"limit\" d=\"\(d)\" fill=\"none\" \(stroke)><title>\(label) limit</title></path>\n"
+        }
+    }
+
+    /// `#rrggbb` at 55 % of its brightness.
+    static func darker(_ color: String) -> String {
+        guard color.count == 7, let value = Int(color.dropFirst(), radix: 16) else { return color }
+        let channels = [value >> 16, (value >> 8) & 0xFF, value & 0xFF].map { $0 * 55 / 100 }
+        return "#" + channels.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Where a tick label is anchored: centred under its tick, unless that would run past the image's
+    /// edge (the last tick sits at the plot's right end), then ending at the tick.
+    static func tickAnchor(x: Double, text: String) -> String {
+        // DejaVu Sans digits at 11 px are 7 px wide; a generous estimate keeps the label inside.
+        let halfWidth = Double(text.count) * 7 / 2
+        if x + halfWidth > width - 2 { return "end" }
+        if x - halfWidth < 2 { return "start" }
+        return "middle"
     }
 
     /// The unit that keeps bandwidth tick labels short.

@@ -93,9 +93,11 @@ public struct DirectionCounters: Hashable, Sendable, Codable {
 ///
 /// Intervals are `[origin + k·interval, origin + (k+1)·interval)`. Time is expected to move forward; a
 /// packet stamped earlier than the interval being filled (captures are not always in order) is counted in
-/// that interval, never in one already closed. Recording is allocation-free except when an interval closes
-/// with traffic in it (one append per interval, not per packet); intervals without traffic are not stored
-/// and read back as zeros.
+/// that interval, never in one already closed. Storage is sparse and grows with activity only: when an
+/// interval closes, each direction that had traffic in it appends one `IntervalSeries.Sample`; idle
+/// intervals and idle directions store nothing, so a capture of a few packets spread over years costs a
+/// few samples. Recording is allocation-free except for that append (one per interval and busy direction,
+/// not per packet).
 public struct TrafficMeter: Sendable {
     public let directions: [MeteredDirection]
     public let interval: Int64
@@ -106,8 +108,8 @@ public struct TrafficMeter: Sendable {
     private var currentEnd: Int64
     private var currentIsEmpty = true
     private var totals: ContiguousArray<DirectionCounters>
-    private var closedIndices: ContiguousArray<Int64> = []
-    private var closedCounters: ContiguousArray<DirectionCounters> = []
+    /// Per direction, the intervals in which it had traffic, ascending.
+    private var active: [[IntervalSeries.Sample]]
 
     /// `directions` are addressed by their position in the array in the record calls.
     public init(directions: [MeteredDirection], interval: Int64, origin: Int64) throws(MeterError) {
@@ -121,8 +123,13 @@ public struct TrafficMeter: Sendable {
         self.origin = origin
         current = ContiguousArray(repeating: DirectionCounters(), count: directions.count)
         totals = current
+        active = Array(repeating: [], count: directions.count)
         currentEnd = origin.addingReportingOverflow(interval).overflow ? .max : origin &+ interval
     }
+
+    /// Samples stored so far, over all directions (the open interval not included): at most one per
+    /// interval and direction with traffic.
+    public var storedSampleCount: Int { active.reduce(0) { $0 + $1.count } }
 
     /// A packet the peering forwarded; `shapingDelay` is departure − arrival when shaping.
     @inline(__always)
@@ -152,11 +159,13 @@ public struct TrafficMeter: Sendable {
     /// (the end of the replay; pass nil to stop at the last interval with traffic).
     public consuming func finish(through end: Int64? = nil) -> IntervalSeries {
         closeCurrent()
-        var count = closedIndices.last.map { $0 + 1 } ?? 0
-        if let end, end >= origin { count = max(count, (end - origin) / interval + 1) }
-        return IntervalSeries(
-            directions: directions, interval: interval, origin: origin, intervalCount: Int(count),
-            indices: Array(closedIndices), counters: Array(closedCounters), totals: Array(totals))
+        var count = active.compactMap { $0.last.map { $0.index + 1 } }.max() ?? 0
+        if let end, end >= origin {
+            let last = (end &- origin) / interval
+            count = max(count, last == .max ? last : last + 1)
+        }
+        return IntervalSeries(directions: directions, interval: interval, origin: origin, intervalCount: count,
+                              active: active, totals: Array(totals))
     }
 
     private mutating func advance(to time: Int64) {
@@ -169,9 +178,8 @@ public struct TrafficMeter: Sendable {
 
     private mutating func closeCurrent() {
         guard !currentIsEmpty else { return }
-        closedIndices.append(currentIndex)
-        for index in current.indices {
-            closedCounters.append(current[index])
+        for index in current.indices where !current[index].isEmpty {
+            active[index].append(IntervalSeries.Sample(index: currentIndex, counters: current[index]))
             totals[index].add(current[index])
             current[index] = DirectionCounters()
         }
@@ -193,41 +201,69 @@ public struct TrafficMeter: Sendable {
     }
 }
 
-/// The per-interval counters of every metered direction, dense from interval 0 to `intervalCount − 1`
-/// (intervals without traffic read as zeros).
+/// The per-interval counters of every metered direction over intervals 0 to `intervalCount − 1`, stored
+/// sparsely: per direction, only the intervals in which it had traffic (`activeIntervals`). Every other
+/// interval is idle and reads as zeros. The outputs list, per direction, the intervals of
+/// `reportedIntervals(direction:)`: those with traffic, those in which its bandwidth limit changes, and
+/// those `marking(_:)` added (where an alert fired).
 public struct IntervalSeries: Sendable, Equatable {
+    /// One interval of one direction.
+    public struct Sample: Hashable, Sendable {
+        /// Interval number from the origin.
+        public var index: Int64
+        public var counters: DirectionCounters
+
+        public init(index: Int64, counters: DirectionCounters) {
+            self.index = index
+            self.counters = counters
+        }
+    }
+
     public let directions: [MeteredDirection]
     public let interval: Int64
     public let origin: Int64
-    public let intervalCount: Int
-    /// Indices of the intervals that had traffic, ascending; `counters` holds `directions.count` entries
-    /// for each of them.
-    private let indices: [Int64]
-    private let counters: [DirectionCounters]
+    public let intervalCount: Int64
+    /// Per direction: the intervals with traffic, ascending.
+    private let active: [[Sample]]
+    /// Per direction: intervals added by `marking(_:)`, ascending, without duplicates.
+    private var marks: [[Int64]]
     private let totals: [DirectionCounters]
 
-    init(directions: [MeteredDirection], interval: Int64, origin: Int64, intervalCount: Int,
-         indices: [Int64], counters: [DirectionCounters], totals: [DirectionCounters]) {
+    init(directions: [MeteredDirection], interval: Int64, origin: Int64, intervalCount: Int64,
+         active: [[Sample]], totals: [DirectionCounters]) {
         self.directions = directions
         self.interval = interval
         self.origin = origin
         self.intervalCount = intervalCount
-        self.indices = indices
-        self.counters = counters
+        self.active = active
         self.totals = totals
+        marks = Array(repeating: [], count: directions.count)
     }
 
     /// Start of interval `index` in emulated ns.
-    public func start(ofInterval index: Int) -> Int64 { origin &+ Int64(index) &* interval }
+    public func start(ofInterval index: Int64) -> Int64 { origin &+ index &* interval }
 
-    /// The counters of `direction` (its position in `directions`) during interval `index`.
-    public func counters(interval index: Int, direction: Int) -> DirectionCounters {
-        guard let slot = slot(of: Int64(index)) else { return DirectionCounters() }
-        return counters[slot * directions.count + direction]
+    /// The interval holding `time` (which may lie outside `0..<intervalCount`).
+    public func interval(holding time: Int64) -> Int64 {
+        let offset = time &- origin
+        return offset >= 0 ? offset / interval : (offset &+ 1) / interval &- 1
+    }
+
+    /// The intervals in which `direction` (its position in `directions`) had traffic, ascending.
+    public func activeIntervals(direction: Int) -> [Sample] { active[direction] }
+
+    /// Samples held, over all directions: one per interval and direction with traffic.
+    public var storedSampleCount: Int { active.reduce(0) { $0 + $1.count } }
+
+    /// The counters of `direction` during interval `index` (zeros when it was idle).
+    public func counters(interval index: Int64, direction: Int) -> DirectionCounters {
+        let samples = active[direction]
+        let slot = samples.partitioningIndex { $0.index >= index }
+        return slot < samples.count && samples[slot].index == index ? samples[slot].counters : DirectionCounters()
     }
 
     /// The bandwidth limit of `direction` during interval `index` (see `MeteredDirection.rateLimit(from:to:)`).
-    public func rateLimit(interval index: Int, direction: Int) -> Int64? {
+    public func rateLimit(interval index: Int64, direction: Int) -> Int64? {
         let start = start(ofInterval: index)
         return directions[direction].rateLimit(from: start, to: start &+ interval)
     }
@@ -235,21 +271,53 @@ public struct IntervalSeries: Sendable, Equatable {
     /// The counters of `direction` over the whole replay.
     public func totals(direction: Int) -> DirectionCounters { totals[direction] }
 
-    /// The counters of `direction` for every interval, zeros included.
-    public func denseCounters(direction: Int) -> [DirectionCounters] {
-        var dense = [DirectionCounters](repeating: DirectionCounters(), count: intervalCount)
-        for (slot, index) in indices.enumerated() where index < intervalCount {
-            dense[Int(index)] = counters[slot * directions.count + direction]
+    /// The intervals inside the series in which a bandwidth limit change of `direction` takes effect, ascending.
+    public func limitChangeIntervals(direction: Int) -> [Int64] {
+        var indices: [Int64] = []
+        for change in directions[direction].rateLimitChanges {
+            let index = interval(holding: change.time)
+            if index >= 0, index < intervalCount, indices.last != index { indices.append(index) }
         }
-        return dense
+        return indices
     }
 
-    private func slot(of index: Int64) -> Int? {
-        var low = 0, high = indices.count
+    /// The series with the interval at whose end each of `alerts` fired marked for the outputs.
+    public func marking(_ alerts: [FiredAlert]) -> IntervalSeries {
+        var marked = self
+        for alert in alerts {
+            guard let direction = directions.firstIndex(where: {
+                $0.key.peering == alert.peering && $0.key.direction == alert.direction
+            }) else { continue }
+            let index = interval(holding: alert.periodEnd &- 1)
+            if index >= 0, index < intervalCount { marked.marks[direction].append(index) }
+        }
+        for direction in marked.marks.indices { marked.marks[direction] = Array(Set(marked.marks[direction])).sorted() }
+        return marked
+    }
+
+    /// The intervals the outputs list for `direction`, ascending: those with traffic, those in which its
+    /// limit changes and those `marking(_:)` added. Bounded by activity, whatever the span.
+    public func reportedIntervals(direction: Int) -> [Int64] {
+        var indices = active[direction].map(\.index)
+        indices += limitChangeIntervals(direction: direction)
+        indices += marks[direction]
+        indices.sort()
+        var unique: [Int64] = []
+        unique.reserveCapacity(indices.count)
+        for index in indices where unique.last != index { unique.append(index) }
+        return unique
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongsInSecondPartition`, for an array partitioned by it
+    /// (binary search).
+    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
+        var low = 0, high = count
         while low < high {
             let middle = (low + high) / 2
-            if indices[middle] < index { low = middle + 1 } else { high = middle }
+            if belongsInSecondPartition(self[middle]) { high = middle } else { low = middle + 1 }
         }
-        return low < indices.count && indices[low] == index ? low : nil
+        return low
     }
 }

@@ -174,7 +174,7 @@ import Testing
         #expect(verdicts.count == processed)
         #expect(verdicts.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
         let rows = try String(contentsOfFile: path("metrics.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(rows.count == 1 + report.intervals.intervalCount * report.peerings.count)
+        #expect(rows.count == 1 + report.intervals.directions.reduce(0) { $0 + $1.samples.count })
         #expect(try String(contentsOfFile: path("throughput.svg"), encoding: .utf8).hasSuffix("</svg>\n"))
     }
 }

@@ -55,7 +55,7 @@ import Testing
         let summary = try #require(run.report.peerings.first { $0.peering == "pcx-hz-sv" && $0.direction == .accepterToRequester })
         #expect(summary.bandwidthLimit == 10_000_000)
         #expect(summary.bandwidthLimitChanges == [.init(time: 120 * second, bitsPerSecond: 20_000_000)])
-        let sample = try #require(run.report.intervals.directions.first { $0.peering == "pcx-hz-sv" && $0.direction == .accepterToRequester }?.samples[121])
+        let sample = try #require(run.report.intervals.directions.first { $0.peering == "pcx-hz-sv" && $0.direction == .accepterToRequester }?.sample(interval: 121))
         #expect(sample.bandwidthUtilization == 80)
         let svg = try #require(String(data: try run.file("throughput.svg"), encoding: .utf8))
         #expect(svg.contains("<path class=\"limit\""))

@@ -78,7 +78,7 @@ import Testing
         rule.period = 1_500_000_000
         #expect(throws: AlertRuleError.invalid(
             rule: "r", field: "period",
-            problem: "1500000000 ns is not a positive whole multiple of the 1000000000 ns metrics interval")) {
+            problem: "1500ms is not a whole multiple of the metrics interval 1s (--interval)")) {
             try AlertEvaluator.evaluate([rule], on: series)
         }
         rule = base

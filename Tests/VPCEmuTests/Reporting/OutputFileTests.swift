@@ -91,10 +91,11 @@ func sampleReport() throws -> ReplayReport {
     let series = try sampleSeries()
     let rule = AlertRule(name: "any-throttling", metric: .throttledPackets, period: 1_000_000_000,
                          comparison: .greaterThan, threshold: 0)
+    var totals = ReplayReport.Totals()
+    totals.add(.delivered, captured: 1_514, ip: 1_500)
+    totals.add(.dropped, captured: 60, ip: 0)
     return ReplayReport(
-        emulatedStart: 1_000_100_000_000, emulatedEnd: 1_002_500_000_000,
-        totals: .init(packets: 9, bytes: 5_100, deliveredPackets: 4, deliveredBytes: 4_100,
-                      droppedPackets: 5, droppedBytes: 1_000),
+        emulatedStart: 1_000_100_000_000, emulatedEnd: 1_002_500_000_000, totals: totals,
         dropsByReason: ["throttled": 1, "no-route": 3, "malformed": 1],
         series: series, alerts: try AlertEvaluator.evaluate([rule], on: series),
         cost: estimator.estimate(prices: PriceTable()))
@@ -125,12 +126,30 @@ func sampleReport() throws -> ReplayReport {
         #expect(report.peerings[0].throttledPackets == 1 && report.peerings[0].bandwidthLimit == 8_000_000)
         #expect(report.peerings[2].bandwidthLimit == nil)
         #expect(report.intervals.intervalCount == 4)
-        #expect(report.intervals.directions[1].samples.map(\.bandwidth) == [0, 0, 4_000, 0])
+        // Sparse: only the interval with traffic is listed, with its index.
+        #expect(report.intervals.directions[1].samples.map(\.bandwidth) == [4_000])
+        #expect(report.intervals.directions[1].samples.map(\.index) == [2])
+        #expect(report.intervals.directions[1].sample(interval: 2)?.start == 1_002_000_000_000)
+        #expect(report.intervals.directions[1].sample(interval: 1) == nil)
+        #expect(report.intervals.directions[0].samples[0].bandwidthLimit == 8_000_000)
         #expect(report.intervals.directions[2].samples[0].bandwidthUtilization == nil)
+        #expect(report.formatVersion == 2)
+        #expect(report.totals == {
+            var expected = ReplayReport.Totals()
+            expected.packets = 2
+            expected.capturedBytes = 1_574
+            expected.ipBytes = 1_500
+            expected.deliveredPackets = 1
+            expected.deliveredCapturedBytes = 1_514
+            expected.deliveredIPBytes = 1_500
+            expected.droppedPackets = 1
+            expected.droppedCapturedBytes = 60
+            return expected
+        }())
         #expect(report.alerts.map(\.periodStart) == [1_000_000_000_000])
         #expect(report.cost.lines.first?.outboundBytes == 2_500)
         let sample = String(decoding: try JSONEncoder().encode(report.intervals.directions[0].samples[0]), as: UTF8.self)
-        for key in ["start_ns", "bandwidth_bps", "throttled_pps", "throttled_percent", "bandwidth_utilization_percent",
+        for key in ["index", "start_ns", "bandwidth_limit_bps", "bandwidth_bps", "throttled_pps", "throttled_percent", "bandwidth_utilization_percent",
                     "max_shaping_delay_ns"] {
             #expect(sample.contains("\"\(key)\""), "\(key)")
         }
