@@ -12,11 +12,15 @@ public final class ReplaySession {
         public var writeVerdicts: Bool
         /// Metering interval, ns.
         public var interval: Int64
+        /// Address mapping and the order of several captures.
+        public var input: InputOptions
 
-        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000) {
+        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
+                    input: InputOptions = .init()) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
+            self.input = input
         }
     }
 
@@ -88,7 +92,9 @@ public final class ReplaySession {
                                                    rateLimitBitsPerSecond: limit, rateLimitChanges: changes))
             }
         }
-        do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
+        // The series starts with the first packet, at `--start` on the timeline.
+        lastDeparture = options.pipeline.start
+        do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: options.pipeline.start) } catch { throw .meter(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -297,7 +303,7 @@ public final class ReplaySession {
         }
         let counters = pipeline.counters
         let report = ReplayReport(
-            emulatedStart: 0, emulatedEnd: lastDeparture,
+            emulatedStart: options.pipeline.start, emulatedEnd: lastDeparture,
             totals: .init(packets: Int64(counters.packets), bytes: bytes, deliveredPackets: Int64(counters.delivered),
                           deliveredBytes: deliveredBytes, droppedPackets: Int64(counters.dropped), droppedBytes: droppedBytes),
             dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))

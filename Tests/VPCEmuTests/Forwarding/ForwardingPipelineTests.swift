@@ -225,10 +225,10 @@ let second: Int64 = 1_000_000_000
     @Test func unknownSourcesDropUnlessBound() throws {
         var net = try PipelineHarness("hub-and-spoke.yaml")
         #expect(net.send("10.1.1.99", "10.0.1.10", ping, at: 5 * second).outcome == .dropped(.unknownSource))
-        var bound = try PipelineHarness("hub-and-spoke.yaml", options: .init(bindings: [(address("10.1.1.99"), "ecs-b1")]))
+        var bound = try PipelineHarness("hub-and-spoke.yaml", options: .init(bindings: [(IPNetwork(address: address("10.1.1.99"), prefixLength: 32), "ecs-b1")]))
         #expect(bound.send("10.1.1.99", "10.0.1.10", ping, at: 5 * second).outcome == .delivered(instance: bound.instance("ecs-hub"), arrival: 5 * second + 100_000))
-        #expect(throws: ForwardingPipeline.OptionError.unknownInstance("nope")) {
-            try ForwardingPipeline(topology: loadCapture("hub-and-spoke.yaml").topology, options: .init(bindings: [(address("10.1.1.99"), "nope")]))
+        #expect(throws: ForwardingPipeline.OptionError.unknownInstance("nope", suggestion: nil)) {
+            try ForwardingPipeline(topology: loadCapture("hub-and-spoke.yaml").topology, options: .init(bindings: [(IPNetwork(address: address("10.1.1.99"), prefixLength: 32), "nope")]))
         }
     }
 
