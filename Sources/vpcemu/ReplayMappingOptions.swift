@@ -5,13 +5,13 @@ import VPCEmu
 /// the start on the timeline and how several captures are combined (docs/forwarding.md,
 /// "Mapping a capture onto a topology").
 struct ReplayMappingOptions: ParsableArguments {
-    @Option(help: "Rewrite source and destination addresses in FROM into TO, keeping host bits (repeatable): CIDRs of one length, e.g. 192.168.1.0/24=10.0.1.0/24, or addresses.")
+    @Option(help: ArgumentHelp("Rewrite source and destination addresses in FROM into TO, keeping host bits (repeatable): CIDRs of one length, e.g. 192.168.1.0/24=10.0.1.0/24, or addresses.", valueName: "FROM=TO"))
     var map: [String] = []
 
-    @Option(help: "Attribute packets whose source is ADDR or in CIDR to INSTANCE (repeatable), e.g. 10.0.0.5=ecs-a or 10.0.0.0/24=ecs-a.")
+    @Option(help: ArgumentHelp("Attribute packets whose source is ADDR or in CIDR to INSTANCE (repeatable), e.g. 10.0.0.5=ecs-a or 10.0.0.0/24=ecs-a.", valueName: "ADDR|CIDR=INSTANCE"))
     var bind: [String] = []
 
-    @Option(help: "Emulated time of the first packet on the topology's timeline, e.g. 30s, 2h (default 0).")
+    @Option(help: ArgumentHelp("Emulated time of the first packet on the topology's timeline, e.g. 30s, 2h (default 0).", valueName: "TIME"))
     var start: String?
 
     @Flag(help: "Read several captures one after another, each rebased to start at the previous one's last packet, instead of merging them in timestamp order.")
