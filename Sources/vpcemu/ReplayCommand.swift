@@ -12,7 +12,9 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Forward captured packets through a topology and write what arrived where, drops, metrics and a report.",
         discussion: """
-            Captures are read one after another; the first packet's timestamp is emulated time 0. \
+            Several captures are merged in timestamp order (--concatenate: one after another); the \
+            first packet is at emulated time 0, or --start. --map rewrites addresses onto the \
+            topology before forwarding; --bind names the sender of a source address or block. \
             With --generate SPEC (repeatable, the flows of `vpcemu generate`) the generated traffic \
             is fed straight into the pipeline instead, with the same results as `generate` + `replay`. \
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
@@ -44,8 +46,8 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Queue packets over an inter-region peering's bandwidth (bounded queue) instead of dropping them.")
     var shape = false
 
-    @Option(help: "Attribute packets from ADDR to INSTANCE (repeatable), e.g. 10.0.0.5=ecs-a.")
-    var bind: [String] = []
+    @OptionGroup(title: "Mapping the capture onto the topology")
+    var mapping: ReplayMappingOptions
 
     @Flag(help: "Also write verdicts.jsonl, one line per packet with its hop trail.")
     var verdicts = false
@@ -64,21 +66,15 @@ struct ReplayCommand: ParsableCommand {
         guard let duration = EmulatedDuration(parsing: interval), duration.nanoseconds > 0 else {
             throw ValidationError("--interval \(interval): expected a positive duration such as 1s or 250ms")
         }
-        var bindings: [(address: IPAddress, instance: String)] = []
-        for text in bind {
-            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let address = IPAddress(parts[0]), !parts[1].isEmpty else {
-                throw ValidationError("--bind \(text): expected ADDR=INSTANCE, e.g. 10.0.0.5=ecs-a")
-            }
-            bindings.append((address, parts[1]))
-        }
+        let start = try mapping.startNanoseconds(), inputOptions = try mapping.inputOptions()
         let loaded: LoadedTopology
         do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings), writeVerdicts: verdicts,
-                                            interval: duration.nanoseconds)
+        let bindings = try mapping.bindings(instances: loaded.topology.instances.map(\.name))
+        let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings, start: start), writeVerdicts: verdicts,
+                                            interval: duration.nanoseconds, input: inputOptions)
         var input = ReplayInput.captures(captures)
         if !generate.isEmpty {
             do {

@@ -7,7 +7,8 @@ enum ReplaySummary {
         let counters = pipeline.counters
         let topology = pipeline.topology
         var lines = ["packets \(counters.packets)   delivered \(counters.delivered)   dropped \(counters.dropped)   "
-                     + "emulated \(EmulatedDuration(nanoseconds: report.emulatedEnd))"]
+                     + "emulated " + (report.emulatedStart == 0 ? "" : "\(EmulatedDuration(nanoseconds: report.emulatedStart)) to ")
+                     + "\(EmulatedDuration(nanoseconds: report.emulatedEnd))"]
         lines.append("")
         lines.append("received by instance")
         for (instance, name) in topology.instanceNames.enumerated() {
@@ -17,7 +18,7 @@ enum ReplaySummary {
             lines.append("drops by reason")
             for (code, count) in report.dropsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  \(pad(code, 40)) \(count)") }
             if report.dropsByReason[DropReason.Kind.unknownSource.code] != nil {
-                lines.append("  (unknown-source: bind a source address to the instance that sends it with --bind ADDR=INSTANCE)")
+                lines.append("  (unknown-source: bind a source address or block to the instance that sends it with --bind ADDR=INSTANCE or CIDR=INSTANCE, or move it onto the topology with --map FROM=TO)")
             }
         }
         if !report.peerings.isEmpty {

@@ -14,6 +14,7 @@ struct ExitStatusCase: Sendable, CustomTestStringConvertible {
 private let hubAndSpoke = "captures/hub-and-spoke.yaml"
 private let twoVPCs = "captures/two-vpcs-same-account.yaml"
 private let missingTopology = "captures/no-such-topology.yaml"
+private let dnsOverTCP = "../shared/data/pcap-corpus/tcpdump/dns_tcp.pcap"
 /// Where `replay` would write, were it to get past the usage error it must stop at.
 private let replayOutput = FileManager.default.temporaryDirectory.appendingPathComponent("vpcemu-cli-tests-replay").path
 
@@ -58,6 +59,18 @@ private let exitStatusCases: [ExitStatusCase] = [
           status: 64, printed: "unknown kind bogus"),
     .init(arguments: ["replay", "captures/inter-region-bandwidth.yaml", "--generate", "ping client-hz web-sv count=1", "--out", replayOutput,
                       "--interval", "1h"], status: 64, printed: "alert rule 'throttling': period 10s is shorter than the metrics interval 1h"),
+    // replay --map / --bind / --start
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--map", "192.168.1.11=172.16.1.10",
+                      "--map", "209.87.249.18=192.168.1.10"], status: 0, printed: "packets 11   delivered 11   dropped 0"),
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--map", "192.168.0.0/16=172.16.0.0/16",
+                      "--map", "192.168.1.0/24=10.0.0.0/24"], status: 64, printed: "the FROM blocks overlap"),
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--map", "192.168.0.0/16=172.16.0.0/24"],
+          status: 64, printed: "must have the same prefix length"),
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--bind", "192.168.1.0/24=ecs-c"],
+          status: 64, printed: "does not declare: did you mean ecs-a?"),
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--bind", "192.168.1.1/24=ecs-a"],
+          status: 64, printed: "did you mean 192.168.1.0/24?"),
+    .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--start", "soon"], status: 64, printed: "--start soon"),
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),

@@ -10,6 +10,7 @@ import Testing
     @Test(arguments: [
         (["--help"], "vpcemu-help.txt"),
         (["ping", "--help"], "vpcemu-ping-help.txt"),
+        (["replay", "--help"], "vpcemu-replay-help.txt"),
     ])
     func helpMatchesGoldenFile(arguments: [String], goldenName: String) throws {
         let result = try VPCEmuProcess.run(arguments)

@@ -92,6 +92,62 @@ public struct PacketBatch: Sendable {
         parsedLinkType = linkType
     }
 
+    // MARK: Input stages (ReplayInput)
+
+    /// Calls `body` with the packet bytes, writable, for a stage that rewrites packets in place
+    /// (`AddressMap`); the parse is dropped, as it may no longer match the bytes.
+    public mutating func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        parsedLinkType = nil
+        return bytes.withUnsafeMutableBytes(body)
+    }
+
+    /// Moves every packet `offset` ns in time (`replay --concatenate`). The parse stays valid:
+    /// forwarding reads `timestamps`.
+    mutating func shiftTimestamps(by offset: Int64) {
+        let packets = count
+        timestamps.withUnsafeMutableBufferPointer { timestamps in
+            for index in 0..<packets { timestamps[index] &+= offset }
+        }
+    }
+
+    /// Appends packets `range` of `source`, with their parse (`source` and this batch must share
+    /// their link type and be parsed alike, or both not), as many as fit; returns how many. An empty batch grows its
+    /// bytes for a first packet larger than them.
+    mutating func append(_ range: Range<Int>, of source: PacketBatch) -> Int {
+        if count == 0 {
+            linkType = source.linkType
+            parsedLinkType = source.parsedLinkType
+            if let first = range.first, Int(source.capturedLengths[first]) > bytes.count { growBytes(to: Int(source.capturedLengths[first])) }
+        }
+        precondition(linkType == source.linkType && parsedLinkType == source.parsedLinkType,
+                     "a batch holds packets of one link type, parsed alike")
+        if parsedLinkType != nil, parsed.count < packetCapacity {
+            parsed.append(contentsOf: repeatElement(ParsedPacket(), count: packetCapacity - parsed.count))
+        }
+        let isParsed = parsedLinkType != nil
+        var appended = 0
+        var filled = (count: count, byteCount: byteCount)
+        bytes.withUnsafeMutableBytes { bytes in
+            source.bytes.withUnsafeBytes { sourceBytes in
+                for index in range {
+                    let length = Int(source.capturedLengths[index])
+                    guard filled.count < packetCapacity, length <= bytes.count &- filled.byteCount else { break }
+                    (bytes.baseAddress! + filled.byteCount).copyMemory(from: sourceBytes.baseAddress! + source.offsets[index], byteCount: length)
+                    offsets[filled.count] = filled.byteCount
+                    capturedLengths[filled.count] = source.capturedLengths[index]
+                    wireLengths[filled.count] = source.wireLengths[index]
+                    timestamps[filled.count] = source.timestamps[index]
+                    if isParsed { parsed[filled.count] = source.parsed[index] }
+                    filled.count &+= 1
+                    filled.byteCount &+= length
+                    appended &+= 1
+                }
+            }
+        }
+        (count, byteCount) = filled
+        return appended
+    }
+
     // MARK: Filling (PcapReader)
 
     mutating func reset(firstRecordIndex: Int, linkType: LinkType = .ethernet) {

@@ -37,13 +37,15 @@ public final class ReadAheadPcapReader {
     ///     each of `packetCapacity` packets and `byteCapacity` bytes.
     ///   - parsesForForwarding: the reader thread also parses each batch it fills
     ///     (`PacketBatch.parseForForwarding`), taking the parse off the forwarding thread.
+    ///   - prepare: an input stage the reader thread runs on each batch it fills, before the
+    ///     parse (`replay --map` rewrites addresses there).
     public init(path: String, spareBatches: Int = 2, packetCapacity: Int = packetCapacity, byteCapacity: Int = byteCapacity,
-                parsesForForwarding: Bool = false) throws(CaptureError) {
+                parsesForForwarding: Bool = false, prepare: Stage? = nil) throws(CaptureError) {
         precondition(spareBatches >= 1, "the reader thread needs a batch to fill")
         let reader = try PcapReader(path: path)
         self.path = path
         linkType = reader.linkType
-        channel = Channel(reader: reader, parsesForForwarding: parsesForForwarding, spares: (0..<spareBatches).map { _ in
+        channel = Channel(reader: reader, parsesForForwarding: parsesForForwarding, prepare: prepare, spares: (0..<spareBatches).map { _ in
             PacketBatch(packetCapacity: packetCapacity, byteCapacity: byteCapacity)
         })
         let channel = self.channel
@@ -53,6 +55,9 @@ public final class ReadAheadPcapReader {
     }
 
     deinit { channel.stop() }
+
+    /// Work done on each filled batch on the reader thread, given the file's link type.
+    public typealias Stage = @Sendable (inout PacketBatch, LinkType) -> Void
 
     /// Replaces `batch` with the next batch of packets (the batch passed in is handed to the reader
     /// thread for refilling). Returns false at the end of the file; throws the file's damage once
@@ -86,6 +91,7 @@ public final class ReadAheadPcapReader {
         private let condition = NSCondition()
         private var reader: PcapReader?
         private let parsesForForwarding: Bool
+        private let prepare: Stage?
         /// Batches waiting to be filled.
         private var spares: [PacketBatch]
         /// Filled batches and the final delivery, oldest first; a `.batch` delivery's batch is the
@@ -95,9 +101,10 @@ public final class ReadAheadPcapReader {
         private var stopped = false
         private var readerThreadDone = false
 
-        init(reader: PcapReader, parsesForForwarding: Bool, spares: [PacketBatch]) {
+        init(reader: PcapReader, parsesForForwarding: Bool, prepare: Stage?, spares: [PacketBatch]) {
             self.reader = reader
             self.parsesForForwarding = parsesForForwarding
+            self.prepare = prepare
             self.spares = spares
             deliveries.reserveCapacity(spares.count + 2)
             filled.reserveCapacity(spares.count + 1)
@@ -123,6 +130,7 @@ public final class ReadAheadPcapReader {
                     // Unlocked: only this thread touches `reader` (kept in the property, not a local, so
                     // that clearing it in `defer` is what closes the file).
                     if try reader!.nextBatch(into: &batch) {
+                        prepare?(&batch, batch.linkType)
                         if parsesForForwarding { batch.parseForForwarding() }
                         delivery = .batch(bytesRead: reader!.bytesRead)
                     } else {

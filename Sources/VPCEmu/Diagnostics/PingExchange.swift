@@ -104,7 +104,7 @@ struct PingExchange {
     /// to the source instance (so a ping works even where overlapping VPCs reuse the address);
     /// `shape` queues what the inter-region token buckets cannot pass at once (`--shape`).
     init(topology: Topology, endpoints: DiagnosticEndpoints, shape: Bool = false) throws(PingError) {
-        let bindings = endpoints.sourceInstance.map { [(endpoints.sourceAddress, $0)] } ?? []
+        let bindings = endpoints.sourceInstance.map { [(IPNetwork(address: endpoints.sourceAddress, prefixLength: endpoints.sourceAddress.family.bitWidth), $0)] } ?? []
         let options = ForwardingPipeline.Options(shape: shape, bindings: bindings, origin: 0)
         do { pipeline = try ForwardingPipeline(topology: topology, options: options) } catch { throw .pipeline(error) }
     }

@@ -7,7 +7,7 @@ import CPrefetch
 ///     of the direction when inter-region; the destination must be local at the other end) →
 ///     ACL ingress → SG ingress (stateful) → delivered at departure + shaping delay + latency.
 ///
-/// Time is emulated: the first packet's timestamp is time 0, and timeline events are applied
+/// Time is emulated: the first packet's timestamp is time 0 (or `Options.start`), and timeline events are applied
 /// when a packet reaches their time, so results never depend on the machine's speed.
 /// The per-packet path reads flat arrays by integer id and allocates nothing; names and
 /// strings are built only when a caller asks (`DropReason.describe`, `HopTrail.describe`).
@@ -15,8 +15,9 @@ public struct ForwardingPipeline: Sendable {
     public struct Options: Sendable {
         /// Queue non-conforming packets of inter-region peerings (`--shape`) instead of dropping them.
         public var shape: Bool
-        /// Source addresses attributed to a named instance whatever the topology says (`--bind`).
-        public var bindings: [(address: IPAddress, instance: String)]
+        /// Source blocks attributed to a named instance whatever the topology says (`--bind`; the
+        /// most specific block holding a source wins).
+        public var bindings: [(network: IPNetwork, instance: String)]
         /// Tracked flows over all instances.
         public var connectionCapacity: Int
         /// Flows whose table lookups are remembered (`FlowDecisionCache`); 0: none.
@@ -24,24 +25,29 @@ public struct ForwardingPipeline: Sendable {
         /// The timestamp of emulated time 0; nil: the first packet's timestamp (a replay). Ping and
         /// traceroute set 0 so that a packet's timestamp is its emulated time (`--at`).
         public var origin: Int64?
+        /// With `origin` nil: the emulated time of the first packet, ns (`replay --start`).
+        public var start: Int64
 
-        public init(shape: Bool = false, bindings: [(address: IPAddress, instance: String)] = [], connectionCapacity: Int = 1 << 16,
-                    flowCacheCapacity: Int = 1 << 12, origin: Int64? = nil) {
+        public init(shape: Bool = false, bindings: [(network: IPNetwork, instance: String)] = [], connectionCapacity: Int = 1 << 16,
+                    flowCacheCapacity: Int = 1 << 12, origin: Int64? = nil, start: Int64 = 0) {
             self.shape = shape
             self.bindings = bindings
             self.connectionCapacity = connectionCapacity
             self.flowCacheCapacity = flowCacheCapacity
             self.origin = origin
+            self.start = start
         }
     }
 
     public enum OptionError: Error, Equatable, CustomStringConvertible {
-        case unknownInstance(String)
+        /// A `--bind` names no instance of the topology; the nearest name, when one is close.
+        case unknownInstance(String, suggestion: String?)
         case badBandwidth(peering: String, TokenBucket.ConfigurationError)
 
         public var description: String {
             switch self {
-            case .unknownInstance(let name): "--bind names instance \(name), which the topology does not declare"
+            case .unknownInstance(let name, let suggestion):
+                "--bind names instance \(name), which the topology does not declare" + (suggestion.map { ": did you mean \($0)?" } ?? "")
             case .badBandwidth(let peering, let error): "peering \(peering): \(error)"
             }
         }
@@ -145,6 +151,8 @@ public struct ForwardingPipeline: Sendable {
     /// Address -> instance per VPC, and source attribution (`--bind` first); fixed for the run.
     private let hosts: HostTablePool
     private let owners: HostTablePool
+    /// The `--bind` blocks (no table when there are none), tried before `owners`.
+    private let bindings: FIBPool<UInt32>
     /// Per VPC: its system route table, to decide whether a destination is local there.
     private let vpcTable: [UInt32]
     /// Per vSwitch: its VPC and address blocks, to find the router that answers for a destination
@@ -166,15 +174,12 @@ public struct ForwardingPipeline: Sendable {
         let compiled = runtime.compiled
         tracker = ConnectionTracker(capacity: options.connectionCapacity)
         flowCache = FlowDecisionCache(capacity: options.flowCacheCapacity)
-        var bindings: CompiledRouteTable<UInt32>?
-        if !options.bindings.isEmpty {
-            var table = RouteTable<UInt32>()
-            for binding in options.bindings {
-                guard let id = compiled.instanceNames.firstIndex(of: binding.instance) else { throw .unknownInstance(binding.instance) }
-                table.insert(IPNetwork(address: binding.address, prefixLength: binding.address.family.bitWidth), nextHop: UInt32(id))
-            }
-            bindings = table.build()
+        var bindings = RouteTable<UInt32>()
+        for binding in options.bindings {
+            let id = try Self.instance(named: binding.instance, in: compiled.instanceNames)
+            bindings.insert(binding.network, nextHop: UInt32(id))
         }
+        self.bindings = FIBPool(bindings.count == 0 ? [] : [bindings.build()])
         vpcTable = compiled.systemTables(of: topology)
         vswitchBlocks = topology.vswitches.indices.map { (compiled.vswitchVPC[$0], topology.vswitches[$0].allCIDRs) }
         routerIPv4 = topology.vswitches.map { $0.routerAddress(family: .ipv4, profile: topology.profile) }
@@ -184,13 +189,21 @@ public struct ForwardingPipeline: Sendable {
                             directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))
         buckets = Array(repeating: nil, count: 2 * compiled.peerings.count)
         bucketBandwidth = Array(repeating: nil, count: compiled.peerings.count)
-        let candidates = topology.instances.flatMap(\.addresses) + options.bindings.map(\.address)
+        let candidates = topology.instances.flatMap(\.addresses)
         hosts = HostTablePool(compiled.hosts, candidates: candidates)
-        owners = HostTablePool([bindings, compiled.sourceOwners].compactMap { $0 }, candidates: candidates)
-        tables = ForwardingTables(compiled, vpcTable: vpcTable, hosts: hosts, owners: owners)
+        owners = HostTablePool([compiled.sourceOwners], candidates: candidates)
+        tables = ForwardingTables(compiled, vpcTable: vpcTable, hosts: hosts, owners: owners, bindings: self.bindings)
     }
 
     public var topology: CompiledTopology { runtime.compiled }
+
+    /// The id of the instance `name` (a `--bind`), or `.unknownInstance` with the nearest name.
+    public static func instance(named name: String, in instanceNames: [String]) throws(OptionError) -> Int {
+        guard let id = instanceNames.firstIndex(of: name) else {
+            throw .unknownInstance(name, suggestion: YAMLFieldReader.closest(to: name, in: instanceNames))
+        }
+        return id
+    }
 
     // MARK: batches
 
@@ -294,12 +307,12 @@ public struct ForwardingPipeline: Sendable {
     /// One parsed frame captured at `timestamp`: advances the control plane to it first.
     private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, timestamp: Int64) throws(OptionError) -> Verdict {
         let isFirst = counters.packets == 0
-        let start = origin ?? timestamp
-        if origin == nil { origin = timestamp }
+        let start = origin ?? timestamp &- options.start
+        if origin == nil { origin = timestamp &- options.start }
         let now = timestamp &- start
         let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
         if changed {
-            tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners)
+            tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners, bindings: bindings)
             flowCache.invalidate()
         }
         if changed || isFirst { try refreshBuckets(now: now) }

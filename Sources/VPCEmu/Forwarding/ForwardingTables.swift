@@ -42,11 +42,13 @@ struct ForwardingTables {
     private var routes: FIBPool<CompiledTopology.RouteSlot>
     /// Per VPC: address -> instance (`CompiledTopology.hosts`).
     private var hosts: HostTablePool
-    /// Source attribution, tried in order: the `--bind` table when there is one, then the topology's owners.
+    /// Source attribution, tried in order: the `--bind` blocks (longest match; a pool of none or
+    /// one table), then the topology's owners.
+    private var bindings: FIBPool<UInt32>
     private var owners: HostTablePool
 
-    /// `hosts` and `owners` do not change with timeline events; the pipeline builds them once.
-    init(_ compiled: CompiledTopology, vpcTable: [UInt32], hosts: HostTablePool, owners: HostTablePool) {
+    /// `hosts`, `owners` and `bindings` do not change with timeline events; the pipeline builds them once.
+    init(_ compiled: CompiledTopology, vpcTable: [UInt32], hosts: HostTablePool, owners: HostTablePool, bindings: FIBPool<UInt32>) {
         self.vpcTable = ContiguousArray(vpcTable)
         for (instance, groups) in compiled.instanceFilters.enumerated() {
             var entry = InstanceEntry(vswitch: compiled.instanceVSwitch[instance], egressFilter: Self.noFilter, ingressFilter: Self.noFilter)
@@ -72,6 +74,7 @@ struct ForwardingTables {
         routes = FIBPool(compiled.tables.map(\.fib))
         self.hosts = hosts
         self.owners = owners
+        self.bindings = bindings
     }
 
     /// The tables as unsafe buffers, valid only inside `body`.
@@ -84,10 +87,12 @@ struct ForwardingTables {
         let routes: FIBPool<CompiledTopology.RouteSlot>.View
         let hosts: HostTablePool.View
         let owners: HostTablePool.View
+        let bindings: FIBPool<UInt32>.View
 
         /// The instance `address` is attributed to (possibly `CompiledTopology.ambiguousOwner`).
         @inline(__always)
         func owner(of address: IPAddress) -> UInt32? {
+            if bindings.entries.count != 0, let bound = bindings.lookup(0, address) { return bound }
             for table in owners.tables.indices {
                 if let owner = owners.lookup(table, address) { return owner }
             }
@@ -120,9 +125,11 @@ struct ForwardingTables {
                             try routes.withView { routes in
                                 try hosts.withView { hosts in
                                     try owners.withView { owners in
-                                        try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
-                                                      vpcTable: vpcTable, filters: filters, routes: routes, hosts: hosts,
-                                                      owners: owners))
+                                        try bindings.withView { bindings in
+                                            try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
+                                                          vpcTable: vpcTable, filters: filters, routes: routes, hosts: hosts,
+                                                          owners: owners, bindings: bindings))
+                                        }
                                     }
                                 }
                             }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a replay's packets come from: capture files read one after another, or generated
+/// Where a replay's packets come from: capture files (merged in timestamp order or concatenated, `MergedCaptureReader`), or generated
 /// traffic fed straight into the pipeline (`replay --generate`), batch by batch in both cases, so
 /// memory does not grow with the input.
 public enum ReplayInput {
@@ -29,6 +29,19 @@ public enum ReplayInput {
 }
 
 extension ReplaySession {
+    /// What is done to the input before it is forwarded.
+    public struct InputOptions: Sendable {
+        /// `--map`: addresses rewritten in every packet before it is parsed for forwarding.
+        public var addressMap: AddressMap?
+        /// How several captures are combined (`--concatenate`: file order; default: timestamp order).
+        public var order: MergedCaptureReader.Order
+
+        public init(addressMap: AddressMap? = nil, order: MergedCaptureReader.Order = .timestamp) {
+            self.addressMap = addressMap?.isEmpty == false ? addressMap : nil
+            self.order = order
+        }
+    }
+
     /// How far a replay has got, for a progress line.
     public struct Progress: Sendable, Equatable {
         public var packets: Int
@@ -85,27 +98,26 @@ extension ReplaySession {
         switch input {
         case .captures(let paths):
             let totalBytes = input.totalBytes
-            var finishedBytes: Int64 = 0
             var batch = ReadAheadPcapReader.makeBatch()
-            for path in paths {
-                // Read and parse on a second thread while this one forwards (same batches, same order, same errors).
-                let reader: ReadAheadPcapReader
-                do { reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true) } catch { return .readFailed(error) }
-                while true {
-                    let more: Bool
-                    do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
-                    guard more else { break }
-                    try process(batch, linkType: batch.linkType)
-                    packets += batch.count
-                    progress(Progress(packets: packets, bytesRead: finishedBytes + reader.bytesRead, totalBytes: totalBytes))
-                    if shouldStop() { return .stopped }
-                }
-                finishedBytes += reader.bytesRead
+            var rewrite: ReadAheadPcapReader.Stage?
+            if let map = options.input.addressMap { rewrite = { batch, linkType in map.rewrite(&batch, linkType: linkType) } }
+            // Read, rewrite and parse on a thread per file while this one forwards.
+            let reader: MergedCaptureReader
+            do { reader = try MergedCaptureReader(paths: paths, order: options.input.order, prepare: rewrite) } catch { return .readFailed(error) }
+            while true {
+                let more: Bool
+                do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
+                guard more else { break }
+                try process(batch, linkType: batch.linkType)
+                packets += batch.count
+                progress(Progress(packets: packets, bytesRead: reader.bytesRead, totalBytes: totalBytes))
+                if shouldStop() { return .stopped }
             }
         case .generated(let generator):
             var stream = generator.stream()
             var batch = PacketBatch()
             while stream.nextBatch(into: &batch) {
+                options.input.addressMap?.rewrite(&batch, linkType: .ethernet)
                 try process(batch, linkType: .ethernet)
                 packets += batch.count
                 progress(Progress(packets: packets, totalPackets: stream.totalPackets))

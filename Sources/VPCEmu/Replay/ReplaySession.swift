@@ -12,11 +12,15 @@ public final class ReplaySession {
         public var writeVerdicts: Bool
         /// Metering interval, ns.
         public var interval: Int64
+        /// Address mapping and the order of several captures.
+        public var input: InputOptions
 
-        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000) {
+        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
+                    input: InputOptions = .init()) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
+            self.input = input
         }
     }
 
@@ -86,7 +90,9 @@ public final class ReplaySession {
                                                    rateLimitBitsPerSecond: limit, rateLimitChanges: changes))
             }
         }
-        do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
+        // The series starts with the first packet, at `--start` on the timeline.
+        lastDeparture = options.pipeline.start
+        do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: options.pipeline.start) } catch { throw .meter(error) }
         // Alert rules that do not fit the interval fail here, before any output exists.
         do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
@@ -296,7 +302,7 @@ public final class ReplaySession {
             }
         }
         let report = ReplayReport(
-            emulatedStart: 0, emulatedEnd: lastDeparture, totals: totals,
+            emulatedStart: options.pipeline.start, emulatedEnd: lastDeparture, totals: totals,
             dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
         do {
             try report.write(to: path("report.json"))

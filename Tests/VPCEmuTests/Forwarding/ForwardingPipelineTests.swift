@@ -225,10 +225,45 @@ let second: Int64 = 1_000_000_000
     @Test func unknownSourcesDropUnlessBound() throws {
         var net = try PipelineHarness("hub-and-spoke.yaml")
         #expect(net.send("10.1.1.99", "10.0.1.10", ping, at: 5 * second).outcome == .dropped(.unknownSource))
-        var bound = try PipelineHarness("hub-and-spoke.yaml", options: .init(bindings: [(address("10.1.1.99"), "ecs-b1")]))
+        var bound = try PipelineHarness("hub-and-spoke.yaml", options: .init(bindings: [(IPNetwork(address: address("10.1.1.99"), prefixLength: 32), "ecs-b1")]))
         #expect(bound.send("10.1.1.99", "10.0.1.10", ping, at: 5 * second).outcome == .delivered(instance: bound.instance("ecs-hub"), arrival: 5 * second + 100_000))
-        #expect(throws: ForwardingPipeline.OptionError.unknownInstance("nope")) {
-            try ForwardingPipeline(topology: loadCapture("hub-and-spoke.yaml").topology, options: .init(bindings: [(address("10.1.1.99"), "nope")]))
+        #expect(throws: ForwardingPipeline.OptionError.unknownInstance("nope", suggestion: nil)) {
+            try ForwardingPipeline(topology: loadCapture("hub-and-spoke.yaml").topology, options: .init(bindings: [(IPNetwork(address: address("10.1.1.99"), prefixLength: 32), "nope")]))
+        }
+    }
+
+    /// `--bind CIDR=INSTANCE`: the most specific block holding the source names the sender, before
+    /// the topology's own owner of the address.
+    @Test func boundBlocksAttributeByLongestMatch() throws {
+        let bindings = [(try IPNetwork(parsing: "10.0.0.0/8"), "ecs-b2"), (try IPNetwork(parsing: "10.1.0.0/16"), "ecs-b1"),
+                        (try IPNetwork(parsing: "10.1.1.99/32"), "ecs-b2"), (try IPNetwork(parsing: "fd00::/8"), "ecs-b1")]
+        var net = try PipelineHarness("hub-and-spoke.yaml", options: .init(bindings: bindings))
+        for (source, sender) in [("10.1.7.7", "ecs-b1"), ("10.1.1.99", "ecs-b2"), ("10.200.0.1", "ecs-b2"), ("10.1.1.10", "ecs-b1"),
+                                 ("10.0.1.10", "ecs-b2"), ("fd12::1", "ecs-b1")] {
+            let destination = source.contains(":") ? "fd00::99" : "10.0.1.10"
+            #expect(net.send(source, destination, ping, at: 5 * second).trail.sourceInstance == net.instance(sender), "\(source)")
+        }
+        #expect(net.send("192.0.2.1", "10.0.1.10", ping, at: 5 * second).outcome == .dropped(.unknownSource))
+        let error = #expect(throws: ForwardingPipeline.OptionError.self) {
+            try ForwardingPipeline(topology: loadCapture("hub-and-spoke.yaml").topology, options: .init(bindings: [(bindings[0].0, "ecs-b3")]))
+        }
+        #expect(error?.description == "--bind names instance ecs-b3, which the topology does not declare: did you mean ecs-b1?")
+    }
+
+    /// `Options.start`: the first packet (the harness's, at timestamp 0) is at that emulated time,
+    /// and the timeline's events are met accordingly (the peering is accepted at 60 s).
+    @Test func startPlacesTheFirstPacketOnTheTimeline() throws {
+        for start in [0, 61 * second] {
+            var net = try PipelineHarness("cross-account-acceptance.yaml", options: .init(start: start))
+            let verdict = net.send("10.1.1.10", "10.2.1.10", ping, at: second)
+            #expect(verdict.departure == start + second)
+            if start == 0 {
+                guard case .dropped(let reason) = verdict.outcome else { Issue.record("\(verdict.outcome)"); continue }
+                #expect(reason.kind == .peeringNotActive)
+            } else {
+                guard case .delivered(let instance, let arrival) = verdict.outcome else { Issue.record("\(verdict.outcome)"); continue }
+                #expect(instance == net.instance("ecs-b") && arrival > start + second)
+            }
         }
     }
 

@@ -53,7 +53,7 @@ import Testing
         let candidates = loaded.topology.instances.flatMap(\.addresses)
         let tables = ForwardingTables(compiled, vpcTable: compiled.systemTables(of: loaded.topology),
                                       hosts: HostTablePool(compiled.hosts, candidates: candidates),
-                                      owners: HostTablePool([compiled.sourceOwners], candidates: candidates))
+                                      owners: HostTablePool([compiled.sourceOwners], candidates: candidates), bindings: FIBPool([]))
         var random = ClassifierTests.RandomRuleSet(seed: 7)
         let ports: [UInt16] = [22, 53, 80, 443, 5003, 7050, 8085, 9999, 30_000]
         func tuple(_ source: String, _ destination: String) -> FiveTuple {
