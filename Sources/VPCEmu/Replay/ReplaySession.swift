@@ -300,7 +300,8 @@ public final class ReplaySession {
             emulatedStart: 0, emulatedEnd: lastDeparture,
             totals: .init(packets: Int64(counters.packets), bytes: bytes, deliveredPackets: Int64(counters.delivered),
                           deliveredBytes: deliveredBytes, droppedPackets: Int64(counters.dropped), droppedBytes: droppedBytes),
-            dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
+            dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing),
+            connectionsRefused: Int64(pipeline.connectionStatistics.refused))
         do {
             try report.write(to: path("report.json"))
             try MetricsCSV.write(series, to: path("metrics.csv"))
