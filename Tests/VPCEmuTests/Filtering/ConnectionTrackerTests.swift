@@ -190,6 +190,8 @@ import Testing
 
     /// The table grows with the connections tracked, never past its bound's size.
     @Test func tableGrowsWithTheConnectionsTracked() {
+        // docs/filtering.md states the table's memory from this size.
+        #expect(MemoryLayout<ConnectionTracker.Entry>.stride == 56)
         var tracker = ConnectionTracker(capacity: 1000)
         #expect(tracker.slotCount == 64)
         for port in 0..<5000 {
