@@ -17,7 +17,8 @@ let package = Package(
         .package(name: "VPCEmu", path: "../"),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
-    targets: ["CaptureBenchmark", "ParseBenchmark", "LPMBenchmark", "ACLBenchmark", "TopologyBenchmark", "PipelineBenchmark"].map { name in
+    targets: ["CaptureBenchmark", "ParseBenchmark", "LPMBenchmark", "ACLBenchmark", "TopologyBenchmark", "PipelineBenchmark",
+              "ConnectionTableBenchmark"].map { name in
         .executableTarget(
             name: name,
             dependencies: benchmarkDependencies,

@@ -28,6 +28,10 @@ enum ReplaySummary {
                              + " \(pad("\(direction.bytes)", 12, left: true)) \(pad("\(direction.throttledPackets)", 10, left: true))")
             }
         }
+        if report.connectionsRefused > 0 {
+            lines.append("connection table full: \(report.connectionsRefused) new connections refused "
+                         + "(their packets: connection-table-full; raise settings.connection_table)")
+        }
         if counters.timeExceededAnswers > 0 { lines.append("time-exceeded answers \(counters.timeExceededAnswers)") }
         lines.append("alerts fired \(report.alerts.count)" + report.alerts.map { "\n  " + $0.summary(origin: 0) }.joined())
         lines.append("cost estimate \(report.cost.totalUSD) USD")

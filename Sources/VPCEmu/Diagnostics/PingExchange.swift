@@ -59,7 +59,7 @@ extension DropReason {
         switch self {
         // Decided before any topology object is reached.
         case .malformed, .notIP, .unknownSource: return "pipeline"
-        case .securityGroupUnavailable(let instance), .securityGroupDenied(_, let instance, _):
+        case .securityGroupUnavailable(let instance), .securityGroupDenied(_, let instance, _), .connectionTableFull(_, let instance):
             return name(topology.instanceNames, instance)
         case .aclDenied(_, let vswitch, _): return name(topology.vswitchNames, vswitch)
         case .noRoute(let table), .blackholeRoute(let table, _): return name(topology.tables.map(\.name), table)

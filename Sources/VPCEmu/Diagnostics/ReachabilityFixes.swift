@@ -52,7 +52,7 @@ extension ReachabilityAnalyzer {
             return "peering \(peering.name) does not transit through \(compiled.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
         case .noInstance(let vpc):
             return "no instance of \(compiled.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
-        case .malformed, .notIP, .throttled, .queueFull, .ttlExpired:
+        case .malformed, .notIP, .throttled, .queueFull, .ttlExpired, .connectionTableFull:
             return "not predicted by the analysis (it depends on the packets, not the topology)"
         }
     }

@@ -8,6 +8,8 @@ public enum FilterDecider: Hashable, Sendable, CustomStringConvertible {
     case networkACLDefault(acl: String, direction: TrafficDirection)
     /// Part of (or related to) a flow an earlier verdict accepted; see `ConnectionTracker`.
     case trackedConnection
+    /// A new connection refused, or a packet of one, because the connection table was full.
+    case connectionTableFull
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum FilterDecider: Hashable, Sendable, CustomStringConvertible {
         case .networkACLEntry(let acl, let direction, let entry): "network ACL \(acl) \(direction) entry \(entry)"
         case .networkACLDefault(let acl, let direction): "network ACL \(acl) \(direction) implicit deny"
         case .trackedConnection: "tracked connection (stateful return traffic)"
+        case .connectionTableFull: "connection table full (new connection refused)"
         }
     }
 }

@@ -7,10 +7,20 @@
 /// (the instance a security group guards), so one instance's egress state never opens another
 /// instance's ingress.
 ///
-/// The table is a preallocated open-addressing hash table (linear probing, backward-shift
-/// deletion): no allocation per packet. Idle entries expire by per-state timeouts
-/// (`Timeouts.linux`, Linux nf_conntrack defaults); when the table holds `capacity` entries,
-/// inserting evicts the stalest entry near the new one's slot, and counts it.
+/// The table is an open-addressing hash table (linear probing, backward-shift deletion) at most
+/// half full, so a probe takes O(1) expected steps. It starts small and doubles as connections
+/// are added (`reserve`, called between runs of packets: the per-packet path never allocates), up
+/// to the size `capacity` needs, so memory follows the connections actually tracked. Idle entries
+/// expire by per-state timeouts (`Timeouts.linux`, Linux nf_conntrack defaults); a sweep frees
+/// their slots at most once per emulated second (`sweepIfDue`).
+///
+/// When `capacity` connections are tracked, a new one is refused — never an old one evicted — as
+/// the clouds document: on ECS, once an instance's connections are exhausted "new connections
+/// cannot be established … and packets may be lost" (Alibaba Cloud, "Connection timeout
+/// management"); on EC2 such packets are dropped and counted by `conntrack_allowance_exceeded`.
+/// The refused connection is remembered (up to `capacity` of them, expiring like tracked ones), so
+/// its later packets — the reply above all — get the same verdict (`refusedVerdict`) instead of
+/// looking like traffic the rules deny; when a slot frees up, its next accepted packet tracks it.
 ///
 /// Every zone's entry of a flow hashes to the same home slot (the zone is compared, not hashed):
 /// the pipeline looks a packet up twice, egress in its source's zone and ingress in its
@@ -53,10 +63,15 @@ public struct ConnectionTracker: Sendable {
 
     public struct Statistics: Sendable, Hashable {
         public var inserted: UInt64 = 0
-        /// Live entries dropped to make room (the table was full).
-        public var evicted: UInt64 = 0
+        /// New connections refused because `capacity` connections were tracked.
+        public var refused: UInt64 = 0
+        /// Refused connections not remembered (`capacity` refused ones already were): their later
+        /// packets get the rules' verdict.
+        public var refusedUnremembered: UInt64 = 0
         /// Entries removed because they were idle past their timeout.
         public var expired: UInt64 = 0
+        /// Most connections tracked at once.
+        public var peak: Int = 0
     }
 
     /// TCP flag bits as they appear in the header.
@@ -67,47 +82,88 @@ public struct ConnectionTracker: Sendable {
         public static let ack: UInt8 = 0x10
     }
 
+    /// 56 bytes (`MemoryLayout<Entry>.stride`); docs/filtering.md states the table's memory from it.
     @usableFromInline struct Entry: Sendable {
         var key: FiveTuple
         var zone: UInt32
         var occupied: Bool
+        /// A connection refused for want of room, remembered so its packets keep that verdict.
+        var refused: Bool
         /// Whether the flow's first packet went in the direction of `key` (else of `key.reversed`).
         var originalIsKey: Bool
         var state: State
         var lastSeen: UInt64
 
         static let empty = Entry(key: FiveTuple(ipv4Source: 0, destination: 0, sourcePort: 0, destinationPort: 0, ipProtocol: 0),
-                                 zone: 0, occupied: false, originalIsKey: true, state: .unreplied, lastSeen: 0)
+                                 zone: 0, occupied: false, refused: false, originalIsKey: true, state: .unreplied, lastSeen: 0)
     }
 
-    /// Most entries held at once.
+    /// Most connections tracked at once (each zone's entry of a flow counts).
     public let capacity: Int
     public let timeouts: Timeouts
+    /// Connections tracked.
     public private(set) var count = 0
+    /// Refused connections remembered.
+    public private(set) var refusedCount = 0
     public private(set) var statistics = Statistics()
     /// The open-addressing table. The table's code reads and writes it through a pointer parameter
     /// named `slots` (a write through the array costs a uniqueness check): the public methods take
     /// the pointer per call (`withSlots`), `ForwardingPipeline` once per run of packets
     /// (`HotStorage.connections`), moving the array out of `self` meanwhile.
     var storage: ContiguousArray<Entry>
-    private let slotMask: Int
-    /// How many slots around a full table's target slot are searched for the stalest entry.
-    private static let evictionWindow = 16
+    private var slotMask: Int
+    /// The most slots `storage` grows to: room for `capacity` tracked and as many refused
+    /// connections at half load.
+    private let maximumSlots: Int
+    /// Emulated time of the last full sweep (`sweepIfDue`).
+    private var lastSweep: UInt64 = 0
+    static let sweepInterval: UInt64 = 1_000_000_000
+    /// The largest bound `init` accepts (2^28 connections: 2^30 slots, 56 GiB).
+    public static let maximumCapacity = 1 << 28
+    /// Tracked connections when the topology sets no `connection_table`: at most 4,194,304 slots
+    /// of 56 bytes (224 MiB) tracked, twice that with as many refused ones remembered.
+    public static let defaultCapacity = 1 << 21
+    private static let initialSlots = 64
 
     public init(capacity: Int, timeouts: Timeouts = .linux) {
-        precondition(capacity >= 1, "the connection table needs room for at least one flow")
+        precondition((1...Self.maximumCapacity).contains(capacity), "the connection table holds 1 to 2^28 connections")
         self.capacity = capacity
         self.timeouts = timeouts
-        // At most half full, so probe sequences stay short.
         var size = 2
-        while size < capacity * 2 { size <<= 1 }
-        storage = ContiguousArray(repeating: .empty, count: size)
-        slotMask = size - 1
+        while size < capacity * 4 { size <<= 1 }
+        maximumSlots = size
+        storage = ContiguousArray(repeating: .empty, count: min(size, Self.initialSlots))
+        slotMask = storage.count - 1
     }
 
+    /// Grows the table, if need be, so that `additional` more entries keep it at most half full;
+    /// the pipeline calls it before each run of packets with two entries per packet (one per
+    /// zone), the public methods before each call. Doubling rehashes every entry: amortised O(1)
+    /// per entry, and never more slots than `maximumSlots`.
+    public mutating func reserve(_ additional: Int) {
+        let needed = min(count + refusedCount + additional, 2 * capacity)
+        guard needed * 2 > storage.count, storage.count < maximumSlots else { return }
+        var size = storage.count
+        while needed * 2 > size, size < maximumSlots { size <<= 1 }
+        let old = storage
+        storage = ContiguousArray(repeating: .empty, count: size)
+        slotMask = size - 1
+        storage.withUnsafeMutableBufferPointer { slots in
+            for entry in old where entry.occupied {
+                var slot = entry.key.tableHash & slotMask
+                while slots[slot].occupied { slot = (slot + 1) & slotMask }
+                slots[slot] = entry
+            }
+        }
+    }
+
+    /// The slots allocated now, for a caller stating memory (`MemoryLayout<Entry>.stride` each).
+    public var slotCount: Int { storage.count }
+
     /// Runs `body` with `storage` moved out of `self` (so it is unique and `self` stays free to
-    /// mutate) and put back after; `body` must not read `storage`.
+    /// mutate) and put back after; `body` must not read `storage`. Reserves room for one entry first.
     private mutating func withSlots<R>(_ body: (inout Self, UnsafeMutablePointer<Entry>) -> R) -> R {
+        reserve(1)
         var slots = storage
         storage = []
         defer { storage = slots }
@@ -174,27 +230,41 @@ public struct ConnectionTracker: Sendable {
         withSlots { $0.filter(lookup, tcpFlags: tcpFlags, quoted: quoted, zone: zone, now: now, rules: rules, $1) }
     }
 
-    /// `filter` on `slots`, the storage of `storage` (moved out of `self` by the caller).
+    /// `filter` on `slots`, the storage of `storage` (moved out of `self` by the caller, who has
+    /// reserved room for one entry).
     @inline(__always)
     mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
                          now: UInt64, rules: some StatelessFilter, _ slots: UnsafeMutablePointer<Entry>) -> FilterVerdict {
+        var ofRefused = false
         if let quoted, Self.isICMPError(lookup.tuple) {
             if state(of: quoted, zone: zone, now: now, slots) != nil { return Self.trackedVerdict }
-        } else if refresh(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) {
-            return Self.trackedVerdict
+        } else if let seen = refresh(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) {
+            if !seen { return Self.trackedVerdict }
+            ofRefused = true
         }
         let verdict = rules.evaluate(lookup.tuple)
-        if verdict.policy == .accept { admit(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) }
-        return verdict
+        if verdict.policy == .accept {
+            return admit(lookup, tcpFlags: tcpFlags, zone: zone, now: now, slots) ? verdict : Self.refusedVerdict
+        }
+        // A packet of a refused connection the rules would not let through alone (its reply):
+        // refused with it, not denied.
+        return ofRefused ? Self.refusedVerdict : verdict
     }
 
     /// The verdict `filter` gives tracked traffic; its decider is `trackedDecider`.
     public static let trackedVerdict = FilterVerdict(policy: .accept, decider: trackedDecider)
     public static let trackedDecider = UInt32.max
+    /// The verdict `filter` gives the packets of a connection it refused (the table was full).
+    public static let refusedVerdict = FilterVerdict(policy: .drop, decider: refusedDecider)
+    public static let refusedDecider = UInt32.max - 1
 
     /// What decided a verdict of `filter`: the tracker or the rules.
     public static func decider(of verdict: FilterVerdict, rules: SecurityGroupFilter) -> FilterDecider {
-        verdict.decider == trackedDecider ? .trackedConnection : rules.decider(of: verdict)
+        switch verdict.decider {
+        case trackedDecider: .trackedConnection
+        case refusedDecider: .connectionTableFull
+        default: rules.decider(of: verdict)
+        }
     }
 
     // MARK: The table
@@ -206,38 +276,65 @@ public struct ConnectionTracker: Sendable {
 
     /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
     public mutating func refresh(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
-        withSlots { $0.refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) }
+        withSlots { $0.refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) == false }
     }
 
+    /// Advances the flow of `lookup` if `zone` has an entry for it and the packet is part of it:
+    /// nil when not, else whether the entry is a refused connection's.
     private mutating func refresh(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64,
-                                  _ slots: UnsafeMutablePointer<Entry>) -> Bool {
-        guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) else { return false }
+                                  _ slots: UnsafeMutablePointer<Entry>) -> Bool? {
+        guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) else { return nil }
         let tuple = lookup.tuple
         let original = slots[slot].originalIsKey == lookup.isForward
         if tuple.ipProtocol == 1 || tuple.ipProtocol == 58, Self.isICMPEchoRequest(tuple) != original {
             // An echo request in the reply direction (or a reply from the originator) is not part of this flow.
-            return false
+            return nil
         }
         slots[slot].state = Self.advance(slots[slot].state, tcpFlags: tcpFlags, original: original)
         slots[slot].lastSeen = now
-        return true
+        return slots[slot].refused
     }
 
-    /// Starts tracking the flow `tuple` opens (its first packet, accepted by the rules). ICMP
-    /// messages other than echo requests open nothing.
-    public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) {
+    /// Starts tracking the flow `tuple` opens (its first packet, accepted by the rules); returns
+    /// false when the table is full and the connection is refused. ICMP messages other than echo
+    /// requests open nothing.
+    @discardableResult
+    public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
         withSlots { $0.admit(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) }
     }
 
-    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
-        guard let key = lookup.key else { return }
+    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64,
+                                _ slots: UnsafeMutablePointer<Entry>) -> Bool {
+        guard let key = lookup.key else { return true }
         let tuple = lookup.tuple
-        if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return }
+        if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return true }
+        if count >= capacity { sweepIfDue(now: now, slots) }
         if let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) {
             slots[slot].lastSeen = now
-            return
+            guard slots[slot].refused else { return true }
+            guard count < capacity else { return false }
+            // Room again: the refused connection is tracked from this packet on.
+            slots[slot].refused = false
+            refusedCount -= 1
+            count += 1
+            statistics.inserted &+= 1
+            statistics.peak = max(statistics.peak, count)
+            return true
         }
-        if count >= capacity { evict(near: lookup.hash, now: now, slots) }
+        let refused = count >= capacity
+        if refused {
+            statistics.refused &+= 1
+            guard refusedCount < capacity else {
+                statistics.refusedUnremembered &+= 1
+                return false
+            }
+        }
+        // `reserve` keeps the table at most half full; a caller that did not call it gets the
+        // table's most entries treated as full rather than a table with no empty slot.
+        guard (count + refusedCount + 1) * 2 <= slotMask + 1 else {
+            assertionFailure("ConnectionTracker.reserve was not called before this run of packets")
+            return false
+        }
         var slot = lookup.hash & slotMask
         while slots[slot].occupied { slot = (slot + 1) & slotMask }
         let state: State = switch tuple.ipProtocol {
@@ -247,23 +344,46 @@ public struct ConnectionTracker: Sendable {
             : .tcpEstablished  // picked up mid-stream, as Linux's nf_conntrack_tcp_loose allows
         default: .unreplied
         }
-        slots[slot] = Entry(key: key, zone: zone, occupied: true, originalIsKey: lookup.isForward, state: state, lastSeen: now)
+        slots[slot] = Entry(key: key, zone: zone, occupied: true, refused: refused, originalIsKey: lookup.isForward,
+                            state: state, lastSeen: now)
+        if refused {
+            refusedCount += 1
+            return false
+        }
         count += 1
         statistics.inserted &+= 1
+        statistics.peak = max(statistics.peak, count)
+        return true
     }
 
     /// Removes every idle-expired entry (a full sweep; lookups also expire lazily).
     public mutating func removeExpired(now: UInt64) {
-        withSlots { tracker, slots in
-            var slot = 0
-            while slot <= tracker.slotMask {
-                if slots[slot].occupied, tracker.isExpired(slots[slot], now: now) {
-                    tracker.remove(at: slot, slots)
-                    tracker.statistics.expired &+= 1
-                    continue  // backward shift may have moved another entry here
-                }
-                slot += 1
+        withSlots { $0.removeExpired(now: now, $1) }
+    }
+
+    /// `removeExpired` unless the last sweep was less than `sweepInterval` ago: the pipeline calls
+    /// it after each batch, and a new connection finding the table full calls it first, so an idle
+    /// connection holds its place at most one emulated second past its timeout. A sweep scans
+    /// every slot, so at most one per emulated second keeps it off the per-packet cost.
+    public mutating func sweepIfDue(now: UInt64) {
+        withSlots { $0.sweepIfDue(now: now, $1) }
+    }
+
+    private mutating func sweepIfDue(now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
+        guard now &- lastSweep >= Self.sweepInterval, now > lastSweep else { return }
+        removeExpired(now: now, slots)
+    }
+
+    private mutating func removeExpired(now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
+        lastSweep = now
+        var slot = 0
+        while slot <= slotMask {
+            if slots[slot].occupied, isExpired(slots[slot], now: now) {
+                remove(at: slot, slots)
+                statistics.expired &+= 1
+                continue  // backward shift may have moved another entry here
             }
+            slot += 1
         }
     }
 
@@ -281,15 +401,34 @@ public struct ConnectionTracker: Sendable {
         }
     }
 
-    /// The state of the tracked flow of `tuple` in `zone`, nil when untracked.
+    /// The state of the tracked flow of `tuple` in `zone`, nil when untracked (or refused).
     public func state(of tuple: FiveTuple, zone: UInt32, now: UInt64) -> State? {
         storage.withUnsafeBufferPointer { state(of: tuple, zone: zone, now: now, $0.baseAddress!) }
     }
 
     private func state(of tuple: FiveTuple, zone: UInt32, now: UInt64, _ slots: UnsafePointer<Entry>) -> State? {
         guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone, slots),
-              !isExpired(slots[slot], now: now) else { return nil }
+              !slots[slot].refused, !isExpired(slots[slot], now: now) else { return nil }
         return slots[slot].state
+    }
+
+    /// Whether `tuple` belongs to a connection of `zone` that was refused (and is remembered).
+    public func isRefused(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
+        storage.withUnsafeBufferPointer { slots in
+            guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone, slots.baseAddress!)
+            else { return false }
+            return slots[slot].refused && !isExpired(slots[slot], now: now)
+        }
+    }
+
+    /// The longest probe sequence a lookup of a present entry walks (slots from its home slot to
+    /// it, inclusive): the structural measure of the hash's spread the tests bound.
+    public var longestProbe: Int {
+        var longest = 0
+        for (slot, entry) in storage.enumerated() where entry.occupied {
+            longest = max(longest, (slot - entry.key.tableHash & slotMask) & slotMask + 1)
+        }
+        return longest
     }
 
     // MARK: Internals
@@ -319,32 +458,9 @@ public struct ConnectionTracker: Sendable {
         return slot
     }
 
-    /// Makes room: removes the expired or else least recently seen entry among the occupied
-    /// slots from the new key's home slot onwards.
-    private mutating func evict(near hash: Int, now: UInt64, _ slots: UnsafeMutablePointer<Entry>) {
-        var slot = hash & slotMask
-        var victim: Int?
-        var examined = 0
-        while examined < Self.evictionWindow || victim == nil {
-            if slots[slot].occupied {
-                if isExpired(slots[slot], now: now) {
-                    remove(at: slot, slots)
-                    statistics.expired &+= 1
-                    return
-                }
-                if victim.map({ slots[slot].lastSeen < slots[$0].lastSeen }) ?? true { victim = slot }
-                examined += 1
-            }
-            slot = (slot + 1) & slotMask
-        }
-        if let victim {
-            remove(at: victim, slots)
-            statistics.evicted &+= 1
-        }
-    }
-
     /// Backward-shift deletion: later entries of the probe run move up so lookups need no tombstones.
     private mutating func remove(at start: Int, _ slots: UnsafeMutablePointer<Entry>) {
+        if slots[start].refused { refusedCount -= 1 } else { count -= 1 }
         var hole = start
         var next = (hole + 1) & slotMask
         while slots[next].occupied {
@@ -359,7 +475,6 @@ public struct ConnectionTracker: Sendable {
             next = (next + 1) & slotMask
         }
         slots[hole] = .empty
-        count -= 1
     }
 
     /// The key a flow is stored under — the smaller of the tuple and its reverse, so both

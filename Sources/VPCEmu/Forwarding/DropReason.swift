@@ -34,11 +34,15 @@ public enum DropReason: Hashable, Sendable {
     case queueFull(peering: UInt32, PeeringDirectionKey.Direction)
     /// TTL / hop limit reached zero at the router of `vpc`; a time-exceeded answer was built.
     case ttlExpired(vpc: UInt32)
+    /// The connection table was full: a new connection `instance`'s security groups accepted was
+    /// refused, or this packet belongs to one that was (`ConnectionTracker`, docs/filtering.md).
+    case connectionTableFull(TrafficDirection, instance: UInt32)
 
     /// The kinds, in the order counters and reports list them.
     public enum Kind: UInt8, CaseIterable, Sendable, Hashable, Codable {
         case malformed, notIP, unknownSource, securityGroupUnavailable, securityGroupDenied, aclDenied
         case noRoute, blackholeRoute, peeringNotActive, nonTransitive, noInstance, throttled, queueFull, ttlExpired
+        case connectionTableFull
 
         /// Stable code used in reports, metrics and packet comments.
         public var code: String {
@@ -57,6 +61,7 @@ public enum DropReason: Hashable, Sendable {
             case .throttled: "throttled"
             case .queueFull: "queue-full"
             case .ttlExpired: "ttl-expired"
+            case .connectionTableFull: "connection-table-full"
             }
         }
     }
@@ -77,6 +82,7 @@ public enum DropReason: Hashable, Sendable {
         case .throttled: .throttled
         case .queueFull: .queueFull
         case .ttlExpired: .ttlExpired
+        case .connectionTableFull: .connectionTableFull
         }
     }
 
@@ -124,6 +130,8 @@ public enum DropReason: Hashable, Sendable {
             return "throttled on \(peering(id)) \(direction.rawValue) (\(cause.rawValue))"
         case .queueFull(let id, let direction): return "shaping queue full on \(peering(id)) \(direction.rawValue)"
         case .ttlExpired(let vpc): return "TTL expired at the router of \(name(topology.vpcNames, vpc)); time exceeded sent"
+        case .connectionTableFull(let direction, let instance):
+            return "\(direction) of \(name(topology.instanceNames, instance)) refused: connection table full"
         }
     }
 }

@@ -18,8 +18,9 @@ public struct ForwardingPipeline: Sendable {
         /// Source blocks attributed to a named instance whatever the topology says (`--bind`; the
         /// most specific block holding a source wins).
         public var bindings: [(network: IPNetwork, instance: String)]
-        /// Tracked flows over all instances.
-        public var connectionCapacity: Int
+        /// Connections tracked at once over all instances; nil: the topology's
+        /// `settings.connection_table` (`ConnectionTracker.defaultCapacity` when it sets none).
+        public var connectionCapacity: Int?
         /// Flows whose table lookups are remembered (`FlowDecisionCache`); 0: none.
         public var flowCacheCapacity: Int
         /// The timestamp of emulated time 0; nil: the first packet's timestamp (a replay). Ping and
@@ -28,7 +29,7 @@ public struct ForwardingPipeline: Sendable {
         /// With `origin` nil: the emulated time of the first packet, ns (`replay --start`).
         public var start: Int64
 
-        public init(shape: Bool = false, bindings: [(network: IPNetwork, instance: String)] = [], connectionCapacity: Int = 1 << 16,
+        public init(shape: Bool = false, bindings: [(network: IPNetwork, instance: String)] = [], connectionCapacity: Int? = nil,
                     flowCacheCapacity: Int = 1 << 12, origin: Int64? = nil, start: Int64 = 0) {
             self.shape = shape
             self.bindings = bindings
@@ -144,8 +145,6 @@ public struct ForwardingPipeline: Sendable {
     public private(set) var origin: Int64?
 
     private var tracker: ConnectionTracker
-    private var lastSweep: Int64 = 0
-    static let sweepInterval: Int64 = 1_000_000_000
     private var buckets: [TokenBucket?]
     private var bucketBandwidth: [Int?]
     /// Address -> instance per VPC, and source attribution (`--bind` first); fixed for the run.
@@ -172,7 +171,7 @@ public struct ForwardingPipeline: Sendable {
         self.options = options
         origin = options.origin
         let compiled = runtime.compiled
-        tracker = ConnectionTracker(capacity: options.connectionCapacity)
+        tracker = ConnectionTracker(capacity: options.connectionCapacity ?? topology.settings.connectionTable)
         flowCache = FlowDecisionCache(capacity: options.flowCacheCapacity)
         var bindings = RouteTable<UInt32>()
         for binding in options.bindings {
@@ -205,6 +204,9 @@ public struct ForwardingPipeline: Sendable {
         return id
     }
 
+    /// The connection table's counters: connections tracked, refused (the table was full), expired.
+    public var connectionStatistics: ConnectionTracker.Statistics { tracker.statistics }
+
     // MARK: batches
 
     /// Forwards every packet of `batch`, replacing `verdicts` with one verdict per packet (its
@@ -221,6 +223,9 @@ public struct ForwardingPipeline: Sendable {
         }
         answers.removeAll(keepingCapacity: true)
         answerOffsets.removeAll(keepingCapacity: true)
+        // Each packet adds at most one connection per zone (egress, ingress): grown here, the
+        // table never grows inside the walk, which reads it through a pointer.
+        tracker.reserve(2 &* batch.count)
         let isParsed = batch.parsedLinkType == linkType
         var packet = ParsedPacket()
         var index = 0
@@ -274,12 +279,10 @@ public struct ForwardingPipeline: Sendable {
 
     /// Frees the connection slots of expired flows, as the end of each batch does; for a caller
     /// that forwards a batch one packet at a time, with its last packet's departure.
-    /// Sweeping scans the whole table, so it runs at most once per emulated second; lookups
-    /// already ignore expired flows, the sweep only frees their slots.
+    /// Sweeping scans the whole table, so it runs at most once per emulated second
+    /// (`ConnectionTracker.sweepIfDue`); lookups already ignore expired flows.
     mutating func sweepIfDue(at departure: Int64) {
-        guard departure &- lastSweep >= Self.sweepInterval else { return }
-        tracker.removeExpired(now: UInt64(max(0, departure)))
-        lastSweep = departure
+        tracker.sweepIfDue(now: UInt64(max(0, departure)))
     }
 
     /// How many packets ahead the batch loop prefetches a packet's flow-cache slot and connection
@@ -307,6 +310,7 @@ public struct ForwardingPipeline: Sendable {
     /// One parsed frame captured at `timestamp`: advances the control plane to it first.
     private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, timestamp: Int64) throws(OptionError) -> Verdict {
         let isFirst = counters.packets == 0
+        tracker.reserve(2)
         let start = origin ?? timestamp &- options.start
         if origin == nil { origin = timestamp &- options.start }
         let now = timestamp &- start
@@ -361,7 +365,7 @@ public struct ForwardingPipeline: Sendable {
         let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
                                     rules: ViewFilter(view: view, id: sourceEntry.egressFilter), hot.connections)
         if egress.policy != .accept {
-            return .dropped(.securityGroupDenied(.egress, instance: sourceInstance, decider: egress.decider))
+            return .dropped(Self.securityGroupDrop(.egress, instance: sourceInstance, egress))
         }
         let sourceVSwitch = sourceEntry.vswitch
         let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
@@ -449,8 +453,16 @@ public struct ForwardingPipeline: Sendable {
         }
         let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
                                      rules: ViewFilter(view: view, id: targetEntry.ingressFilter), hot.connections)
-        if ingress.policy != .accept { return .dropped(.securityGroupDenied(.ingress, instance: target, decider: ingress.decider)) }
+        if ingress.policy != .accept { return .dropped(Self.securityGroupDrop(.ingress, instance: target, ingress)) }
         return .delivered(instance: target, arrival: arrival)
+    }
+
+    /// Why the stateful filter of `instance` dropped a packet: its rules, or a full connection table.
+    @inline(__always)
+    private static func securityGroupDrop(_ direction: TrafficDirection, instance: UInt32, _ verdict: FilterVerdict) -> DropReason {
+        verdict.decider == ConnectionTracker.refusedDecider
+            ? .connectionTableFull(direction, instance: instance)
+            : .securityGroupDenied(direction, instance: instance, decider: verdict.decider)
     }
 
     /// The instance of `vpc` that owns `destination`, looked up once per flow (`cached` is the flow's

@@ -303,7 +303,8 @@ public final class ReplaySession {
         }
         let report = ReplayReport(
             emulatedStart: options.pipeline.start, emulatedEnd: lastDeparture, totals: totals,
-            dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
+            dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing),
+            connectionsRefused: Int64(pipeline.connectionStatistics.refused))
         do {
             try report.write(to: path("report.json"))
             try MetricsCSV.write(series, to: path("metrics.csv"))

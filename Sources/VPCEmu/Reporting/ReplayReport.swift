@@ -19,9 +19,12 @@ public struct ReplayReport: Hashable, Sendable, Codable {
     public var intervals: IntervalSection
     public var alerts: [FiredAlert]
     public var cost: CostReport
+    /// New connections the full connection table refused (`settings.connection_table`); their
+    /// packets are in `dropsByReason` as `connection-table-full`.
+    public var connectionsRefused: Int64
 
     public init(emulatedStart: Int64, emulatedEnd: Int64, totals: Totals, dropsByReason: [String: Int64],
-                series: IntervalSeries, alerts: [FiredAlert], cost: CostReport) {
+                series: IntervalSeries, alerts: [FiredAlert], cost: CostReport, connectionsRefused: Int64 = 0) {
         formatVersion = Self.currentFormatVersion
         self.emulatedStart = emulatedStart
         self.emulatedEnd = emulatedEnd
@@ -31,6 +34,7 @@ public struct ReplayReport: Hashable, Sendable, Codable {
         intervals = IntervalSection(series)
         self.alerts = alerts
         self.cost = cost
+        self.connectionsRefused = connectionsRefused
     }
 
     /// Pretty-printed JSON with sorted keys: the same report always gives the same bytes.
@@ -95,6 +99,7 @@ public struct ReplayReport: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", emulatedStart = "emulated_start_ns", emulatedEnd = "emulated_end_ns"
         case totals, dropsByReason = "drops_by_reason", peerings, intervals, alerts, cost
+        case connectionsRefused = "connections_refused"
     }
 }
 

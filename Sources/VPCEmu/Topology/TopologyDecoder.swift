@@ -72,7 +72,7 @@ struct TopologyDecoder {
     mutating func decodeSettings(_ node: Node) -> ControlPlaneSettings {
         var settings = ControlPlaneSettings()
         let keys = ["acceptance_timeout", "activation_delay", "deletion_delay", "intra_region_latency",
-                    "default_inter_region_bandwidth", "default_link_type", "quotas"]
+                    "default_inter_region_bandwidth", "default_link_type", "quotas", "connection_table"]
         guard let fields = reader.fields(node, "settings", allowed: keys) else { return settings }
         if let v = reader.duration(fields["acceptance_timeout"], "settings.acceptance_timeout") { settings.acceptanceTimeout = v }
         if let v = reader.duration(fields["activation_delay"], "settings.activation_delay") { settings.activationDelay = v }
@@ -84,6 +84,10 @@ struct TopologyDecoder {
         }
         if let v = reader.choice(fields["default_link_type"], "settings.default_link_type", InterRegionLinkType.self) {
             settings.defaultLinkType = v
+        }
+        if let v = reader.int(fields["connection_table"], "settings.connection_table", in: 1...ConnectionTracker.maximumCapacity,
+                              unit: " connections") {
+            settings.connectionTable = v
         }
         if let quotasNode = fields["quotas"] {
             let quotaKeys = ["intra_region_peerings_per_vpc", "inter_region_peerings_per_vpc",

@@ -178,6 +178,8 @@ public struct ControlPlaneSettings: Sendable, Hashable {
     public var defaultInterRegionBandwidthMbps = 1024
     public var defaultLinkType = InterRegionLinkType.gold
     public var quotas = PeeringQuotas()
+    /// Connections the security groups track at once over all instances (docs/filtering.md).
+    public var connectionTable = ConnectionTracker.defaultCapacity
 
     public init() {}
 }

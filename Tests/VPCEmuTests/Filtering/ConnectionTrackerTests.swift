@@ -71,25 +71,141 @@ import Testing
         #expect(tracker.statistics.expired == 3)
     }
 
-    @Test func boundIsRespectedAndEvictionsCounted() {
+    /// A full table refuses new connections and never evicts a tracked one: the first `capacity`
+    /// flows keep their state, the next `capacity` are refused and remembered (their replies get
+    /// the refused verdict, not the rules'), and the rest are refused and only counted.
+    @Test func fullTableRefusesNewConnectionsAndRemembersThem() {
         var tracker = ConnectionTracker(capacity: 100)
-        for port in 0..<1000 {
-            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(10000 + port), destinationPort: 80, ipProtocol: 6)
-            _ = tracker.filter(tuple, tcpFlags: Flag.syn, zone: 1, now: UInt64(port), rules: Self.egress)
-            #expect(tracker.count <= 100)
+        func tuple(_ index: Int) -> FiveTuple {
+            FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(10000 + index), destinationPort: 80, ipProtocol: 6)
         }
-        #expect(tracker.count == 100)
-        #expect(tracker.statistics.inserted == 1000)
-        #expect(tracker.statistics.evicted == 900)
-        // The newest flow survives; every remaining entry is still found after all the shifting.
-        let newest = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: 10999, destinationPort: 80, ipProtocol: 6)
-        #expect(tracker.contains(newest.reversed, zone: 1, now: 1000))
-        var found = 0
-        for port in 0..<1000 {
-            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(10000 + port), destinationPort: 80, ipProtocol: 6)
-            if tracker.contains(tuple, zone: 1, now: 1000) { found += 1 }
+        for index in 0..<1000 {
+            let verdict = tracker.filter(tuple(index), tcpFlags: Flag.syn, zone: 1, now: UInt64(index), rules: Self.egress)
+            #expect(verdict == (index < 100 ? Self.egress.evaluate(tuple(index)) : ConnectionTracker.refusedVerdict), "SYN \(index)")
         }
-        #expect(found == 100)
+        #expect(tracker.count == 100 && tracker.refusedCount == 100)
+        #expect(tracker.statistics.inserted == 100 && tracker.statistics.peak == 100)
+        #expect(tracker.statistics.refused == 900 && tracker.statistics.refusedUnremembered == 800)
+        for index in 0..<1000 {
+            let reply = tracker.filter(tuple(index).reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: 1000, rules: Self.ingress)
+            let expected = index < 100 ? ConnectionTracker.trackedVerdict
+                : index < 200 ? ConnectionTracker.refusedVerdict : Self.ingress.evaluate(tuple(index).reversed)
+            #expect(reply == expected, "SYN-ACK \(index)")
+        }
+        #expect(ConnectionTracker.decider(of: ConnectionTracker.refusedVerdict, rules: Self.ingress) == .connectionTableFull)
+        #expect(tracker.isRefused(tuple(150), zone: 1, now: 1000) && !tracker.isRefused(tuple(50), zone: 1, now: 1000))
+    }
+
+    /// Once a tracked connection expires (and the at-most-once-a-second sweep frees its slot), a
+    /// refused connection's next accepted packet is tracked, and its reply accepted by state.
+    @Test func refusedConnectionIsTrackedWhenRoomFreesUp() {
+        var tracker = ConnectionTracker(capacity: 1)
+        let first = Self.outbound
+        let second = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: 43211, destinationPort: 443, ipProtocol: 6)
+        #expect(tracker.filter(first, tcpFlags: Flag.syn, zone: 1, now: 0, rules: Self.egress).policy == .accept)
+        #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: 1, rules: Self.egress) == ConnectionTracker.refusedVerdict)
+        // Still within SYN_SENT's 120 s: refused again, and the first flow's reply still passes.
+        #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: 60 * Self.second, rules: Self.egress) == ConnectionTracker.refusedVerdict)
+        #expect(tracker.filter(first.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: 61 * Self.second, rules: Self.ingress)
+                == ConnectionTracker.trackedVerdict)
+        // At 150 s the first flow (SYN_RECEIVED: 60 s) has been idle too long, the refused one
+        // (SYN_SENT: 120 s) not: the retransmitted SYN takes the freed place.
+        let now = 150 * Self.second
+        #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: now, rules: Self.egress).policy == .accept)
+        #expect(tracker.count == 1 && tracker.refusedCount == 0 && tracker.statistics.expired == 1)
+        #expect(tracker.filter(second.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: now + 1, rules: Self.ingress)
+                == ConnectionTracker.trackedVerdict)
+        #expect(tracker.statistics.refused == 1 && tracker.statistics.inserted == 2)
+    }
+
+    /// The table against `ReferenceConnectionTracker` (a Dictionary with the same bound and
+    /// policy), verdict by verdict, on seeded random TCP and UDP traffic over a few zones, small
+    /// bounds (so the table is full most of the time) and time steps that let flows expire.
+    @Test(arguments: [1, 7, 64]) func agreesWithTheDictionaryModel(capacity: Int) {
+        var random = SeededGenerator(seed: UInt64(capacity))
+        var tracker = ConnectionTracker(capacity: capacity)
+        var model = ReferenceConnectionTracker(capacity: capacity)
+        let servers = (0..<4).map { IPAddress("203.0.113.\(10 + $0)")! }
+        let flagChoices = [Flag.syn, Flag.syn | Flag.ack, Flag.ack, Flag.fin | Flag.ack, Flag.rst, 0]
+        var now: UInt64 = 0
+        for step in 0..<20_000 {
+            now += [0, 1, 1_000_000, Self.second / 2, 5 * Self.second, 70 * Self.second].randomElement(using: &random)!
+                * UInt64(random.next() % 3)
+            let outbound = FiveTuple(source: Self.instance, destination: servers.randomElement(using: &random)!,
+                                     sourcePort: UInt16(40000 + random.next() % UInt64(4 * capacity + 8)),
+                                     destinationPort: Bool.random(using: &random) ? 443 : 53,
+                                     ipProtocol: Bool.random(using: &random) ? 6 : 17)
+            let isReply = random.next() % 3 == 0
+            let tuple = isReply ? outbound.reversed : outbound
+            let rules = isReply ? Self.ingress : Self.egress
+            let flags = tuple.ipProtocol == 6 ? flagChoices.randomElement(using: &random)! : 0
+            let zone = UInt32(random.next() % 3)
+            let verdict = tracker.filter(tuple, tcpFlags: flags, zone: zone, now: now, rules: rules)
+            let expected = model.filter(tuple, tcpFlags: flags, zone: zone, now: now, rules: rules)
+            #expect(verdict == expected, "step \(step): \(tuple) flags \(flags) zone \(zone)")
+            if verdict != expected { break }
+            if random.next() % 500 == 0 {
+                tracker.sweepIfDue(now: now)
+                model.sweepIfDue(now: now)
+            }
+        }
+        #expect(tracker.count == model.trackedCount && tracker.refusedCount == model.refusedCount)
+        #expect(tracker.statistics.refused == model.refused && tracker.statistics.refusedUnremembered == model.unremembered)
+        #expect(tracker.statistics.refused > 0)
+    }
+
+    /// The hash spreads every shape of traffic over the slots: sequential source ports from one
+    /// client to one server port (what the old hash put in one slot), random ports, and one client
+    /// to many servers, each in two zones as the pipeline stores them. Asserted structurally: the
+    /// longest probe sequence stays short, and home slots are nearly as distinct as random ones.
+    @Test(arguments: ["sequential ports", "random ports", "one client, many servers"])
+    func hashSpreadsFlowsOverTheSlots(shape: String) {
+        var random = SeededGenerator(seed: 23)
+        let flows = 100_000
+        var tracker = ConnectionTracker(capacity: 2 * flows)
+        var hashes: [Int] = []
+        for index in 0..<flows {
+            let tuple = switch shape {
+            case "sequential ports":
+                FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0005, sourcePort: UInt16(truncatingIfNeeded: 1024 + index),
+                          destinationPort: 80, ipProtocol: index < 64_000 ? 6 : 17)
+            case "random ports":
+                FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0005, sourcePort: UInt16.random(in: 1024...65535, using: &random),
+                          destinationPort: UInt16.random(in: 1...65535, using: &random), ipProtocol: 6)
+            default:
+                FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0000 + UInt32(index), sourcePort: 40000,
+                          destinationPort: 443, ipProtocol: 6)
+            }
+            for zone: UInt32 in [0, 1] { tracker.admit(tuple, tcpFlags: Flag.syn, zone: zone, now: 0) }
+            hashes.append(ConnectionTracker.Lookup(tuple).hash)
+        }
+        let homes = Set(hashes.map { $0 & (tracker.slotCount - 1) })
+        // Random duplicates aside, every admit is a new flow of its zone.
+        #expect(tracker.count == Int(tracker.statistics.inserted) && tracker.count > 2 * flows * 99 / 100)
+        // 100k flows (two entries each) in 2^19 slots: a uniform hash gives 1 − e^(−0.19) ≈ 91% distinct home slots.
+        #expect(tracker.slotCount == 1 << 19)
+        #expect(homes.count > flows * 88 / 100, "\(homes.count) distinct home slots")
+        #expect(tracker.longestProbe <= 48, "longest probe \(tracker.longestProbe)")
+    }
+
+    /// The table grows with the connections tracked, never past its bound's size.
+    @Test func tableGrowsWithTheConnectionsTracked() {
+        // docs/filtering.md states the table's memory from this size.
+        #expect(MemoryLayout<ConnectionTracker.Entry>.stride == 56)
+        var tracker = ConnectionTracker(capacity: 1000)
+        #expect(tracker.slotCount == 64)
+        for port in 0..<5000 {
+            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(port), destinationPort: 80, ipProtocol: 6)
+            tracker.admit(tuple, tcpFlags: Flag.syn, zone: 1, now: 0)
+            #expect(2 * (tracker.count + tracker.refusedCount) <= tracker.slotCount)
+        }
+        #expect(tracker.count == 1000 && tracker.refusedCount == 1000)
+        #expect(tracker.slotCount == 4096)
+        for port in 0..<5000 where port % 7 == 0 {
+            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(port), destinationPort: 80, ipProtocol: 6)
+            #expect(tracker.contains(tuple, zone: 1, now: 1) == (port < 1000))
+            #expect(tracker.isRefused(tuple, zone: 1, now: 1) == (port >= 1000 && port < 2000))
+        }
     }
 
     @Test func icmpEchoReplyMatchesByIdentifier() {

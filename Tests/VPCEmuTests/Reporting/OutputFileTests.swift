@@ -109,7 +109,7 @@ func sampleReport() throws -> ReplayReport {
         #expect(text == String(decoding: try sampleReport().jsonData(), as: UTF8.self))
         #expect(text.hasSuffix("}\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(object.keys.sorted() == ["alerts", "cost", "drops_by_reason", "emulated_end_ns", "emulated_start_ns",
+        #expect(object.keys.sorted() == ["alerts", "connections_refused", "cost", "drops_by_reason", "emulated_end_ns", "emulated_start_ns",
                                          "format_version", "intervals", "peerings", "totals"])
         // Top-level keys appear in sorted order in the text, and so do the drop reasons.
         let positions = ["\"alerts\"", "\"cost\"", "\"drops_by_reason\"", "\"emulated_end_ns\""].map {

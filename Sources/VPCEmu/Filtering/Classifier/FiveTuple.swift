@@ -72,15 +72,21 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
         return tuple
     }
 
-    /// A hash of all the fields for the pipeline's fixed-size tables (`ConnectionTracker`,
-    /// `FlowDecisionCache`), which use its low bits as the slot: cheap multiply-xor mixing,
-    /// no per-process seed (`hashValue` has one, and costs a SipHash round).
+    /// A hash of all the fields for the pipeline's power-of-two tables (`ConnectionTracker`,
+    /// `FlowDecisionCache`), which use its low bits as the slot; no per-process seed (`hashValue`
+    /// has one, and costs a SipHash round). Each word is multiplied by its own odd constant (the
+    /// five products are independent, so they run in parallel) and the sum goes through the
+    /// SplitMix64 finalizer, whose shifts bring every input bit down into the low bits: a plain
+    /// multiply chain only moves bits up, so the ports (bits 32–63 of `scalars`) never reached a
+    /// slot index and sequential-port flows shared one slot.
     @inline(__always) var tableHash: Int {
         var h = sourceHigh &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ sourceLow) &* 0xBF58_476D_1CE4_E5B9
-        h = (h ^ destinationHigh) &* 0x94D0_49BB_1331_11EB
-        h = (h ^ destinationLow) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ scalars) &* 0xBF58_476D_1CE4_E5B9
+        h = h &+ sourceLow &* 0xC2B2_AE3D_27D4_EB4F
+        h = h &+ destinationHigh &* 0x1656_67B1_9E37_79F9
+        h = h &+ destinationLow &* 0x85EB_CA77_C2B2_AE63
+        h = h &+ scalars &* 0x27D4_EB2F_1656_67C5
+        h = (h ^ h >> 30) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ h >> 27) &* 0x94D0_49BB_1331_11EB
         return Int(truncatingIfNeeded: h ^ h >> 31)
     }
 
