@@ -21,7 +21,7 @@ struct TopologyCheckCommand: ParsableCommand {
         } catch {
             diagnostics = error.diagnostics
         }
-        for diagnostic in diagnostics { print(diagnostic) }
+        for line in TopologyDiagnostic.render(diagnostics) { print(line) }
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
         print("\(topology.file): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")

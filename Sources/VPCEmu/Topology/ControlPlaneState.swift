@@ -10,6 +10,8 @@ public struct ControlPlaneState: Sendable {
     /// Peerings in creation order (including Deleted ones, which keep their history).
     public private(set) var peerings: [PeeringStatus] = []
     private var peeringPositions: [String: Int] = [:]
+    /// Positions of the peerings between each pair of VPCs (names in sorted order).
+    private var pairPositions: [[String]: [Int]] = [:]
     /// Peerings the file declares anywhere (also later in the timeline): routes may name them
     /// before they exist, and are inactive until then.
     public let declaredPeerings: [String: PeeringConnection]
@@ -101,6 +103,13 @@ public struct ControlPlaneState: Sendable {
         if let actor, actor != requester.account {
             throw ControlPlaneError(.forbidden, "only the requester VPC's account '\(requester.account)' may create peering '\(connection.name)', not '\(actor)'")
         }
+        // One peering between two VPCs at a time (AWS VPC Peering Guide, "VPC peering
+        // limitations"; Alibaba Cloud refuses a second one likewise): a new one only once the
+        // earlier is Rejected, Expired or Deleted.
+        let pair = [requester.name, accepter.name].sorted()
+        if let other = (pairPositions[pair] ?? []).map({ peerings[$0] }).first(where: \.state.countsAgainstQuota) {
+            throw ControlPlaneError(.duplicate, "VPCs '\(pair[0])' and '\(pair[1])' are already peered by '\(other.name)' (\(other.state)); a second peering between the same two VPCs can be created only once it is Rejected, Expired or Deleted")
+        }
         var connection = connection
         let interRegion = requester.region != accepter.region
         let settings = topology.settings
@@ -127,6 +136,7 @@ public struct ControlPlaneState: Sendable {
                                    state: crossAccount ? .accepting : .activated, at: time,
                                    deadline: crossAccount ? time + settings.acceptanceTimeout : nil)
         peeringPositions[connection.name] = peerings.count
+        pairPositions[pair, default: []].append(peerings.count)
         peerings.append(status)
         return [.peeringState(connection.name, from: nil, to: status.state)]
     }

@@ -10,8 +10,10 @@ public struct EmulatedTime: Hashable, Comparable, Sendable, CustomStringConverti
 
     @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
+    /// Saturates instead of wrapping: a deadline past Int64's range (292 years) is "never".
     @inlinable public static func + (lhs: Self, rhs: EmulatedDuration) -> Self {
-        EmulatedTime(nanoseconds: lhs.nanoseconds &+ rhs.nanoseconds)
+        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.nanoseconds)
+        return EmulatedTime(nanoseconds: overflow ? (rhs.nanoseconds > 0 ? .max : .min) : sum)
     }
 
     /// `t=90s` style, in the largest unit that divides the value.
@@ -65,12 +67,13 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
     public enum ParseError: Error, Equatable, Sendable {
         /// Not a non-negative number with an optional unit.
         case malformed
-        /// More nanoseconds than an Int64 holds (`maximumDays`).
+        /// Longer than `maximumDays`.
         case tooLarge
     }
 
-    /// The longest duration, in whole days: Int64.max nanoseconds is about 106,751.99 days.
-    public static let maximumDays = Int64.max / 86_400_000_000_000
+    /// The longest duration, in days: 100 years (`TopologyLimits.durationDays`). Int64 holds
+    /// 106,751 days of nanoseconds; the bound leaves room for sums (an event's time plus a delay).
+    public static let maximumDays = TopologyLimits.durationDays
 
     /// Parses a non-negative number with an optional unit: `ns`, `us`, `ms`, `s` (the default),
     /// `m`, `h`, `d`. Fractions are allowed (`1.5ms`); the result is rounded to nanoseconds.
@@ -94,8 +97,8 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
             throw .malformed
         }
         let nanoseconds = (value * Double(scale)).rounded()
-        // Double(Int64.max) is 2^63; every double below it converts exactly.
-        guard nanoseconds < Double(Int64.max) else { throw .tooLarge }
+        // Far below 2^63, so the conversion below is exact.
+        guard nanoseconds <= Double(Self.maximumDays) * 86_400_000_000_000 else { throw .tooLarge }
         self.nanoseconds = Int64(nanoseconds)
     }
 

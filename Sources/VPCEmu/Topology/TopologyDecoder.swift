@@ -8,10 +8,46 @@ struct TopologyDecoder {
     var reader: YAMLFieldReader
     /// The field path of every named object, by `TopologySourceMap.key(kind, name)`.
     var objectPaths: [String: String] = [:]
+    /// Kinds of which some declaration could not be read (a list of the wrong type, an item that
+    /// is not a mapping, a missing name): references to unknown objects of these kinds are not
+    /// reported, since they would only repeat the first error.
+    var incompleteKinds: Set<TopologySourceMap.Kind> = []
 
     init(file: String) { reader = YAMLFieldReader(file: file) }
 
     var sourceMap: TopologySourceMap { TopologySourceMap(locations: reader.locations, objectPaths: objectPaths) }
+
+    /// The kinds a VPC declaration contains: when a VPC cannot be read, neither can they.
+    static let containedKinds: [TopologySourceMap.Kind: [TopologySourceMap.Kind]] = [
+        .vpc: [.vswitch, .routeTable, .securityGroup, .networkACL],
+    ]
+
+    mutating func markIncomplete(_ kind: TopologySourceMap.Kind) {
+        incompleteKinds.insert(kind)
+        incompleteKinds.formUnion(Self.containedKinds[kind] ?? [])
+    }
+
+    /// The items of a list of declarations; a list of the wrong type leaves `kind` incomplete.
+    mutating func declarations(_ node: Node?, _ path: String, _ kind: TopologySourceMap.Kind) -> [(node: Node, path: String)] {
+        let before = reader.diagnostics.count
+        let items = reader.list(node, path)
+        if reader.diagnostics.count > before { markIncomplete(kind) }
+        return items
+    }
+
+    /// The fields of one declaration; a node that is not a mapping leaves `kind` incomplete.
+    mutating func declaration(_ node: Node, _ path: String, _ kind: TopologySourceMap.Kind, allowed: [String],
+                              required: [String]) -> MappingFields? {
+        let fields = reader.fields(node, path, allowed: allowed, required: required)
+        if fields == nil { markIncomplete(kind) }
+        return fields
+    }
+
+    /// Names end up in output file names and reports: only `TopologyLimits.isSafeName` ones.
+    mutating func checkName(_ name: String, _ path: String, node: Node?) {
+        guard !TopologyLimits.isSafeName(name) else { return }
+        reader.error(node, path, "name not allowed", found: "'\(name)'", expected: TopologyLimits.nameRule)
+    }
 
     /// Records a named object; a second object of the same kind and name is an error.
     mutating func register(_ kind: TopologySourceMap.Kind, _ name: String, _ path: String, node: Node?) {
@@ -26,13 +62,21 @@ struct TopologyDecoder {
 
     /// An object written as its bare name (`regions: [cn-hangzhou]`).
     mutating func bareName(_ node: Node, _ path: String, _ kind: TopologySourceMap.Kind) -> String? {
-        guard let name = reader.string(node, path, expected: "a \(kind.rawValue) name") else { return nil }
+        guard let name = reader.string(node, path, expected: "a \(kind.rawValue) name") else {
+            markIncomplete(kind)
+            return nil
+        }
+        checkName(name, path, node: node)
         register(kind, name, path, node: node)
         return name
     }
 
     mutating func name(_ fields: MappingFields, _ kind: TopologySourceMap.Kind) -> String? {
-        guard let name = reader.string(fields["name"], fields.path("name"), expected: "a name") else { return nil }
+        guard let name = reader.string(fields["name"], fields.path("name"), expected: "a name") else {
+            markIncomplete(kind)
+            return nil
+        }
+        checkName(name, fields.path("name"), node: fields["name"])
         register(kind, name, fields.path, node: fields["name"])
         return name
     }
@@ -53,18 +97,18 @@ struct TopologyDecoder {
             topology.profile = profile
         }
         if let node = fields["settings"] { topology.settings = decodeSettings(node) }
-        topology.regions = reader.list(fields["regions"], "regions").compactMap { decodeRegion($0.node, $0.path) }
-        topology.accounts = reader.list(fields["accounts"], "accounts").compactMap { decodeAccount($0.node, $0.path) }
-        for (node, path) in reader.list(fields["vpcs"], "vpcs") { decodeVPC(node, path, into: &topology) }
-        topology.instances = reader.list(fields["instances"], "instances").compactMap { decodeInstance($0.node, $0.path) }
-        topology.peerings = reader.list(fields["peerings"], "peerings").compactMap { node, path in
-            guard let peering = reader.fields(node, path, allowed: Self.peeringKeys, required: ["name", "requester", "accepter"]) else {
+        topology.regions = declarations(fields["regions"], "regions", .region).compactMap { decodeRegion($0.node, $0.path) }
+        topology.accounts = declarations(fields["accounts"], "accounts", .account).compactMap { decodeAccount($0.node, $0.path) }
+        for (node, path) in declarations(fields["vpcs"], "vpcs", .vpc) { decodeVPC(node, path, into: &topology) }
+        topology.instances = declarations(fields["instances"], "instances", .instance).compactMap { decodeInstance($0.node, $0.path) }
+        topology.peerings = declarations(fields["peerings"], "peerings", .peering).compactMap { node, path in
+            guard let peering = declaration(node, path, .peering, allowed: Self.peeringKeys, required: ["name", "requester", "accepter"]) else {
                 return nil
             }
             return decodePeering(peering)
         }
         topology.timeline = reader.list(fields["timeline"], "timeline").compactMap { decodeEvent($0.node, $0.path) }
-        topology.alerts = reader.list(fields["alerts"], "alerts").compactMap { decodeAlert($0.node, $0.path) }
+        topology.alerts = declarations(fields["alerts"], "alerts", .alert).compactMap { decodeAlert($0.node, $0.path) }
         if let node = fields["pricing"] { topology.pricing = decodePricing(node) }
         return topology
     }
@@ -115,7 +159,7 @@ struct TopologyDecoder {
     /// A region is a name, or a mapping with a name and one-way latencies to other regions.
     mutating func decodeRegion(_ node: Node, _ path: String) -> Region? {
         if case .scalar = node { return bareName(node, path, .region).map { Region(name: $0) } }
-        guard let fields = reader.fields(node, path, allowed: ["name", "latency"], required: ["name"]),
+        guard let fields = declaration(node, path, .region, allowed: ["name", "latency"], required: ["name"]),
               let name = name(fields, .region) else { return nil }
         var region = Region(name: name)
         if let latencyNode = fields["latency"] {
@@ -136,7 +180,7 @@ struct TopologyDecoder {
 
     mutating func decodeAccount(_ node: Node, _ path: String) -> Account? {
         if case .scalar = node { return bareName(node, path, .account).map(Account.init) }
-        guard let fields = reader.fields(node, path, allowed: ["name"], required: ["name"]),
+        guard let fields = declaration(node, path, .account, allowed: ["name"], required: ["name"]),
               let name = name(fields, .account) else { return nil }
         return Account(name: name)
     }
@@ -147,7 +191,7 @@ struct TopologyDecoder {
                           "route_tables", "security_groups", "network_acls"]
 
     mutating func decodeVPC(_ node: Node, _ path: String, into topology: inout Topology) {
-        guard let fields = reader.fields(node, path, allowed: Self.vpcKeys, required: ["name", "account", "region", "cidr"]) else {
+        guard let fields = declaration(node, path, .vpc, allowed: Self.vpcKeys, required: ["name", "account", "region", "cidr"]) else {
             return
         }
         let name = name(fields, .vpc)
@@ -160,7 +204,7 @@ struct TopologyDecoder {
         let ipv6 = fields["ipv6_cidr"].flatMap { reader.network($0, fields.path("ipv6_cidr"), family: .ipv6) }
         let vpcName = name ?? "<unnamed vpc at \(path)>"
 
-        let tables = reader.list(fields["route_tables"], fields.path("route_tables")).compactMap { decodeRouteTable($0.node, $0.path, vpc: vpcName) }
+        let tables = declarations(fields["route_tables"], fields.path("route_tables"), .routeTable).compactMap { decodeRouteTable($0.node, $0.path, vpc: vpcName) }
         let systemTables = tables.filter(\.isSystem)
         for extra in systemTables.dropFirst() {
             reader.error(nil, objectPaths[TopologySourceMap.key(.routeTable, extra.name)] ?? path,
@@ -173,13 +217,13 @@ struct TopologyDecoder {
             register(.routeTable, systemName, fields.path("route_tables"), node: fields["route_tables"] ?? node)
         }
         topology.routeTables += tables
-        topology.vswitches += reader.list(fields["vswitches"], fields.path("vswitches")).compactMap {
+        topology.vswitches += declarations(fields["vswitches"], fields.path("vswitches"), .vswitch).compactMap {
             decodeVSwitch($0.node, $0.path, vpc: vpcName, systemTable: systemName)
         }
-        topology.securityGroups += reader.list(fields["security_groups"], fields.path("security_groups")).compactMap {
+        topology.securityGroups += declarations(fields["security_groups"], fields.path("security_groups"), .securityGroup).compactMap {
             decodeSecurityGroup($0.node, $0.path, vpc: vpcName)
         }
-        topology.networkACLs += reader.list(fields["network_acls"], fields.path("network_acls")).compactMap {
+        topology.networkACLs += declarations(fields["network_acls"], fields.path("network_acls"), .networkACL).compactMap {
             decodeNetworkACL($0.node, $0.path, vpc: vpcName)
         }
         if let name, let account, let region, let cidr {
@@ -189,7 +233,7 @@ struct TopologyDecoder {
 
     mutating func decodeVSwitch(_ node: Node, _ path: String, vpc: String, systemTable: String) -> VSwitch? {
         let keys = ["name", "zone", "cidr", "ipv6_cidr", "route_table", "network_acl"]
-        guard let fields = reader.fields(node, path, allowed: keys, required: ["name", "zone", "cidr"]) else { return nil }
+        guard let fields = declaration(node, path, .vswitch, allowed: keys, required: ["name", "zone", "cidr"]) else { return nil }
         let name = name(fields, .vswitch)
         let zone = reader.string(fields["zone"], fields.path("zone"), expected: "a zone name")
         let cidr = reader.network(fields["cidr"], fields.path("cidr"), family: .ipv4)
@@ -201,14 +245,15 @@ struct TopologyDecoder {
     }
 
     mutating func decodeRouteTable(_ node: Node, _ path: String, vpc: String) -> VPCRouteTable? {
-        guard let fields = reader.fields(node, path, allowed: ["name", "system", "routes"], required: ["name"]),
+        guard let fields = declaration(node, path, .routeTable, allowed: ["name", "system", "routes"], required: ["name"]),
               let name = name(fields, .routeTable) else { return nil }
         let isSystem = fields["system"].flatMap { reader.bool($0, fields.path("system")) } ?? false
         var routes: [RouteEntry] = []
+        var destinations: Set<IPNetwork> = []
         for (routeNode, routePath) in reader.list(fields["routes"], fields.path("routes")) {
             guard let routeFields = reader.fields(routeNode, routePath, allowed: Self.routeKeys, required: ["destination"]),
                   let route = decodeRoute(routeFields) else { continue }
-            if routes.contains(where: { $0.destination == route.destination }) {
+            guard destinations.insert(route.destination).inserted else {
                 reader.error(routeFields["destination"], routeFields.path("destination"), "duplicate route destination in table '\(name)'",
                              found: route.destination.description, expected: "one entry per destination")
                 continue
@@ -253,12 +298,13 @@ struct TopologyDecoder {
     // MARK: security groups and network ACLs
 
     mutating func decodeSecurityGroup(_ node: Node, _ path: String, vpc: String) -> SecurityGroup? {
-        guard let fields = reader.fields(node, path, allowed: ["name", "rules"], required: ["name"]),
+        guard let fields = declaration(node, path, .securityGroup, allowed: ["name", "rules"], required: ["name"]),
               let name = name(fields, .securityGroup) else { return nil }
         var rules: [SecurityGroupRule] = []
+        var ids: Set<String> = []
         for (index, item) in reader.list(fields["rules"], fields.path("rules")).enumerated() {
             guard let rule = decodeRule(item.node, item.path, defaultID: "rule\(index + 1)") else { continue }
-            if rules.contains(where: { $0.id == rule.id }) {
+            guard ids.insert(rule.id).inserted else {
                 reader.error(item.node, "\(item.path).id", "duplicate rule id '\(rule.id)' in security group '\(name)'")
                 continue
             }
@@ -273,7 +319,9 @@ struct TopologyDecoder {
     /// A security-group rule; the peer is `cidr: BLOCK` or `group: NAME` (exactly one).
     mutating func decodeRule(_ node: Node, _ path: String, defaultID: String) -> SecurityGroupRule? {
         guard let fields = reader.fields(node, path, allowed: Self.ruleKeys, required: ["direction", "protocol"]) else { return nil }
-        let id = fields["id"].flatMap { reader.string($0, fields.path("id"), expected: "a rule id") } ?? defaultID
+        let id = fields["id"].flatMap { node in
+            reader.string(node, fields.path("id"), expected: "a rule id").map { checkName($0, fields.path("id"), node: node); return $0 }
+        } ?? defaultID
         let direction = reader.choice(fields["direction"], fields.path("direction"), TrafficDirection.self)
         let policy = fields["policy"].map { reader.choice($0, fields.path("policy"), cases: [RulePolicy.accept, .drop]) } ?? .accept
         let priority = fields["priority"].map { reader.int($0, fields.path("priority"), in: SecurityGroupRule.priorities) } ?? 1
@@ -317,14 +365,15 @@ struct TopologyDecoder {
     }
 
     mutating func decodeNetworkACL(_ node: Node, _ path: String, vpc: String) -> NetworkACL? {
-        guard let fields = reader.fields(node, path, allowed: ["name", "ingress", "egress"], required: ["name"]),
+        guard let fields = declaration(node, path, .networkACL, allowed: ["name", "ingress", "egress"], required: ["name"]),
               let name = name(fields, .networkACL) else { return nil }
         var entries: [TrafficDirection: [NetworkACLEntry]] = [:]
         for direction in TrafficDirection.allCases {
             var list: [NetworkACLEntry] = []
+            var names: Set<String> = []
             for (index, item) in reader.list(fields[direction.rawValue], fields.path(direction.rawValue)).enumerated() {
                 guard let entry = decodeACLEntry(item.node, item.path, defaultName: "\(direction.rawValue)\(index + 1)") else { continue }
-                if list.contains(where: { $0.name == entry.name }) {
+                guard names.insert(entry.name).inserted else {
                     reader.error(item.node, "\(item.path).name", "duplicate \(direction.rawValue) entry name '\(entry.name)' in network ACL '\(name)'")
                     continue
                 }
@@ -338,7 +387,9 @@ struct TopologyDecoder {
     mutating func decodeACLEntry(_ node: Node, _ path: String, defaultName: String) -> NetworkACLEntry? {
         let keys = ["name", "policy", "protocol", "ports", "cidr", "description"]
         guard let fields = reader.fields(node, path, allowed: keys, required: ["protocol", "cidr"]) else { return nil }
-        let name = fields["name"].flatMap { reader.string($0, fields.path("name"), expected: "an entry name") } ?? defaultName
+        let name = fields["name"].flatMap { node in
+            reader.string(node, fields.path("name"), expected: "an entry name").map { checkName($0, fields.path("name"), node: node); return $0 }
+        } ?? defaultName
         let policy = fields["policy"].map { reader.choice($0, fields.path("policy"), cases: [RulePolicy.accept, .drop]) } ?? .accept
         let ipProtocol = reader.choice(fields["protocol"], fields.path("protocol"), RuleProtocol.self)
         let ports = decodePorts(fields, ipProtocol: ipProtocol)
@@ -352,7 +403,7 @@ struct TopologyDecoder {
 
     mutating func decodeInstance(_ node: Node, _ path: String) -> Instance? {
         let keys = ["name", "vswitch", "ipv4", "ipv6", "security_groups"]
-        guard let fields = reader.fields(node, path, allowed: keys, required: ["name", "vswitch"]) else { return nil }
+        guard let fields = declaration(node, path, .instance, allowed: keys, required: ["name", "vswitch"]) else { return nil }
         let name = name(fields, .instance)
         let vswitch = reader.string(fields["vswitch"], fields.path("vswitch"), expected: "a vSwitch name")
         var addresses: [IPAddress] = []
@@ -427,9 +478,8 @@ struct TopologyDecoder {
         let extra = actionName.flatMap { Self.eventKeys[$0] } ?? Self.eventKeys.values.flatMap { $0 }
         let allowed = ["at", "action", "comment"] + Array(Set(extra)).sorted()
         guard let fields = reader.fields(node, path, allowed: allowed, required: ["at", "action"]) else { return nil }
-        let time = reader.value(fields["at"], fields.path("at"), expected: "a time since start such as 90s, 2h or 7d") {
-            EmulatedTime(parsing: $0)
-        }
+        let time = reader.duration(fields["at"], fields.path("at"), expected: "a time since start such as 90s, 2h or 7d")
+            .map { EmulatedTime(nanoseconds: $0.nanoseconds) }
         _ = fields["comment"].flatMap { reader.string($0, fields.path("comment")) }
         guard let actionName, let action = decodeAction(actionName, fields), let time else { return nil }
         return TimelineEvent(time: time, action: action)
@@ -515,7 +565,7 @@ struct TopologyDecoder {
 
     mutating func decodeAlert(_ node: Node, _ path: String) -> AlertRule? {
         let keys = ["name", "peering", "direction", "metric", "period", "comparison", "threshold", "consecutive_periods"]
-        guard let fields = reader.fields(node, path, allowed: keys, required: ["name", "metric", "comparison", "threshold"]),
+        guard let fields = declaration(node, path, .alert, allowed: keys, required: ["name", "metric", "comparison", "threshold"]),
               let name = name(fields, .alert) else { return nil }
         let peering = fields["peering"].flatMap { reader.string($0, fields.path("peering"), expected: "a peering name") }
         let direction = fields["direction"].flatMap { reader.choice($0, fields.path("direction"), PeeringDirectionKey.Direction.self) }

@@ -66,5 +66,21 @@ public struct TopologyFileError: Error, Sendable, CustomStringConvertible {
 
     public var errors: [TopologyDiagnostic] { diagnostics.filter { $0.severity == .error } }
 
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+    /// At most `TopologyLimits.printedDiagnostics` lines, then a count of the rest.
+    public var description: String { TopologyDiagnostic.render(diagnostics).joined(separator: "\n") }
+}
+
+extension TopologyDiagnostic {
+    /// The lines to print for `diagnostics`: the first `limit`, then one line counting the rest
+    /// ("… and 1234 more errors"), so that a file with a million mistakes prints a screenful.
+    public static func render(_ diagnostics: [TopologyDiagnostic], limit: Int = TopologyLimits.printedDiagnostics) -> [String] {
+        var lines = diagnostics.prefix(limit).map(\.description)
+        let rest = diagnostics.dropFirst(limit)
+        guard !rest.isEmpty else { return lines }
+        let errors = rest.filter { $0.severity == .error }.count
+        let warnings = rest.count - errors
+        let counts = [(errors, "error"), (warnings, "warning")].filter { $0.0 > 0 }.map { "\($0.0) more \($0.1)\($0.0 == 1 ? "" : "s")" }
+        lines.append("… and " + counts.joined(separator: " and "))
+        return lines
+    }
 }

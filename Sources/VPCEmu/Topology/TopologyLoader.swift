@@ -17,14 +17,39 @@ public struct LoadedTopology: Sendable {
 public enum TopologyLoader {
     /// Loads `path`; throws `TopologyFileError` with every error (and warning) when the file is invalid.
     public static func load(contentsOf path: String) throws(TopologyFileError) -> LoadedTopology {
-        let text: String
+        let (loaded, diagnostics) = check(contentsOf: path)
+        guard let loaded else { throw TopologyFileError(diagnostics: diagnostics) }
+        return loaded
+    }
+
+    /// Every diagnostic of the file at `path`, and the loaded topology when there is no error.
+    /// At most `TopologyLimits.fileBytes + 1` bytes are read, so a huge file (or a device that
+    /// never ends) is refused without reading it all.
+    public static func check(contentsOf path: String) -> (LoadedTopology?, [TopologyDiagnostic]) {
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: TopologyLimits.fileBytes + 1) ?? Data()
         } catch {
-            throw TopologyFileError(diagnostics: [TopologyDiagnostic(.error, file: path, location: nil, path: "",
-                                                                     message: "cannot read the file: \(error.localizedDescription)")])
+            return (nil, [TopologyDiagnostic(.error, file: path, location: nil, path: "",
+                                             message: "cannot read the file: \(error.localizedDescription)")])
         }
-        return try load(yaml: text, file: path)
+        return check(data: data, file: path)
+    }
+
+    /// Every diagnostic of the bytes of a topology file; `file` names it in diagnostics.
+    public static func check(data: Data, file: String) -> (LoadedTopology?, [TopologyDiagnostic]) {
+        guard data.count <= TopologyLimits.fileBytes else {
+            return (nil, [TopologyDiagnostic(.error, file: file, location: nil, path: "",
+                                             message: "the file is larger than \(TopologyLimits.fileBytes >> 20) MiB (\(TopologyLimits.fileBytes) bytes), the limit for a topology file")])
+        }
+        switch TopologyText.decode(data) {
+        case .success(let text):
+            return check(yaml: text, file: file)
+        case .failure(let problem):
+            return (nil, [TopologyDiagnostic(.error, file: file, location: problem.location, path: "", message: problem.message)])
+        }
     }
 
     /// Loads topology text; `file` names it in diagnostics.
@@ -37,21 +62,26 @@ public enum TopologyLoader {
     /// Every diagnostic of the text (errors and warnings, sorted by position), and the loaded
     /// topology when there is no error.
     public static func check(yaml: String, file: String) -> (LoadedTopology?, [TopologyDiagnostic]) {
+        var prepass = YAMLPrepass(file: file)
+        prepass.check(yaml)
+        if !prepass.diagnostics.isEmpty { return (nil, prepass.diagnostics) }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                return (nil, [TopologyDiagnostic(.error, file: file, location: nil, path: "", message: "the file is empty",
+            // `.basic`: no implicit tags (the decoder reads every scalar as text); the default
+            // resolver runs a regular expression per scalar, most of the loading time.
+            guard let node = try Yams.compose(yaml: yaml, .basic) else {
+                return (nil, [TopologyDiagnostic(.error, file: file, location: SourceLocation(line: 1, column: 1), path: "", message: "the file is empty",
                                                  expected: "a mapping with regions, accounts and vpcs")])
             }
             root = node
         } catch {
-            return (nil, [syntaxDiagnostic(error, file: file)])
+            return (nil, [syntaxDiagnostic(error, file: file, text: yaml)])
         }
         var decoder = TopologyDecoder(file: file)
         let topology = decoder.decode(root)
         let sourceMap = decoder.sourceMap
         var diagnostics = decoder.reader.diagnostics
-        var validator = TopologyValidator(topology: topology, sourceMap: sourceMap, file: file)
+        var validator = TopologyValidator(topology: topology, sourceMap: sourceMap, file: file, incompleteKinds: decoder.incompleteKinds)
         diagnostics += validator.validate(replayControlPlane: diagnostics.isEmpty)
         if diagnostics.isEmpty {
             diagnostics += warnings(topology, sourceMap: sourceMap, file: file)
@@ -73,17 +103,24 @@ public enum TopologyLoader {
             case .vpc(let name): sourceMap.path(.vpc, name) + ".cidr"
             case .route(let table, let destination): sourceMap.routePath(table: table, destination)
             }
-            return TopologyDiagnostic(.warning, file: file, location: sourceMap.location(path), path: path, message: finding.message)
+            return TopologyDiagnostic(.warning, file: file, location: sourceMap.nearestLocation(path), path: path, message: finding.message)
         }
     }
 
-    static func syntaxDiagnostic(_ error: any Error, file: String) -> TopologyDiagnostic {
+    static func syntaxDiagnostic(_ error: any Error, file: String, text: String) -> TopologyDiagnostic {
         switch error {
         case YamlError.scanner(let context, let problem, let mark, _),
              YamlError.parser(let context, let problem, let mark, _),
              YamlError.composer(let context, let problem, let mark, _):
-            let message = "YAML syntax error: " + (context.map { "\($0.text) " } ?? "") + problem
-            return TopologyDiagnostic(.error, file: file, location: SourceLocation(line: mark.line, column: mark.column), path: "", message: message)
+            var message = "YAML syntax error: " + (context.map { "\($0.text) " } ?? "") + problem
+            var location = SourceLocation(line: mark.line, column: mark.column)
+            // libyaml puts the end of a file without a final line break on the line after it.
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if location.line > lines.count, let last = lines.last {
+                location = SourceLocation(line: lines.count, column: last.unicodeScalars.count + 1)
+                message += " (at the end of the file)"
+            }
+            return TopologyDiagnostic(.error, file: file, location: location, path: "", message: message)
         case YamlError.duplicatedKeysInMapping(let duplicates, let context):
             return TopologyDiagnostic(.error, file: file, location: SourceLocation(line: context.mark.line, column: context.mark.column),
                                       path: "", message: "duplicate keys in one mapping: \(duplicates.joined(separator: ", "))",

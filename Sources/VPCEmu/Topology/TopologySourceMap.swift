@@ -33,6 +33,18 @@ public struct TopologySourceMap: Sendable, Hashable {
         objectPaths[Self.addressKey(instance: instance, address)] ?? path(.instance, instance)
     }
     public func location(_ path: String) -> SourceLocation? { locations[path] }
+
+    /// The position of `path`, or of its nearest enclosing field that has one (a field the
+    /// decoder did not record, such as one of a duplicate declaration).
+    public func nearestLocation(_ path: String) -> SourceLocation? {
+        var path = Substring(path)
+        while !path.isEmpty {
+            if let location = locations[String(path)] { return location }
+            guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            path = path[..<cut]
+        }
+        return nil
+    }
 }
 
 /// Name lookups over a topology, built once.

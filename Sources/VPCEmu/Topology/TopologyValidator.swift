@@ -1,32 +1,62 @@
 /// Checks that need the whole topology: references between objects, containment of blocks and
 /// addresses, duplicates, and the control plane's verdict on every peering and timeline event.
 /// Every problem becomes a diagnostic pointing at the field that causes it.
+///
+/// Every check is linear in the size of the topology, or n log n where blocks are sorted to find
+/// overlaps: lookups go through `TopologyIndex`, never a search of a list per object.
 struct TopologyValidator {
     let topology: Topology
     let sourceMap: TopologySourceMap
     let file: String
+    let index: TopologyIndex
+    /// Kinds with a declaration that failed to decode (`TopologyDecoder.incompleteKinds`).
+    let incompleteKinds: Set<TopologySourceMap.Kind>
     var diagnostics: [TopologyDiagnostic] = []
 
-    init(topology: Topology, sourceMap: TopologySourceMap, file: String) {
+    init(topology: Topology, sourceMap: TopologySourceMap, file: String, incompleteKinds: Set<TopologySourceMap.Kind> = []) {
         self.topology = topology
         self.sourceMap = sourceMap
         self.file = file
+        self.incompleteKinds = incompleteKinds
+        index = TopologyIndex(topology)
     }
 
     mutating func report(_ path: String, _ message: String, found: String? = nil, expected: String? = nil) {
-        diagnostics.append(TopologyDiagnostic(.error, file: file, location: sourceMap.location(path), path: path,
+        diagnostics.append(TopologyDiagnostic(.error, file: file, location: sourceMap.nearestLocation(path), path: path,
                                               message: message, found: found, expected: expected))
     }
 
-    /// Whether the file declares an object of that name, even one that failed to decode: a
-    /// reference to it is then not reported as unknown (its own error already is).
+    /// Whether the file declares an object of that name, even one that failed to decode, or
+    /// some declaration of that kind could not be read: a reference to it is then not reported
+    /// as unknown (the declaration's own error already is).
     func isDeclared(_ kind: TopologySourceMap.Kind, _ name: String) -> Bool {
-        sourceMap.objectPaths[TopologySourceMap.key(kind, name)] != nil
+        incompleteKinds.contains(kind) || sourceMap.objectPaths[TopologySourceMap.key(kind, name)] != nil
     }
 
-    func names<T>(_ items: [T], _ name: (T) -> String) -> String {
+    /// "one of a, b, c" for an `expected` text: the first names only (a message stays one line
+    /// however large the topology), or what to declare when there is none.
+    func oneOf(_ names: some Sequence<String>, _ kind: TopologySourceMap.Kind) -> String {
         var seen: Set<String> = []
-        return items.map(name).filter { seen.insert($0).inserted }.joined(separator: ", ")
+        let unique = names.filter { seen.insert($0).inserted }
+        guard !unique.isEmpty else { return "a \(kind.rawValue) declared in the file (there is none)" }
+        let shown = 10
+        let list = unique.prefix(shown).joined(separator: ", ")
+        return "one of " + list + (unique.count > shown ? ", … (\(unique.count) in all)" : "")
+    }
+
+    /// Pairs of overlapping blocks, as indices into `blocks`, in O(n log n). CIDR blocks either
+    /// nest or are disjoint, so after sorting by first address (shorter prefix first) a block
+    /// overlaps an earlier one exactly when it lies inside a block still open on the stack; it
+    /// is paired with the innermost one. One pair per block inside another, not every pair.
+    static func overlaps(_ blocks: [IPNetwork]) -> [(inner: Int, outer: Int)] {
+        var pairs: [(inner: Int, outer: Int)] = []
+        var open: [Int] = []
+        for position in blocks.indices.sorted(by: { blocks[$0] < blocks[$1] }) {
+            while let last = open.last, !blocks[last].contains(blocks[position]) { open.removeLast() }
+            if let last = open.last { pairs.append((position, last)) }
+            open.append(position)
+        }
+        return pairs
     }
 
     /// Runs every check; the control-plane replay only when the file's shape is valid (a
@@ -38,24 +68,27 @@ struct TopologyValidator {
             for other in region.latencyTo.keys.sorted() where !regions.contains(other) || other == region.name {
                 report("\(sourceMap.path(.region, region.name)).latency.\(other)",
                        other == region.name ? "latency to the region itself; use settings.intra_region_latency" : "unknown region '\(other)'",
-                       found: other, expected: "one of \(names(topology.regions.filter { $0.name != region.name }, \.name))")
+                       found: other, expected: oneOf(topology.regions.lazy.map(\.name).filter { $0 != region.name }, .region))
             }
         }
+        let vswitchesByVPC = Dictionary(grouping: topology.vswitches, by: \.vpc)
         for vpc in topology.vpcs {
             let path = sourceMap.path(.vpc, vpc.name)
             if !accounts.contains(vpc.account), !isDeclared(.account, vpc.account) {
-                report("\(path).account", "unknown account", found: "'\(vpc.account)'", expected: "one of \(names(topology.accounts, \.name))")
+                report("\(path).account", "unknown account", found: "'\(vpc.account)'", expected: oneOf(topology.accounts.map(\.name), .account))
             }
             if !regions.contains(vpc.region), !isDeclared(.region, vpc.region) {
-                report("\(path).region", "unknown region", found: "'\(vpc.region)'", expected: "one of \(names(topology.regions, \.name))")
+                report("\(path).region", "unknown region", found: "'\(vpc.region)'", expected: oneOf(topology.regions.map(\.name), .region))
             }
-            for (i, secondary) in vpc.secondaryCIDRs.enumerated() {
-                if let other = ([vpc.cidr] + vpc.secondaryCIDRs.prefix(i)).first(where: { $0.overlaps(secondary) }) {
-                    report("\(path).secondary_cidrs[\(i)]", "secondary CIDR block overlaps another block of the VPC",
-                           found: "\(secondary) overlapping \(other)", expected: "a block disjoint from the VPC's other blocks")
-                }
+            let blocks = [vpc.cidr] + vpc.secondaryCIDRs
+            var reported: Set<Int> = []
+            for pair in Self.overlaps(blocks) {
+                let (later, earlier) = (max(pair.inner, pair.outer), min(pair.inner, pair.outer))
+                guard reported.insert(later).inserted else { continue }
+                report("\(path).secondary_cidrs[\(later - 1)]", "secondary CIDR block overlaps another block of the VPC",
+                       found: "\(blocks[later]) overlapping \(blocks[earlier])", expected: "a block disjoint from the VPC's other blocks")
             }
-            validateVSwitches(of: vpc)
+            validateVSwitches(vswitchesByVPC[vpc.name] ?? [], of: vpc)
         }
         validateRoutes()
         validateInstances()
@@ -63,16 +96,25 @@ struct TopologyValidator {
         validatePeeringReferences()
         if replayControlPlane { validateControlPlane() }
         for alert in topology.alerts {
-            if let peering = alert.peering, ControlPlaneState(topology: topology).declaredPeerings[peering] == nil {
+            // Peerings of `peerings:` and of create_peering events are both registered.
+            if let peering = alert.peering, !isDeclared(.peering, peering) {
                 report("\(sourceMap.path(.alert, alert.name)).peering", "unknown peering", found: "'\(peering)'", expected: "a peering declared in the file")
             }
         }
         return diagnostics
     }
 
-    mutating func validateVSwitches(of vpc: VPC) {
-        let vswitches = topology.vswitches.filter { $0.vpc == vpc.name }
-        for (i, vswitch) in vswitches.enumerated() {
+    mutating func validateVSwitches(_ vswitches: [VSwitch], of vpc: VPC) {
+        let blocks = vswitches.indices.flatMap { i in vswitches[i].allCIDRs.map { (vswitch: i, block: $0) } }
+        for pair in Self.overlaps(blocks.map(\.block)) {
+            // Reported at the vSwitch declared later, naming the earlier one.
+            let (a, b) = blocks[pair.inner].vswitch > blocks[pair.outer].vswitch ? (blocks[pair.inner], blocks[pair.outer]) : (blocks[pair.outer], blocks[pair.inner])
+            guard a.vswitch != b.vswitch else { continue }
+            let later = vswitches[a.vswitch]
+            report("\(sourceMap.path(.vswitch, later.name)).\(a.block.family == .ipv4 ? "cidr" : "ipv6_cidr")", "vSwitch blocks overlap within VPC '\(vpc.name)'",
+                   found: "\(a.block) overlapping vSwitch '\(vswitches[b.vswitch].name)' \(b.block)", expected: "disjoint vSwitch blocks")
+        }
+        for vswitch in vswitches {
             let path = sourceMap.path(.vswitch, vswitch.name)
             let sizes = vswitch.allowedPrefixLengths(profile: topology.profile)
             if !sizes.contains(vswitch.cidr.prefixLength) {
@@ -94,30 +136,24 @@ struct TopologyValidator {
                     report("\(path).ipv6_cidr", "the VPC has no IPv6 block", found: ipv6.description, expected: "ipv6_cidr on VPC '\(vpc.name)' first")
                 }
             }
-            for earlier in vswitches.prefix(i) {
-                for a in vswitch.allCIDRs { for b in earlier.allCIDRs where a.overlaps(b) {
-                    report("\(path).\(a.family == .ipv4 ? "cidr" : "ipv6_cidr")", "vSwitch blocks overlap within VPC '\(vpc.name)'",
-                           found: "\(a) overlapping vSwitch '\(earlier.name)' \(b)", expected: "disjoint vSwitch blocks")
-                } }
-            }
-            if let table = topology.routeTable(named: vswitch.routeTable) {
+            if let table = index.routeTables[vswitch.routeTable].map({ topology.routeTables[$0] }) {
                 if table.vpc != vpc.name {
                     report("\(path).route_table", "route table belongs to another VPC", found: "'\(table.name)' of VPC '\(table.vpc)'",
                            expected: "a route table of VPC '\(vpc.name)'")
                 }
             } else if !isDeclared(.routeTable, vswitch.routeTable) {
                 report("\(path).route_table", "unknown route table", found: "'\(vswitch.routeTable)'",
-                       expected: "one of \(names(topology.routeTables.filter { $0.vpc == vpc.name }, \.name))")
+                       expected: oneOf(topology.routeTables.lazy.filter { $0.vpc == vpc.name }.map(\.name), .routeTable))
             }
             if let aclName = vswitch.networkACL {
-                if let acl = topology.networkACLs.first(where: { $0.name == aclName }) {
+                if let acl = index.networkACLs[aclName].map({ topology.networkACLs[$0] }) {
                     if acl.vpc != vpc.name {
                         report("\(path).network_acl", "network ACL belongs to another VPC", found: "'\(aclName)' of VPC '\(acl.vpc)'",
                                expected: "a network ACL of VPC '\(vpc.name)'")
                     }
                 } else if !isDeclared(.networkACL, aclName) {
                     report("\(path).network_acl", "unknown network ACL", found: "'\(aclName)'",
-                           expected: "one of \(names(topology.networkACLs.filter { $0.vpc == vpc.name }, \.name))")
+                           expected: oneOf(topology.networkACLs.lazy.filter { $0.vpc == vpc.name }.map(\.name), .networkACL))
                 }
             }
         }
@@ -155,9 +191,9 @@ struct TopologyValidator {
         var owners: [String: [IPAddress: String]] = [:]  // VPC -> address -> instance
         for instance in topology.instances {
             let path = sourceMap.path(.instance, instance.name)
-            guard let vswitch = topology.vswitch(named: instance.vswitch) else {
+            guard let vswitch = index.vswitches[instance.vswitch].map({ topology.vswitches[$0] }) else {
                 if isDeclared(.vswitch, instance.vswitch) { continue }
-                report("\(path).vswitch", "unknown vSwitch", found: "'\(instance.vswitch)'", expected: "one of \(names(topology.vswitches, \.name))")
+                report("\(path).vswitch", "unknown vSwitch", found: "'\(instance.vswitch)'", expected: oneOf(topology.vswitches.lazy.map(\.name), .vswitch))
                 continue
             }
             let reserved = vswitch.reservedIPv4Addresses(profile: topology.profile)
@@ -181,10 +217,10 @@ struct TopologyValidator {
             for (i, group) in instance.securityGroups.enumerated() {
                 // A single group may be written as a scalar instead of a one-element list.
                 let itemPath = sourceMap.location("\(path).security_groups[\(i)]") == nil ? "\(path).security_groups" : "\(path).security_groups[\(i)]"
-                guard let declared = topology.securityGroups.first(where: { $0.name == group }) else {
+                guard let declared = index.securityGroups[group].map({ topology.securityGroups[$0] }) else {
                     if isDeclared(.securityGroup, group) { continue }
                     report(itemPath, "unknown security group", found: "'\(group)'",
-                           expected: "one of \(names(topology.securityGroups.filter { $0.vpc == vswitch.vpc }, \.name))")
+                           expected: oneOf(topology.securityGroups.lazy.filter { $0.vpc == vswitch.vpc }.map(\.name), .securityGroup))
                     continue
                 }
                 if declared.vpc != vswitch.vpc {
@@ -201,7 +237,7 @@ struct TopologyValidator {
             for rule in group.rules {
                 if case .securityGroup(let peer) = rule.peer, !groups.contains(peer), !isDeclared(.securityGroup, peer) {
                     let path = sourceMap.objectPaths[TopologySourceMap.ruleKey(group: group.name, rule.id)] ?? sourceMap.path(.securityGroup, group.name)
-                    report("\(path).group", "unknown security group", found: "'\(peer)'", expected: "one of \(groups.sorted().joined(separator: ", "))")
+                    report("\(path).group", "unknown security group", found: "'\(peer)'", expected: oneOf(groups.sorted(), .securityGroup))
                 }
             }
         }
@@ -215,7 +251,7 @@ struct TopologyValidator {
             let path = sourceMap.path(.peering, peering.name)
             for (key, vpc) in [("requester", peering.requesterVPC), ("accepter", peering.accepterVPC)] where !vpcs.contains(vpc) {
                 if isDeclared(.vpc, vpc) { continue }
-                report("\(path).\(key)", "unknown VPC", found: "'\(vpc)'", expected: "one of \(declared.sorted().joined(separator: ", "))")
+                report("\(path).\(key)", "unknown VPC", found: "'\(vpc)'", expected: oneOf(declared.sorted(), .vpc))
             }
         }
     }

@@ -28,11 +28,18 @@ struct YAMLFieldReader {
         if let location = Self.location(of: node) { locations[path] = location }
     }
 
+    /// YAML's null (core schema): a plain `~`, `null`, `Null`, `NULL` or nothing. Tested here
+    /// rather than through Yams' tag resolution, which runs regular expressions on every scalar
+    /// (the loader composes with `Resolver.basic`, so every tag is a string).
+    static func isNull(_ scalar: Node.Scalar) -> Bool {
+        scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
     /// A short description of a node for "found …" texts.
     static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
-            scalar.tag.description.hasSuffix(":null") ? "null" : "'\(scalar.string)'"
+            isNull(scalar) ? "null" : "'\(scalar.string)'"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"
@@ -72,7 +79,7 @@ struct YAMLFieldReader {
     /// The items of a list field (an absent field is an empty list).
     mutating func list(_ node: Node?, _ path: String) -> [(node: Node, path: String)] {
         guard let node else { return [] }
-        if case .scalar(let scalar) = node, scalar.tag.description.hasSuffix(":null") { return [] }
+        if case .scalar(let scalar) = node, Self.isNull(scalar) { return [] }
         guard case .sequence(let sequence) = node else {
             error(node, path, "wrong type", found: Self.describe(node), expected: "a list")
             return []
@@ -93,7 +100,7 @@ struct YAMLFieldReader {
 
     mutating func string(_ node: Node?, _ path: String, expected: String = "a string") -> String? {
         guard let node else { return nil }
-        guard case .scalar(let scalar) = node, !scalar.tag.description.hasSuffix(":null"), !scalar.string.isEmpty else {
+        guard case .scalar(let scalar) = node, !Self.isNull(scalar), !scalar.string.isEmpty else {
             error(node, path, "wrong type", found: Self.describe(node), expected: expected)
             return nil
         }
@@ -132,8 +139,17 @@ struct YAMLFieldReader {
         return value(node, path, expected: "one of \(names.joined(separator: ", "))") { T(rawValue: $0.lowercased()) ?? T(rawValue: $0) }
     }
 
-    mutating func duration(_ node: Node?, _ path: String) -> EmulatedDuration? {
-        value(node, path, expected: "a duration such as 90s, 250ms, 2h or 7d") { EmulatedDuration(parsing: $0) }
+    /// A duration (or a time since start) of at most `TopologyLimits.durationDays`.
+    mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d") -> EmulatedDuration? {
+        guard let text = string(node, path, expected: expected) else { return nil }
+        do {
+            return try EmulatedDuration(validating: text)
+        } catch .tooLarge {
+            error(node, path, "too large", found: "'\(text)'", expected: "at most \(EmulatedDuration.maximumDays)d (100 years)")
+        } catch {
+            self.error(node, path, "invalid value", found: "'\(text)'", expected: expected)
+        }
+        return nil
     }
 
     mutating func network(_ node: Node?, _ path: String, family: AddressFamily? = nil) -> IPNetwork? {

@@ -126,8 +126,9 @@ import Testing
     @Test func duplicateKeysAreReported() {
         let (_, diagnostics) = TopologyLoader.check(yaml: "regions: [a]\nregions: [b]\naccounts: [x]\nvpcs: []\n", file: "dup.yaml")
         #expect(diagnostics.count == 1)
-        #expect(diagnostics[0].message.contains("duplicate keys"))
-        #expect(diagnostics[0].message.contains("regions"))
+        #expect(diagnostics[0].message == "duplicate key 'regions' in one mapping (first at line 1, column 1)")
+        #expect(diagnostics[0].path == "regions")
+        #expect(diagnostics[0].location == SourceLocation(line: 2, column: 1))
     }
 
     @Test func emptyAndWrongRootAreErrors() {
