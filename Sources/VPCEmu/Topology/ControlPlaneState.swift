@@ -31,6 +31,12 @@ public struct ControlPlaneState: Sendable {
 
     public func peering(named name: String) -> PeeringStatus? { peeringPositions[name].map { peerings[$0] } }
 
+    /// Lookups through the index (VPCs, vSwitches and instances do not change with time).
+    func vpc(named name: String) -> VPC? { index.vpcs[name].map { topology.vpcs[$0] } }
+    func vpc(ofInstance name: String) -> String? {
+        index.instances[name].flatMap { index.vswitches[topology.instances[$0].vswitch] }.map { topology.vswitches[$0].vpc }
+    }
+
     /// The earliest time at which a peering changes state by itself.
     public var nextDeadline: EmulatedTime? { peerings.compactMap(\.deadline).min() }
 
@@ -262,7 +268,7 @@ public struct ControlPlaneState: Sendable {
                 return ControlPlaneError(.invalidParameter, "peering '\(peering)' connects \(connection.requesterVPC) and \(connection.accepterVPC), not this route table's VPC '\(vpcName)'")
             }
         case .instance(let instance):
-            guard let vpc = topology.vpc(ofInstance: instance) else {
+            guard let vpc = vpc(ofInstance: instance) else {
                 return ControlPlaneError(.unknownObject, "next hop instance '\(instance)' does not exist")
             }
             guard vpc == vpcName else {

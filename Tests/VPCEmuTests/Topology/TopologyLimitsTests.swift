@@ -70,6 +70,12 @@ import Testing
         #expect(loaded?.topology.securityGroups.map(\.rules.count) == [1, 1])
     }
 
+    @Test func deepNestingIsOneClearError() {
+        let deep = "regions: " + String(repeating: "[", count: 2_000) + String(repeating: "]", count: 2_000) + "\n"
+        let diagnostics = TopologyLoader.check(yaml: deep, file: "deep.yaml").1
+        #expect(diagnostics.map(\.message) == ["YAML syntax error: collections nested more than 1000 levels deep (libyaml's limit)"])
+    }
+
     @Test func errorsPrintedAreCappedWithACount() throws {
         let instances = (0..<250).map { "  - {name: ecs\($0), vswitch: nope, ipv4: 10.0.1.10}" }
         let text = Self.header + "instances:\n" + instances.joined(separator: "\n") + "\n"
