@@ -176,7 +176,7 @@ import Testing
     @Test func oversizedFilesAreRefusedByTheirSize() throws {
         let oversized = Data(repeating: UInt8(ascii: " "), count: TopologyLimits.fileBytes + 1)
         #expect(TopologyLoader.check(data: oversized, file: "big.yaml").1.map(\.message)
-            == ["the file is larger than 16 MiB (16777216 bytes), the limit for a topology file"])
+            == ["the file is larger than 8 MiB (8388608 bytes), the limit for a topology file"])
         // A 58 MB file on disk: refused after reading only the limit.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vpcemu-limits-\(getpid()).yaml").path
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
@@ -184,7 +184,7 @@ import Testing
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: 58_000_000)
         try handle.close()
-        #expect(TopologyLoader.check(contentsOf: path).1.first?.message.hasPrefix("the file is larger than 16 MiB") == true)
+        #expect(TopologyLoader.check(contentsOf: path).1.first?.message.hasPrefix("the file is larger than 8 MiB") == true)
     }
 
     @Test func duplicateKeysNameTheirPathAndBothPositions() {
