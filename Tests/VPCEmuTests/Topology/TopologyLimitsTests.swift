@@ -222,6 +222,8 @@ import Testing
         #expect(delay.map(\.path) == ["settings.deletion_delay"])
         #expect(delay.first?.message == "too large")
         #expect(delay.first?.expected == "at most 36500d (100 years)")
+        let edge = TopologyLoader.check(yaml: "settings: {deletion_delay: 36500d, activation_delay: 36500.01d}\n" + Self.header, file: "e.yaml").1
+        #expect(edge.map(\.path) == ["settings.activation_delay"])
         let late = TopologyLoader.check(yaml: Self.header + "timeline:\n  - {at: 106751d, action: create_peering, name: p, requester: vpc1, accepter: vpc1}\n",
                                         file: "t.yaml").1
         #expect(late.map(\.path) == ["timeline[0].at"])
