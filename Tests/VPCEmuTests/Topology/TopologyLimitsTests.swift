@@ -283,6 +283,12 @@ import Testing
         #expect(diagnostics.map { "\($0.location?.description ?? "-") \($0.path)" } == ["1:11 regions[0]", "4:12 vpcs[0].name", "5:12 vpcs[1].name"])
         #expect(diagnostics.allSatisfy { $0.message == "name not allowed" && $0.expected == TopologyLimits.nameRule })
         #expect(diagnostics[1].found == "'../escaped'")
+        let rules = Self.header + """
+            security_groups: [{name: sg1, rules: [{id: "a/b", direction: ingress, protocol: all, cidr: 10.0.0.0/8}]}]
+            network_acls: [{name: acl1, ingress: [{name: "in 1", protocol: all, cidr: 10.0.0.0/8}]}]
+        """
+        #expect(TopologyLoader.check(yaml: rules, file: "r.yaml").1.map(\.path)
+            == ["vpcs[0].security_groups[0].rules[0].id", "vpcs[0].network_acls[0].ingress[0].name"])
         for name in ["vpc-1", "a.b_c", "9", String(repeating: "x", count: 128)] { #expect(TopologyLimits.isSafeName(name)) }
         for name in ["", ".x", "a/b", "a b", "ü", "a\"b", String(repeating: "x", count: 129)] { #expect(!TopologyLimits.isSafeName(name)) }
     }
