@@ -12,6 +12,26 @@ public struct ControlPlaneState: Sendable {
     private var peeringPositions: [String: Int] = [:]
     /// Positions of the peerings between each pair of VPCs (names in sorted order).
     private var pairPositions: [[String]: [Int]] = [:]
+    /// Peerings that count against the quotas, by `[vpc, "inter" or "intra"]` (both ends) and by
+    /// `[account, region]` (each side it touches, once): quota checks do not scan the peerings.
+    private var liveByVPC: [[String]: Int] = [:]
+    private var liveByAccountRegion: [[String]: Int] = [:]
+    /// Deadlines waiting, one queue per state that ends by itself. A state's deadline is its
+    /// entry time plus one fixed delay and time never goes backwards, so appending keeps each
+    /// queue in time order: the next deadline is at a head, found without scanning the
+    /// peerings. An entry whose peering left the state early is skipped when it reaches the head.
+    private var deadlineQueues = Array(repeating: DeadlineQueue(), count: Self.timedStates.count)
+    private static let timedStates: [PeeringState] = [.accepting, .updating, .deleting]
+
+    private struct DeadlineQueue: Sendable {
+        var entries: [Entry] = []
+        var head = 0
+        struct Entry: Sendable {
+            var time: EmulatedTime
+            var position: Int
+        }
+        var first: Entry? { head < entries.count ? entries[head] : nil }
+    }
     /// Peerings the file declares anywhere (also later in the timeline): routes may name them
     /// before they exist, and are inactive until then.
     public let declaredPeerings: [String: PeeringConnection]
@@ -31,8 +51,52 @@ public struct ControlPlaneState: Sendable {
 
     public func peering(named name: String) -> PeeringStatus? { peeringPositions[name].map { peerings[$0] } }
 
+    /// Lookups through the index (VPCs, vSwitches and instances do not change with time).
+    func vpc(named name: String) -> VPC? { index.vpcs[name].map { topology.vpcs[$0] } }
+    func vpc(ofInstance name: String) -> String? {
+        index.instances[name].flatMap { index.vswitches[topology.instances[$0].vswitch] }.map { topology.vswitches[$0].vpc }
+    }
+
     /// The earliest time at which a peering changes state by itself.
-    public var nextDeadline: EmulatedTime? { peerings.compactMap(\.deadline).min() }
+    public var nextDeadline: EmulatedTime? { deadlineQueues.compactMap(\.first?.time).min() }
+
+    /// Whether a queued deadline is still the peering's (it did not leave the state early).
+    private func isCurrent(_ entry: DeadlineQueue.Entry, queue: Int) -> Bool {
+        peerings[entry.position].state == Self.timedStates[queue] && peerings[entry.position].deadline == entry.time
+    }
+
+    /// Moves a peering to `state`, keeping the quota counts and deadline queues in step.
+    private mutating func enter(_ position: Int, _ state: PeeringState, at time: EmulatedTime, deadline: EmulatedTime? = nil) {
+        let wasLive = peerings[position].state.countsAgainstQuota
+        peerings[position].enter(state, at: time, deadline: deadline)
+        // Deleting counts again: a Rejected or Expired peering may be deleted.
+        if wasLive != state.countsAgainstQuota { countLive(peerings[position], wasLive ? -1 : +1) }
+        schedule(position)
+    }
+
+    /// Queues the peering's deadline, if its state has one.
+    private mutating func schedule(_ position: Int) {
+        if let deadline = peerings[position].deadline, let queue = Self.timedStates.firstIndex(of: peerings[position].state) {
+            deadlineQueues[queue].entries.append(.init(time: deadline, position: position))
+        }
+        dropStaleHeads()
+    }
+
+    /// Skips head entries that are no longer current, so that `nextDeadline` can read the heads
+    /// as they are.
+    private mutating func dropStaleHeads() {
+        for queue in deadlineQueues.indices {
+            while let first = deadlineQueues[queue].first, !isCurrent(first, queue: queue) { deadlineQueues[queue].head += 1 }
+        }
+    }
+
+    private mutating func countLive(_ peering: PeeringStatus, _ delta: Int) {
+        let scope = peering.isInterRegion ? "inter" : "intra"
+        for vpc in [peering.connection.requesterVPC, peering.connection.accepterVPC] { liveByVPC[[vpc, scope], default: 0] += delta }
+        for side in Set([[peering.requesterAccount, peering.requesterRegion], [peering.accepterAccount, peering.accepterRegion]]) {
+            liveByAccountRegion[side, default: 0] += delta
+        }
+    }
 
     // MARK: automatic transitions
 
@@ -41,7 +105,16 @@ public struct ControlPlaneState: Sendable {
     public mutating func advance(to time: EmulatedTime) -> [ControlPlaneChange] {
         var changes: [ControlPlaneChange] = []
         while let due = nextDeadline, due <= time {
-            for position in peerings.indices where peerings[position].deadline == due {
+            var positions: [Int] = []
+            for queue in deadlineQueues.indices {
+                while let first = deadlineQueues[queue].first, first.time == due {
+                    deadlineQueues[queue].head += 1
+                    if isCurrent(first, queue: queue) { positions.append(first.position) }
+                }
+            }
+            dropStaleHeads()
+            // In creation order, as the peerings are listed.
+            for position in positions.sorted() {
                 let from = peerings[position].state
                 let next: PeeringState = switch from {
                 case .accepting: .expired
@@ -49,7 +122,7 @@ public struct ControlPlaneState: Sendable {
                 case .deleting: .deleted
                 default: from
                 }
-                peerings[position].enter(next, at: due, deadline: nil)
+                enter(position, next, at: due)
                 changes.append(.peeringState(peerings[position].name, from: from, to: next))
             }
         }
@@ -135,9 +208,12 @@ public struct ControlPlaneState: Sendable {
         let status = PeeringStatus(connection: connection, requester: requester, accepter: accepter,
                                    state: crossAccount ? .accepting : .activated, at: time,
                                    deadline: crossAccount ? time + settings.acceptanceTimeout : nil)
-        peeringPositions[connection.name] = peerings.count
-        pairPositions[pair, default: []].append(peerings.count)
+        let position = peerings.count
+        peeringPositions[connection.name] = position
+        pairPositions[pair, default: []].append(position)
         peerings.append(status)
+        countLive(status, +1)
+        schedule(position)
         return [.peeringState(connection.name, from: nil, to: status.state)]
     }
 
@@ -150,9 +226,8 @@ public struct ControlPlaneState: Sendable {
 
     private func checkQuotas(requester: VPC, accepter: VPC, interRegion: Bool) throws(ControlPlaneError) {
         let quotas = topology.settings.quotas
-        let live = peerings.filter(\.state.countsAgainstQuota)
         for vpc in [requester, accepter] {
-            let count = live.filter { $0.peer(of: vpc.name) != nil && $0.isInterRegion == interRegion }.count
+            let count = liveByVPC[[vpc.name, interRegion ? "inter" : "intra"], default: 0]
             let limit = interRegion ? quotas.interRegionPeeringsPerVPC : quotas.intraRegionPeeringsPerVPC
             if count + 1 > limit {
                 throw ControlPlaneError(.quotaExceeded, "VPC '\(vpc.name)' already has \(count) \(interRegion ? "inter" : "intra")-region peerings; the quota is \(limit)")
@@ -160,10 +235,7 @@ public struct ControlPlaneState: Sendable {
         }
         // Counted per account and region on each side the peering touches.
         for vpc in [requester, accepter] {
-            let count = live.filter {
-                ($0.requesterAccount == vpc.account && $0.requesterRegion == vpc.region) ||
-                    ($0.accepterAccount == vpc.account && $0.accepterRegion == vpc.region)
-            }.count
+            let count = liveByAccountRegion[[vpc.account, vpc.region], default: 0]
             if count + 1 > quotas.peeringsPerAccountPerRegion {
                 throw ControlPlaneError(.quotaExceeded, "account '\(vpc.account)' already has \(count) peerings in region '\(vpc.region)'; the quota is \(quotas.peeringsPerAccountPerRegion)")
             }
@@ -174,17 +246,17 @@ public struct ControlPlaneState: Sendable {
         let position = try acceptOrRejectPrecheck(name, by: actor, verb: "accept")
         let delay = topology.settings.activationDelay
         if delay.nanoseconds == 0 {
-            peerings[position].enter(.updating, at: time, deadline: nil)
-            peerings[position].enter(.activated, at: time, deadline: nil)
+            enter(position, .updating, at: time)
+            enter(position, .activated, at: time)
             return [.peeringState(name, from: .accepting, to: .activated)]
         }
-        peerings[position].enter(.updating, at: time, deadline: time + delay)
+        enter(position, .updating, at: time, deadline: time + delay)
         return [.peeringState(name, from: .accepting, to: .updating)]
     }
 
     private mutating func reject(_ name: String, by actor: String?) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try acceptOrRejectPrecheck(name, by: actor, verb: "reject")
-        peerings[position].enter(.rejected, at: time, deadline: nil)
+        enter(position, .rejected, at: time)
         return [.peeringState(name, from: .accepting, to: .rejected)]
     }
 
@@ -211,11 +283,11 @@ public struct ControlPlaneState: Sendable {
         }
         let delay = topology.settings.deletionDelay
         if delay.nanoseconds == 0 {
-            peerings[position].enter(.deleting, at: time, deadline: nil)
-            peerings[position].enter(.deleted, at: time, deadline: nil)
+            enter(position, .deleting, at: time)
+            enter(position, .deleted, at: time)
             return [.peeringState(name, from: peering.state, to: .deleted)]
         }
-        peerings[position].enter(.deleting, at: time, deadline: time + delay)
+        enter(position, .deleting, at: time, deadline: time + delay)
         return [.peeringState(name, from: peering.state, to: .deleting)]
     }
 
@@ -262,7 +334,7 @@ public struct ControlPlaneState: Sendable {
                 return ControlPlaneError(.invalidParameter, "peering '\(peering)' connects \(connection.requesterVPC) and \(connection.accepterVPC), not this route table's VPC '\(vpcName)'")
             }
         case .instance(let instance):
-            guard let vpc = topology.vpc(ofInstance: instance) else {
+            guard let vpc = vpc(ofInstance: instance) else {
                 return ControlPlaneError(.unknownObject, "next hop instance '\(instance)' does not exist")
             }
             guard vpc == vpcName else {

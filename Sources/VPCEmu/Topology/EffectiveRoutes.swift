@@ -68,11 +68,11 @@ extension ControlPlaneState {
     public func systemRoutes(vpc name: String) -> [EffectiveRoute] {
         switch topology.profile {
         case .alibaba:
-            topology.vswitches.filter { $0.vpc == name }.flatMap { vswitch in
+            (index.vswitchesByVPC[name] ?? []).map { topology.vswitches[$0] }.flatMap { vswitch in
                 vswitch.allCIDRs.map { EffectiveRoute(destination: $0, origin: .system, target: .local(vswitch: vswitch.name)) }
             }
         case .aws:
-            (topology.vpc(named: name)?.allCIDRs ?? []).map {
+            (vpc(named: name)?.allCIDRs ?? []).map {
                 EffectiveRoute(destination: $0, origin: .system, target: .local(vswitch: nil))
             }
         }

@@ -67,13 +67,13 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
     public enum ParseError: Error, Equatable, Sendable {
         /// Not a non-negative number with an optional unit.
         case malformed
-        /// Longer than `maximumDays`.
+        /// More nanoseconds than an Int64 holds (`maximumDays`).
         case tooLarge
     }
 
-    /// The longest duration, in days: 100 years (`TopologyLimits.durationDays`). Int64 holds
-    /// 106,751 days of nanoseconds; the bound leaves room for sums (an event's time plus a delay).
-    public static let maximumDays = TopologyLimits.durationDays
+    /// The longest duration, in whole days: Int64.max nanoseconds is about 106,751.99 days.
+    /// Topology files are bounded more tightly (`TopologyLimits.durationDays`).
+    public static let maximumDays = Int64.max / 86_400_000_000_000
 
     /// Parses a non-negative number with an optional unit: `ns`, `us`, `ms`, `s` (the default),
     /// `m`, `h`, `d`. Fractions are allowed (`1.5ms`); the result is rounded to nanoseconds.
@@ -97,8 +97,8 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
             throw .malformed
         }
         let nanoseconds = (value * Double(scale)).rounded()
-        // Far below 2^63, so the conversion below is exact.
-        guard nanoseconds <= Double(Self.maximumDays) * 86_400_000_000_000 else { throw .tooLarge }
+        // Double(Int64.max) is 2^63; every double below it converts exactly.
+        guard nanoseconds < Double(Int64.max) else { throw .tooLarge }
         self.nanoseconds = Int64(nanoseconds)
     }
 

@@ -33,8 +33,8 @@ extension ControlPlaneState {
         var findings: [PrecheckFinding] = []
         var judgedVPCs: Set<String> = []
         for peering in peerings where peering.state != .deleted {
-            guard let requester = topology.vpc(named: peering.connection.requesterVPC),
-                  let accepter = topology.vpc(named: peering.connection.accepterVPC) else { continue }
+            guard let requester = vpc(named: peering.connection.requesterVPC),
+                  let accepter = vpc(named: peering.connection.accepterVPC) else { continue }
             findings += overlapFindings(peering.name, requester, accepter)
             for vpc in [requester, accepter] where judgedVPCs.insert(vpc.name).inserted {
                 for block in [vpc.cidr] + vpc.secondaryCIDRs where !block.isPrivateIPv4 {
@@ -89,7 +89,7 @@ extension ControlPlaneState {
             guard case .peering(let name) = route.target,
                   let connection = peering(named: name)?.connection ?? declaredPeerings[name],
                   let peerName = connection.requesterVPC == table.vpc ? connection.accepterVPC : connection.requesterVPC as String?,
-                  let peer = topology.vpc(named: peerName) else { continue }
+                  let peer = vpc(named: peerName) else { continue }
             let peerBlocks = peer.allCIDRs
             if peerBlocks.contains(where: { $0.contains(route.destination) }) { continue }
             let inside = peerBlocks.filter { route.destination.contains($0) }

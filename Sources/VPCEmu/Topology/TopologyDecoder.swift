@@ -319,9 +319,9 @@ struct TopologyDecoder {
     /// A security-group rule; the peer is `cidr: BLOCK` or `group: NAME` (exactly one).
     mutating func decodeRule(_ node: Node, _ path: String, defaultID: String) -> SecurityGroupRule? {
         guard let fields = reader.fields(node, path, allowed: Self.ruleKeys, required: ["direction", "protocol"]) else { return nil }
-        let id = fields["id"].flatMap { node in
-            reader.string(node, fields.path("id"), expected: "a rule id").map { checkName($0, fields.path("id"), node: node); return $0 }
-        } ?? defaultID
+        let explicitID = fields["id"].flatMap { reader.string($0, fields.path("id"), expected: "a rule id") }
+        if let explicitID { checkName(explicitID, fields.path("id"), node: fields["id"]) }
+        let id = explicitID ?? defaultID
         let direction = reader.choice(fields["direction"], fields.path("direction"), TrafficDirection.self)
         let policy = fields["policy"].map { reader.choice($0, fields.path("policy"), cases: [RulePolicy.accept, .drop]) } ?? .accept
         let priority = fields["priority"].map { reader.int($0, fields.path("priority"), in: SecurityGroupRule.priorities) } ?? 1
@@ -387,9 +387,9 @@ struct TopologyDecoder {
     mutating func decodeACLEntry(_ node: Node, _ path: String, defaultName: String) -> NetworkACLEntry? {
         let keys = ["name", "policy", "protocol", "ports", "cidr", "description"]
         guard let fields = reader.fields(node, path, allowed: keys, required: ["protocol", "cidr"]) else { return nil }
-        let name = fields["name"].flatMap { node in
-            reader.string(node, fields.path("name"), expected: "an entry name").map { checkName($0, fields.path("name"), node: node); return $0 }
-        } ?? defaultName
+        let explicitName = fields["name"].flatMap { reader.string($0, fields.path("name"), expected: "an entry name") }
+        if let explicitName { checkName(explicitName, fields.path("name"), node: fields["name"]) }
+        let name = explicitName ?? defaultName
         let policy = fields["policy"].map { reader.choice($0, fields.path("policy"), cases: [RulePolicy.accept, .drop]) } ?? .accept
         let ipProtocol = reader.choice(fields["protocol"], fields.path("protocol"), RuleProtocol.self)
         let ports = decodePorts(fields, ipProtocol: ipProtocol)

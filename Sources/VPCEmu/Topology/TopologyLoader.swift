@@ -95,8 +95,9 @@ public enum TopologyLoader {
     static func warnings(_ topology: Topology, sourceMap: TopologySourceMap, file: String) -> [TopologyDiagnostic] {
         var timeline = TopologyTimeline(topology: topology)
         var findings = timeline.state.precheckFindings()
+        var seen = Set(findings)
         while let next = timeline.nextChangeTime { timeline.advance(to: next) }
-        for finding in timeline.state.precheckFindings() where !findings.contains(finding) { findings.append(finding) }
+        for finding in timeline.state.precheckFindings() where seen.insert(finding).inserted { findings.append(finding) }
         return findings.map { finding in
             let path = switch finding.subject {
             case .peering(let name): sourceMap.path(.peering, name)
@@ -113,6 +114,9 @@ public enum TopologyLoader {
              YamlError.parser(let context, let problem, let mark, _),
              YamlError.composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: " + (context.map { "\($0.text) " } ?? "") + problem
+            if problem.hasPrefix("Maximum nesting level reached") {
+                message = "YAML syntax error: collections nested more than 1000 levels deep (libyaml's limit)"
+            }
             var location = SourceLocation(line: mark.line, column: mark.column)
             // libyaml puts the end of a file without a final line break on the line after it.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)

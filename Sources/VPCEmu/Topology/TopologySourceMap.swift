@@ -55,6 +55,8 @@ public struct TopologyIndex: Sendable {
     public let instances: [String: Int]
     public let securityGroups: [String: Int]
     public let networkACLs: [String: Int]
+    /// Positions of each VPC's vSwitches, in declaration order.
+    public let vswitchesByVPC: [String: [Int]]
 
     public init(_ topology: Topology) {
         func positions(_ names: [String]) -> [String: Int] {
@@ -66,6 +68,7 @@ public struct TopologyIndex: Sendable {
         instances = positions(topology.instances.map(\.name))
         securityGroups = positions(topology.securityGroups.map(\.name))
         networkACLs = positions(topology.networkACLs.map(\.name))
+        vswitchesByVPC = Dictionary(grouping: topology.vswitches.indices, by: { topology.vswitches[$0].vpc })
     }
 }
 

@@ -142,10 +142,13 @@ struct YAMLFieldReader {
     /// A duration (or a time since start) of at most `TopologyLimits.durationDays`.
     mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d") -> EmulatedDuration? {
         guard let text = string(node, path, expected: expected) else { return nil }
+        let tooLarge = "at most \(TopologyLimits.durationDays)d (100 years)"
         do {
-            return try EmulatedDuration(validating: text)
+            let duration = try EmulatedDuration(validating: text)
+            if duration.nanoseconds <= TopologyLimits.durationDays * 86_400_000_000_000 { return duration }
+            error(node, path, "too large", found: "'\(text)'", expected: tooLarge)
         } catch .tooLarge {
-            error(node, path, "too large", found: "'\(text)'", expected: "at most \(EmulatedDuration.maximumDays)d (100 years)")
+            error(node, path, "too large", found: "'\(text)'", expected: tooLarge)
         } catch {
             self.error(node, path, "invalid value", found: "'\(text)'", expected: expected)
         }

@@ -103,8 +103,8 @@ struct YAMLPrepass {
                 if repeatedNodes > TopologyLimits.aliasNodes {
                     diagnostics.append(TopologyDiagnostic(
                         .error, file: file, location: location, path: Self.path(open, then: segment),
-                        message: "YAML aliases repeat more than \(TopologyLimits.aliasNodes) nodes; this use of *\(name) brings them to \(repeatedNodes)",
-                        expected: "fewer or smaller aliases (the limit keeps a small file from standing for an exponentially large one)"))
+                        message: "YAML aliases repeat more than \(TopologyLimits.aliasNodes) nodes, the limit for a topology file: this use of *\(name) brings them to \(repeatedNodes)",
+                        expected: "fewer or smaller aliases"))
                     return
                 }
             default:

@@ -70,6 +70,12 @@ import Testing
         #expect(loaded?.topology.securityGroups.map(\.rules.count) == [1, 1])
     }
 
+    @Test func deepNestingIsOneClearError() {
+        let deep = "regions: " + String(repeating: "[", count: 2_000) + String(repeating: "]", count: 2_000) + "\n"
+        let diagnostics = TopologyLoader.check(yaml: deep, file: "deep.yaml").1
+        #expect(diagnostics.map(\.message) == ["YAML syntax error: collections nested more than 1000 levels deep (libyaml's limit)"])
+    }
+
     @Test func errorsPrintedAreCappedWithACount() throws {
         let instances = (0..<250).map { "  - {name: ecs\($0), vswitch: nope, ipv4: 10.0.1.10}" }
         let text = Self.header + "instances:\n" + instances.joined(separator: "\n") + "\n"
@@ -170,7 +176,7 @@ import Testing
     @Test func oversizedFilesAreRefusedByTheirSize() throws {
         let oversized = Data(repeating: UInt8(ascii: " "), count: TopologyLimits.fileBytes + 1)
         #expect(TopologyLoader.check(data: oversized, file: "big.yaml").1.map(\.message)
-            == ["the file is larger than 16 MiB (16777216 bytes), the limit for a topology file"])
+            == ["the file is larger than 8 MiB (8388608 bytes), the limit for a topology file"])
         // A 58 MB file on disk: refused after reading only the limit.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("vpcemu-limits-\(getpid()).yaml").path
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
@@ -178,7 +184,7 @@ import Testing
         let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: 58_000_000)
         try handle.close()
-        #expect(TopologyLoader.check(contentsOf: path).1.first?.message.hasPrefix("the file is larger than 16 MiB") == true)
+        #expect(TopologyLoader.check(contentsOf: path).1.first?.message.hasPrefix("the file is larger than 8 MiB") == true)
     }
 
     @Test func duplicateKeysNameTheirPathAndBothPositions() {
@@ -216,6 +222,8 @@ import Testing
         #expect(delay.map(\.path) == ["settings.deletion_delay"])
         #expect(delay.first?.message == "too large")
         #expect(delay.first?.expected == "at most 36500d (100 years)")
+        let edge = TopologyLoader.check(yaml: "settings: {deletion_delay: 36500d, activation_delay: 36500.01d}\n" + Self.header, file: "e.yaml").1
+        #expect(edge.map(\.path) == ["settings.activation_delay"])
         let late = TopologyLoader.check(yaml: Self.header + "timeline:\n  - {at: 106751d, action: create_peering, name: p, requester: vpc1, accepter: vpc1}\n",
                                         file: "t.yaml").1
         #expect(late.map(\.path) == ["timeline[0].at"])
@@ -275,6 +283,12 @@ import Testing
         #expect(diagnostics.map { "\($0.location?.description ?? "-") \($0.path)" } == ["1:11 regions[0]", "4:12 vpcs[0].name", "5:12 vpcs[1].name"])
         #expect(diagnostics.allSatisfy { $0.message == "name not allowed" && $0.expected == TopologyLimits.nameRule })
         #expect(diagnostics[1].found == "'../escaped'")
+        let rules = Self.header + """
+            security_groups: [{name: sg1, rules: [{id: "a/b", direction: ingress, protocol: all, cidr: 10.0.0.0/8}]}]
+            network_acls: [{name: acl1, ingress: [{name: "in 1", protocol: all, cidr: 10.0.0.0/8}]}]
+        """
+        #expect(TopologyLoader.check(yaml: rules, file: "r.yaml").1.map(\.path)
+            == ["vpcs[0].security_groups[0].rules[0].id", "vpcs[0].network_acls[0].ingress[0].name"])
         for name in ["vpc-1", "a.b_c", "9", String(repeating: "x", count: 128)] { #expect(TopologyLimits.isSafeName(name)) }
         for name in ["", ".x", "a/b", "a b", "ü", "a\"b", String(repeating: "x", count: 129)] { #expect(!TopologyLimits.isSafeName(name)) }
     }
