@@ -6,8 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// `PcapReader`'s engine for pcapng and whatever the native classic-pcap reader leaves to libpcap
-/// (`PcapReader.Engine`): streams the file through libpcap in reusable batches, timestamps at
+/// `PcapReader`'s engine for whatever the native readers leave to libpcap, and for every file with
+/// `PcapReader.Engine.libpcap`: streams the file through libpcap in reusable batches, timestamps at
 /// nanosecond precision. Memory stays flat: libpcap holds one record, the batch holds at most its
 /// capacity.
 ///

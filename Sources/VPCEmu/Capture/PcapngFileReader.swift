@@ -55,32 +55,80 @@ final class PcapngFileReader {
 
     /// The first interface's link type (the file's, for callers that need one).
     private(set) var linkType = LinkType.ethernet
-    private var block: ReadBlock
-    private var interfaces: [PcapngInterface] = []
-    /// The current section's byte order is not this host's.
-    private var swapped = false
-    /// The 0-based index of the next block in the file.
-    private var blockIndex = 0
+    private var blocks: PcapngBlocks
 
     /// Reads the first section header and the blocks up to the first interface from `block`
     /// (the file's start): damage there, or a first interface in a link type VPCEmu does not
     /// decode, is an error of the file header.
     init(path: String, block: ReadBlock) throws(CaptureError) {
-        self.block = block
-        var first: PcapngInterface?
-        while first == nil {
+        var blocks = PcapngBlocks(block: block)
+        let first: PcapngInterface
+        do throws(CaptureError) { first = try blocks.readUntilFirstInterface(path: path) } catch {
+            blocks.block.deallocate()
+            throw error
+        }
+        self.blocks = blocks
+        guard let linkType = first.linkType else {
+            let raw = Int32(first.rawLinkType)
+            throw .unsupportedLinkType(file: path, dlt: raw, name: pcap_datalink_val_to_name(raw).map { String(cString: $0) } ?? "unknown")
+        }
+        self.linkType = linkType
+    }
+
+    deinit { blocks.block.deallocate() }
+
+    var bytesRead: Int64 { blocks.block.fileBytesConsumed }
+
+    /// Fills `batch` (empty, reset by `PcapReader`) with the next packets.
+    func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
+        var stop = batch.withColumns { fill(&$0) }
+        if case .recordLargerThanBatch(let length) = stop {
+            batch.growBytes(to: length)  // the batch is empty; the larger buffer is kept
+            stop = batch.withColumns { fill(&$0) }
+        }
+        switch stop {
+        case .batchFull, .recordLargerThanBatch: return .full
+        case .endOfFile: return .endOfFile
+        case .damaged(let reason): return .damagedBlock(blocks.blockIndex, reason)
+        }
+    }
+
+    /// The blocks are worked on in a local copy: no exclusivity check per access to `self`.
+    private func fill(_ columns: inout PacketBatch.Columns) -> PcapngBlocks.Stop {
+        var blocks = self.blocks
+        defer { self.blocks = blocks }
+        return blocks.fill(&columns)
+    }
+}
+
+/// `PcapngFileReader`'s state and block-by-block reading: the read block, the current section's
+/// byte order and interfaces, the index of the next block.
+struct PcapngBlocks {
+    typealias Reader = PcapngFileReader
+    var block: ReadBlock
+    private var interfaces: [PcapngInterface] = []
+    /// The current section's byte order is not this host's.
+    private var swapped = false
+    /// The 0-based index of the next block in the file.
+    private(set) var blockIndex = 0
+
+    init(block: ReadBlock) { self.block = block }
+
+    /// The blocks up to the first interface (the file header); returns that interface.
+    mutating func readUntilFirstInterface(path: String) throws(CaptureError) -> PcapngInterface {
+        while true {
             switch nextBlock() {
             case .block(let type, let length):
-                if blockIndex == 0 && type != Self.sectionHeaderType {
+                if blockIndex == 0 && type != Reader.sectionHeaderType {
                     throw .damaged(file: path, location: .fileHeader, reason: "not a pcapng file: it does not start with a section header block")
                 }
-                if type == Self.enhancedPacketType || type == Self.simplePacketType || type == Self.obsoletePacketType {
+                if type == Reader.enhancedPacketType || type == Reader.simplePacketType || type == Reader.obsoletePacketType {
                     throw .damaged(file: path, location: .fileHeader, reason: "block \(blockIndex) is a packet block before any interface description block")
                 }
                 if let reason = interpret(type: type, length: length) { throw .damaged(file: path, location: .fileHeader, reason: reason) }
-                first = interfaces.first
-                self.block.start &+= length
+                block.start &+= length
                 blockIndex &+= 1
+                if let first = interfaces.first { return first }
             case .skipped:
                 if blockIndex == 0 {
                     throw .damaged(file: path, location: .fileHeader, reason: "not a pcapng file: it does not start with a section header block")
@@ -92,18 +140,9 @@ final class PcapngFileReader {
                 throw .damaged(file: path, location: .fileHeader, reason: reason)
             }
         }
-        guard let linkType = first!.linkType else {
-            let raw = Int32(first!.rawLinkType)
-            throw .unsupportedLinkType(file: path, dlt: raw, name: pcap_datalink_val_to_name(raw).map { String(cString: $0) } ?? "unknown")
-        }
-        self.linkType = linkType
     }
 
-    deinit { block.deallocate() }
-
-    var bytesRead: Int64 { block.fileBytesConsumed }
-
-    private enum Next {
+    enum Next {
         /// A whole block (type, total length) is at the front of `block`, its lengths checked.
         case block(type: UInt32, length: Int)
         /// A block too large for the buffer, not interpreted, was read past (its lengths checked).
@@ -120,7 +159,7 @@ final class PcapngFileReader {
 
     /// Makes the next block available whole, checking its leading and trailing lengths. A section
     /// header sets the byte order first (its magic says which).
-    private func nextBlock() -> Next {
+    private mutating func nextBlock() -> Next {
         if block.unread < 12, let failure = block.makeAvailable(12), block.unread < 8 { return .damaged(failure) }
         let available = block.unread
         if available == 0 { return .end }
@@ -128,21 +167,21 @@ final class PcapngFileReader {
             return .damaged("block \(blockIndex) is cut short: its 8-byte header has only \(available) bytes")
         }
         var type = field(0, UInt32.self, in: block.pointer)
-        if type == Self.sectionHeaderType || type.byteSwapped == Self.sectionHeaderType {
+        if type == Reader.sectionHeaderType || type.byteSwapped == Reader.sectionHeaderType {
             guard available >= 12 else {
                 return .damaged("block \(blockIndex) (section header) is cut short: \(available) of its first 12 bytes")
             }
             switch block.pointer.loadUnaligned(fromByteOffset: 8, as: UInt32.self) {
-            case Self.byteOrderMagic: swapped = false
-            case Self.byteOrderMagic.byteSwapped: swapped = true
+            case Reader.byteOrderMagic: swapped = false
+            case Reader.byteOrderMagic.byteSwapped: swapped = true
             default: return .damaged("block \(blockIndex) (section header) has no byte-order magic 1a2b3c4d")
             }
-            type = Self.sectionHeaderType
+            type = Reader.sectionHeaderType
         }
         let length = Int(field(4, UInt32.self, in: block.pointer))
-        guard length >= 12, length % 4 == 0, length <= Self.maximumBlockLength else {
+        guard length >= 12, length % 4 == 0, length <= Reader.maximumBlockLength else {
             return .damaged("block \(blockIndex) (type \(Self.name(type))) has a total length of \(length) bytes: "
-                + (length > Self.maximumBlockLength ? "above the maximum of \(Self.maximumBlockLength)" : "not a multiple of 4 of at least 12"))
+                + (length > Reader.maximumBlockLength ? "above the maximum of \(Reader.maximumBlockLength)" : "not a multiple of 4 of at least 12"))
         }
         if length > block.storage.count && !Self.isHeld(type) {
             // A skipped block larger than the buffer is read past, not held whole.
@@ -172,36 +211,36 @@ final class PcapngFileReader {
 
     /// Blocks read whole into the buffer: the ones whose bodies are interpreted.
     private static func isHeld(_ type: UInt32) -> Bool {
-        type == sectionHeaderType || type == interfaceDescriptionType || type == enhancedPacketType
-            || type == simplePacketType || type == obsoletePacketType
+        type == Reader.sectionHeaderType || type == Reader.interfaceDescriptionType || type == Reader.enhancedPacketType
+            || type == Reader.simplePacketType || type == Reader.obsoletePacketType
     }
 
     private static func name(_ type: UInt32) -> String {
         switch type {
-        case sectionHeaderType: "section header"
-        case interfaceDescriptionType: "interface description"
-        case obsoletePacketType: "packet"
-        case simplePacketType: "simple packet"
-        case enhancedPacketType: "enhanced packet"
+        case Reader.sectionHeaderType: "section header"
+        case Reader.interfaceDescriptionType: "interface description"
+        case Reader.obsoletePacketType: "packet"
+        case Reader.simplePacketType: "simple packet"
+        case Reader.enhancedPacketType: "enhanced packet"
         default: "0x" + String(type, radix: 16)
         }
     }
 
     /// A section header or interface description block at the front of `block` (other
     /// non-packet blocks are skipped): the reason it is damaged, if it is.
-    private func interpret(type: UInt32, length: Int) -> String? {
+    private mutating func interpret(type: UInt32, length: Int) -> String? {
         let body = block.pointer
         switch type {
-        case Self.sectionHeaderType:
+        case Reader.sectionHeaderType:
             guard length >= 28 else { return "block \(blockIndex) (section header) is \(length) bytes, shorter than 28" }
             let major = field(12, UInt16.self, in: body), minor = field(14, UInt16.self, in: body)
             guard major == 1 else { return "block \(blockIndex) (section header) has version \(major).\(minor); only 1.x is defined" }
             interfaces.removeAll(keepingCapacity: true)
-        case Self.interfaceDescriptionType:
+        case Reader.interfaceDescriptionType:
             guard length >= 20 else { return "block \(blockIndex) (interface description) is \(length) bytes, shorter than 20" }
             let raw = field(8, UInt16.self, in: body)
             var snapshot = field(12, UInt32.self, in: body)
-            if snapshot == 0 || snapshot > UInt32(Int32.max) { snapshot = Self.maximumSnapshot }
+            if snapshot == 0 || snapshot > UInt32(Int32.max) { snapshot = Reader.maximumSnapshot }
             var resolution: UInt8 = 6, offsetSeconds: Int64 = 0
             // Options: code (2), length (2), value padded to 4; code 0 ends them.
             var offset = 16
@@ -226,7 +265,7 @@ final class PcapngFileReader {
             var units: UInt64 = 1
             for _ in 0 ..< exponent { units &*= binary ? 2 : 10 }
             interfaces.append(PcapngInterface(
-                linkType: LinkType(rawValue: UInt32(raw)), rawLinkType: raw, snapshot: min(snapshot, Self.maximumSnapshot),
+                linkType: LinkType(rawValue: UInt32(raw)), rawLinkType: raw, snapshot: min(snapshot, Reader.maximumSnapshot),
                 unitsPerSecond: units, nanosecondsPerUnit: 1_000_000_000 % units == 0 ? Int64(1_000_000_000 / units) : 0,
                 offsetSeconds: offsetSeconds))
         default:
@@ -235,28 +274,14 @@ final class PcapngFileReader {
         return nil
     }
 
-    /// Fills `batch` (empty, reset by `PcapReader`) with the next packets.
-    func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
-        var stop = batch.withColumns { fill(&$0) }
-        if case .recordLargerThanBatch(let length) = stop {
-            batch.growBytes(to: length)  // the batch is empty; the larger buffer is kept
-            stop = batch.withColumns { fill(&$0) }
-        }
-        switch stop {
-        case .batchFull, .recordLargerThanBatch: return .full
-        case .endOfFile: return .endOfFile
-        case .damaged(let reason): return .damagedBlock(blockIndex, reason)
-        }
-    }
-
-    private enum Stop {
+    enum Stop {
         case batchFull
         case recordLargerThanBatch(Int)
         case endOfFile
         case damaged(String)
     }
 
-    private func fill(_ columns: inout PacketBatch.Columns) -> Stop {
+    mutating func fill(_ columns: inout PacketBatch.Columns) -> Stop {
         while columns.count < columns.offsets.count {
             let type: UInt32, length: Int
             switch nextBlock() {
@@ -271,11 +296,11 @@ final class PcapngFileReader {
             let interfaceID: Int, units: UInt64, wireLength: UInt32, dataOffset: Int
             var capturedLength: UInt32
             switch type {
-            case Self.enhancedPacketType, Self.obsoletePacketType:
+            case Reader.enhancedPacketType, Reader.obsoletePacketType:
                 // EPB: interface (4), timestamp high, low, captured length, original length.
                 // PB: interface (2), drops (2), then the same.
                 guard length >= 32 else { return .damaged("block \(blockIndex) (\(Self.name(type))) is \(length) bytes, shorter than 32") }
-                interfaceID = type == Self.enhancedPacketType ? Int(field(8, UInt32.self, in: body)) : Int(field(8, UInt16.self, in: body))
+                interfaceID = type == Reader.enhancedPacketType ? Int(field(8, UInt32.self, in: body)) : Int(field(8, UInt16.self, in: body))
                 units = UInt64(field(12, UInt32.self, in: body)) << 32 | UInt64(field(16, UInt32.self, in: body))
                 capturedLength = field(20, UInt32.self, in: body)
                 wireLength = field(24, UInt32.self, in: body)
@@ -283,7 +308,7 @@ final class PcapngFileReader {
                 guard Int(capturedLength) <= length &- 32 else {
                     return .damaged("block \(blockIndex) (\(Self.name(type))) has a captured length of \(capturedLength), more than the \(length - 32) bytes the block holds")
                 }
-            case Self.simplePacketType:
+            case Reader.simplePacketType:
                 guard length >= 16 else { return .damaged("block \(blockIndex) (simple packet) is \(length) bytes, shorter than 16") }
                 // Interface 0, no timestamp; the captured bytes are what the block and the snapshot hold.
                 interfaceID = 0

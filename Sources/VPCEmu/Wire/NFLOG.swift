@@ -14,8 +14,8 @@ enum NFLOG {
 }
 
 extension WireCursor {
-    /// The payload attribute's IP packet, by the header's family. A frame with no payload
-    /// attribute (logged without copying the packet) is not IP: `notIP(family)`.
+    /// The payload attribute's IP packet, by the header's family. A complete frame with no
+    /// payload attribute (logged without copying the packet) is not IP: `notIP(family)`.
     func decodeNFLOG(into headers: inout PacketHeaders) -> ParseOutcome {
         guard count >= NFLOG.headerLength else { return .malformed(.truncatedNFLOG) }
         let family = base.loadByte(at: 0)
@@ -36,9 +36,11 @@ extension WireCursor {
                 default: return .notIP(UInt16(family))
                 }
             }
-            guard offset &+ length <= count else { return .malformed(.truncatedNFLOG) }
+            // An attribute (with its padding) past the captured bytes is cut short.
             offset &+= (length &+ 3) & ~3
+            guard offset <= count else { return .malformed(.truncatedNFLOG) }
         }
-        return .notIP(UInt16(family))
+        // A snapshot may have cut the payload off; a complete frame without one carries no packet.
+        return snapped ? .malformed(.truncatedNFLOG) : .notIP(UInt16(family))
     }
 }

@@ -14,18 +14,21 @@ enum PPPProtocol {
 extension WireCursor {
     /// LINKTYPE_PPP, and LINKTYPE_PPP_HDLC (`hdlcFramed`) whose framing is checked first.
     func decodePPP(hdlcFramed: Bool, into headers: inout PacketHeaders) -> ParseOutcome {
+        // `parse` has checked that the frame is not empty.
         var offset = 0
-        if count >= 2 {
-            let address = base.loadByte(at: 0)
-            if hdlcFramed, address == PPPProtocol.ciscoUnicast || address == PPPProtocol.ciscoMulticast {
-                guard count >= 4 else { return .malformed(.truncatedPPP) }
-                return decodeEtherTypePayload(base.loadBigEndian(at: 2, as: UInt16.self), at: 4, into: &headers)
+        let address = base.loadByte(at: 0)
+        if address == PPPProtocol.hdlcAddress {
+            // 0xFF is no protocol field's first byte (RFC 1661 section 2): the HDLC address.
+            guard count >= 2 else { return .malformed(.truncatedPPP) }
+            guard base.loadByte(at: 1) == PPPProtocol.hdlcControl else { return .notIP(base.loadBigEndian(at: 0, as: UInt16.self)) }
+            offset = 2
+        } else if hdlcFramed {
+            guard address == PPPProtocol.ciscoUnicast || address == PPPProtocol.ciscoMulticast else {
+                // Neither PPP's nor Cisco's framing: not a frame this link type defines.
+                return .notIP(UInt16(address))
             }
-            if address == PPPProtocol.hdlcAddress && base.loadByte(at: 1) == PPPProtocol.hdlcControl { offset = 2 }
-        }
-        if hdlcFramed && offset == 0 {
-            // Neither PPP's nor Cisco's framing: not a frame this link type defines.
-            return count < 2 ? .malformed(.truncatedPPP) : .notIP(base.loadBigEndian(at: 0, as: UInt16.self))
+            guard count >= 4 else { return .malformed(.truncatedPPP) }
+            return decodeEtherTypePayload(base.loadBigEndian(at: 2, as: UInt16.self), at: 4, into: &headers)
         }
         guard offset < count else { return .malformed(.truncatedPPP) }
         // Protocol-field compression (RFC 1661 section 6.5): an odd first byte is a 1-byte field.

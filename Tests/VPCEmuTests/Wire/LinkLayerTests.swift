@@ -83,6 +83,6 @@ import Testing
         }
         #expect(MalformedReason.truncatedIPv4.code == "truncated-ipv4")
         #expect(MalformedReason.truncatedIPv6Extension.code == "truncated-ipv6-extension")
-        #expect(MalformedReason.allCases.filter(\.isTruncation).count == 11)
+        #expect(MalformedReason.allCases.filter(\.isTruncation).count == 15)
     }
 }

@@ -27,9 +27,13 @@ import Testing
                 continue
             }
             let ipEnd = Int(full.l3Offset) + Int(full.ipTotalLength)
+            let boundaries = linkType == .nflog ? nflogAttributeBoundaries(bytes) : []
             for length in 0..<bytes.count {
                 let (outcome, headers) = parse(Array(bytes[..<length]), linkType, options: [])
-                if length < ipEnd {
+                if boundaries.contains(length) {
+                    // Whole attributes and no payload yet: an NFLOG frame without a packet.
+                    #expect(outcome == .notIP(UInt16(bytes[0])), "\(name) prefix \(length): \(outcome)")
+                } else if length < ipEnd {
                     #expect(outcome.malformedReason?.isTruncation == true, "\(name) prefix \(length): \(outcome)")
                 } else {
                     // Only link-layer padding was cut.
@@ -60,6 +64,19 @@ import Testing
                 }
             }
         }
+    }
+
+    /// Ends of the NFLOG attributes before the payload attribute (type 9), the header's end
+    /// included: little-endian lengths, padded to 4.
+    private func nflogAttributeBoundaries(_ bytes: [UInt8]) -> Set<Int> {
+        func field(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
+        var boundaries: Set<Int> = [4]
+        var offset = 4
+        while offset + 4 <= bytes.count, field(offset + 2) != 9 {
+            offset += (field(offset) + 3) / 4 * 4
+            boundaries.insert(offset)
+        }
+        return boundaries
     }
 
     /// Bytes of the upper-layer header the parser needs, read the slow way from the frame.
