@@ -58,6 +58,8 @@ private let exitStatusCases: [ExitStatusCase] = [
           status: 64, printed: "unknown kind bogus"),
     .init(arguments: ["replay", "captures/inter-region-bandwidth.yaml", "--generate", "ping client-hz web-sv count=1", "--out", replayOutput,
                       "--interval", "1h"], status: 64, printed: "alert rule 'throttling': period 10s is shorter than the metrics interval 1h"),
+    .init(arguments: ["replay", twoVPCs, "--generate", "ping ecs-a ecs-b count=1", "--out", replayOutput, "--dense-metrics", "30d"],
+          status: 64, printed: "dense metrics span 30d holds more than 1000000 intervals of 1s"),
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),

@@ -12,11 +12,15 @@ public final class ReplaySession {
         public var writeVerdicts: Bool
         /// Metering interval, ns.
         public var interval: Int64
+        /// A span in which metrics.csv has a row for every interval, idle ones included.
+        public var denseMetrics: MetricsCSV.DenseSpan?
 
-        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000) {
+        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
+                    denseMetrics: MetricsCSV.DenseSpan? = nil) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
+            self.denseMetrics = denseMetrics
         }
     }
 
@@ -26,6 +30,15 @@ public final class ReplaySession {
         case capture(CaptureError)
         case output(String, any Error)
         case alerts(AlertRuleError)
+        case denseMetrics(MetricsCSV.DenseSpanError)
+
+        /// Metering options that do not fit together or with the topology (reported before any output).
+        public var isUsageError: Bool {
+            switch self {
+            case .alerts, .denseMetrics: true
+            case .meter, .pipeline, .capture, .output: false
+            }
+        }
 
         public var description: String {
             switch self {
@@ -34,6 +47,7 @@ public final class ReplaySession {
             case .capture(let error): "\(error)"
             case .output(let path, let error): "\(path): \(error)"
             case .alerts(let error): "\(error)"
+            case .denseMetrics(let error): "\(error)"
             }
         }
     }
@@ -89,6 +103,7 @@ public final class ReplaySession {
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
         // Alert rules that do not fit the interval fail here, before any output exists.
         do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
+        do { try options.denseMetrics?.validate(interval: options.interval) } catch { throw .denseMetrics(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -300,7 +315,7 @@ public final class ReplaySession {
             dropsByReason: dropCodes, series: series, alerts: alerts, cost: cost.estimate(prices: topology.pricing))
         do {
             try report.write(to: path("report.json"))
-            try MetricsCSV.write(series, to: path("metrics.csv"))
+            try MetricsCSV.write(series, to: path("metrics.csv"), dense: options.denseMetrics)
             try ThroughputPlot.write(series, to: path("throughput.svg"))
         } catch { throw .output(outputDirectory, error) }
         return report
