@@ -55,6 +55,11 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Metering interval, e.g. 1s, 100ms.")
     var interval = "1s"
 
+    @Option(name: .customLong("dense-metrics"), help: ArgumentHelp(
+        "Also write idle intervals to metrics.csv within a span from the first packet: LENGTH or START+LENGTH, e.g. 10m or 2h+30s (at most 1,000,000 intervals).",
+        valueName: "span"))
+    var denseMetrics: String?
+
     func validate() throws {
         if captures.isEmpty == generate.isEmpty {
             throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
@@ -73,8 +78,14 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let bindings = try mapping.bindings(instances: loaded.topology.instances.map(\.name))
+        let dense = try denseMetrics.map { text in
+            guard let span = MetricsCSV.DenseSpan(parsing: text) else {
+                throw ValidationError("--dense-metrics \(text): expected LENGTH or START+LENGTH, e.g. 10m or 2h+30s")
+            }
+            return span
+        }
         let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings, start: start), writeVerdicts: verdicts,
-                                            interval: duration.nanoseconds, input: inputOptions)
+                                            interval: duration.nanoseconds, input: inputOptions, denseMetrics: dense)
         var input = ReplayInput.captures(captures)
         if !generate.isEmpty {
             do {
@@ -105,8 +116,8 @@ struct ReplayCommand: ParsableCommand {
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
         } catch {
             printError("\(error)")
-            // Alert rules that do not fit --interval are refused before any output: a usage error.
-            if let error = error as? ReplaySession.ReplayError, case .alerts = error { throw ExitCode.validationFailure }
+            // Metering options that do not fit are refused before any output: a usage error.
+            if error.isUsageError { throw ExitCode.validationFailure }
             return nil
         }
         switch end {

@@ -71,6 +71,8 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--bind", "192.168.1.1/24=ecs-a"],
           status: 64, printed: "did you mean 192.168.1.0/24?"),
     .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--start", "soon"], status: 64, printed: "--start soon"),
+    .init(arguments: ["replay", twoVPCs, "--generate", "ping ecs-a ecs-b count=1", "--out", replayOutput, "--dense-metrics", "30d"],
+          status: 64, printed: "dense metrics span 30d holds more than 1000000 intervals of 1s"),
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),

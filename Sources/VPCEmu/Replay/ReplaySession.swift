@@ -14,13 +14,16 @@ public final class ReplaySession {
         public var interval: Int64
         /// Address mapping and the order of several captures.
         public var input: InputOptions
+        /// A span in which metrics.csv has a row for every interval, idle ones included.
+        public var denseMetrics: MetricsCSV.DenseSpan?
 
         public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
-                    input: InputOptions = .init()) {
+                    input: InputOptions = .init(), denseMetrics: MetricsCSV.DenseSpan? = nil) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
             self.input = input
+            self.denseMetrics = denseMetrics
         }
     }
 
@@ -30,6 +33,15 @@ public final class ReplaySession {
         case capture(CaptureError)
         case output(String, any Error)
         case alerts(AlertRuleError)
+        case denseMetrics(MetricsCSV.DenseSpanError)
+
+        /// Metering options that do not fit together or with the topology (reported before any output).
+        public var isUsageError: Bool {
+            switch self {
+            case .alerts, .denseMetrics: true
+            case .meter, .pipeline, .capture, .output: false
+            }
+        }
 
         public var description: String {
             switch self {
@@ -38,6 +50,7 @@ public final class ReplaySession {
             case .capture(let error): "\(error)"
             case .output(let path, let error): "\(path): \(error)"
             case .alerts(let error): "\(error)"
+            case .denseMetrics(let error): "\(error)"
             }
         }
     }
@@ -95,6 +108,7 @@ public final class ReplaySession {
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: options.pipeline.start) } catch { throw .meter(error) }
         // Alert rules that do not fit the interval fail here, before any output exists.
         do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
+        do { try options.denseMetrics?.validate(interval: options.interval) } catch { throw .denseMetrics(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
@@ -307,7 +321,7 @@ public final class ReplaySession {
             connectionsRefused: Int64(pipeline.connectionStatistics.refused))
         do {
             try report.write(to: path("report.json"))
-            try MetricsCSV.write(series, to: path("metrics.csv"))
+            try MetricsCSV.write(series, to: path("metrics.csv"), dense: options.denseMetrics)
             try ThroughputPlot.write(series, to: path("throughput.svg"))
         } catch { throw .output(outputDirectory, error) }
         return report

@@ -15,8 +15,9 @@ private func fileSize(_ path: String) throws -> Int {
 }
 
 @Suite struct LongSpanReplayTests {
-    /// Six pings across the inter-region peering, 0.6 years apart, metered per second: 94.6 million
-    /// intervals, of which the outputs list a handful.
+    /// Six pings across the inter-region peering, 0.6 years (219 days) apart, metered per second: 94.6
+    /// million intervals, of which the outputs list a handful. A "no packet for 30 days" rule fires in each
+    /// gap, at the right day, and its firing is listed as a (zero) sample.
     @Test func aCaptureSpanningYearsReplaysWithSmallOutputs() throws {
         try withReplayDirectory { directory in
             let capture = (directory as NSString).appendingPathComponent("years.pcap")
@@ -30,7 +31,11 @@ private func fileSize(_ path: String) throws -> Int {
             try writer.finish()
 
             let out = (directory as NSString).appendingPathComponent("out")
-            let session = try ReplaySession(topology: loadCapture("inter-region-bandwidth.yaml").topology, outputDirectory: out)
+            var topology = try loadCapture("inter-region-bandwidth.yaml").topology
+            let day = 86_400 * second
+            topology.alerts.append(AlertRule(name: "silent", metric: .packets, period: day, comparison: .lessThan, threshold: 1,
+                                             consecutivePeriods: 30, peering: "pcx-hz-sv", direction: .requesterToAccepter))
+            let session = try ReplaySession(topology: topology, outputDirectory: out)
             #expect(try session.feed(.captures([capture])) == .completed)
             let report = try session.finish()
 
@@ -42,10 +47,18 @@ private func fileSize(_ path: String) throws -> Int {
             // The timeline raises the limit at 120 s: an idle interval listed for its new limit.
             let raised = try #require(forward.sample(interval: 120))
             #expect(raised.packets == 0 && raised.bandwidthLimit == 20_000_000)
-            // Listed: the six packets' intervals and the bandwidth change of the example's timeline (at 120 s)
-            // in both directions; no alert fires (nothing is throttled).
+            // Packet k is on day 219k; days 219k + 1 … 219k + 30 complete the run.
+            #expect(report.alerts.map(\.rule) == Array(repeating: "silent", count: 5))
+            #expect(report.alerts.map(\.runStart) == (0..<5).map { (219 * $0 + 1) * day })
+            #expect(report.alerts.map(\.periodStart) == (0..<5).map { (219 * $0 + 30) * day })
+            for alert in report.alerts {
+                let sample = try #require(forward.sample(interval: (alert.periodEnd - 1) / second))
+                #expect(sample.packets == 0)
+            }
+            // Listed: the six packets' intervals, the bandwidth change of the example's timeline (at 120 s)
+            // in both directions, the five firings.
             let listed = report.intervals.directions.reduce(0) { $0 + $1.samples.count }
-            #expect(listed == 6 + 2 && report.alerts.isEmpty)
+            #expect(listed == 6 + 2 + 5)
 
             let path = { (name: String) in (out as NSString).appendingPathComponent(name) }
             #expect(try fileSize(path("report.json")) < 16 << 10)

@@ -126,6 +126,34 @@ func sampleSeries() throws -> IntervalSeries {
         #expect(MetricsCSV.render(try sampleSeries()) == golden)
     }
 
+    /// A dense span adds the idle rows inside it: over the whole replay, every interval and direction.
+    @Test func aDenseSpanWritesEveryIntervalInside() throws {
+        let golden = """
+            interval_start_ns,interval_end_ns,offset_seconds,peering,direction,cloud_monitor_side,bandwidth_limit_bps,packets,bytes,bandwidth_bps,packets_per_second,throttled_packets,throttled_bytes,throttled_pps,throttled_percent,bandwidth_utilization_percent,max_shaping_delay_ns
+            1000000000000,1001000000000,0,hz-sg,requester-to-accepter,inbound,8000000,2,2500,20000,2,1,1000,1,33.333333,0.25,2000000
+            1000000000000,1001000000000,0,"hz,bj",requester-to-accepter,inbound,,1,100,800,1,0,0,0,0,,0
+            1001000000000,1002000000000,1,hz-sg,requester-to-accepter,inbound,8000000,0,0,0,0,0,0,0,0,0,0
+            1001000000000,1002000000000,1,hz-sg,accepter-to-requester,outbound,8000000,0,0,0,0,0,0,0,0,0,0
+            1001000000000,1002000000000,1,"hz,bj",requester-to-accepter,inbound,,0,0,0,0,0,0,0,0,,0
+            1002000000000,1003000000000,2,hz-sg,requester-to-accepter,inbound,8000000,0,0,0,0,0,0,0,0,0,0
+            1002000000000,1003000000000,2,hz-sg,accepter-to-requester,outbound,8000000,1,500,4000,1,0,0,0,0,0.05,0
+            1002000000000,1003000000000,2,"hz,bj",requester-to-accepter,inbound,,0,0,0,0,0,0,0,0,,0
+
+            """
+        let span = try #require(MetricsCSV.DenseSpan(parsing: "1s+1500ms"))
+        #expect(span == MetricsCSV.DenseSpan(start: 1_000_000_000, length: 1_500_000_000) && span.description == "1s+1500ms")
+        #expect(MetricsCSV.render(try sampleSeries(), dense: span) == golden)
+        // Past the end of the replay it stops at the last interval.
+        let all = MetricsCSV.render(try sampleSeries(), dense: MetricsCSV.DenseSpan(length: 3_600_000_000_000))
+        #expect(all.split(separator: "\n").count == 1 + 4 * 3)
+        #expect(MetricsCSV.DenseSpan(parsing: "10m") == MetricsCSV.DenseSpan(length: 600_000_000_000))
+        for bad in ["", "0s", "x", "1s+", "+1s", "1s+0"] { #expect(MetricsCSV.DenseSpan(parsing: bad) == nil, "\(bad)") }
+        #expect(throws: MetricsCSV.DenseSpanError.tooLong(span: "30d", interval: "1s")) {
+            try MetricsCSV.DenseSpan(parsing: "30d")!.validate(interval: 1_000_000_000)
+        }
+        #expect(throws: Never.self) { try MetricsCSV.DenseSpan(parsing: "30d")!.validate(interval: 3_600_000_000_000) }
+    }
+
     @Test func theSameReplayGivesTheSameBytes() throws {
         #expect(MetricsCSV.render(try sampleSeries()) == MetricsCSV.render(try sampleSeries()))
     }
