@@ -42,7 +42,7 @@ enum Shape: String, CaseIterable {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    let any = RulePeer.network(IPNetwork("0.0.0.0/0")!)
+    let any = RulePeer.network(IPNetwork(address: IPAddress("0.0.0.0")!, prefixLength: 0))
     let client = [SecurityGroup(name: "sg-client", vpc: "vpc", rules: [])]
     let server = [SecurityGroup(name: "sg-server", vpc: "vpc", rules: [
         SecurityGroupRule(id: "in", direction: .ingress, policy: .accept, ipProtocol: .tcp, peer: any),

@@ -157,8 +157,8 @@ public struct ConnectionTracker: Sendable {
         }
     }
 
-    /// The slots allocated now, for a caller stating memory (`MemoryLayout<Entry>.stride` each).
-    public var slotCount: Int { storage.count }
+    /// The slots allocated now (`MemoryLayout<Entry>.stride` bytes each).
+    var slotCount: Int { storage.count }
 
     /// Runs `body` with `storage` moved out of `self` (so it is unique and `self` stays free to
     /// mutate) and put back after; `body` must not read `storage`. Reserves room for one entry first.
@@ -413,7 +413,7 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// Whether `tuple` belongs to a connection of `zone` that was refused (and is remembered).
-    public func isRefused(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
+    func isRefused(_ tuple: FiveTuple, zone: UInt32, now: UInt64) -> Bool {
         storage.withUnsafeBufferPointer { slots in
             guard let (key, _) = Self.trackingKey(tuple), let slot = probe(key, hash: key.tableHash, zone: zone, slots.baseAddress!)
             else { return false }
@@ -423,7 +423,7 @@ public struct ConnectionTracker: Sendable {
 
     /// The longest probe sequence a lookup of a present entry walks (slots from its home slot to
     /// it, inclusive): the structural measure of the hash's spread the tests bound.
-    public var longestProbe: Int {
+    var longestProbe: Int {
         var longest = 0
         for (slot, entry) in storage.enumerated() where entry.occupied {
             longest = max(longest, (slot - entry.key.tableHash & slotMask) & slotMask + 1)
