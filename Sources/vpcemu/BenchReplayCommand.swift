@@ -37,7 +37,7 @@ struct BenchReplayCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let addressMap = try ReplayMappingOptions.parse(map.flatMap { ["--map", $0] }).inputOptions().addressMap
+        let addressMap = map.isEmpty ? nil : try ReplayMappingOptions.addressMap(map)
         let result: ReplayBenchmark.Result
         do {
             result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: rounds, options: .init(shape: shape), map: addressMap)
