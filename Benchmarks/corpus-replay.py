@@ -47,9 +47,11 @@ try:
             failures.append(f"{name}: peak RSS {rss / 1e6:.1f} MB")
         report_path = os.path.join(out, "report.json")
         if child.returncode != 0:
-            read_failures.append(f"{name}: {stderr.strip().splitlines()[-1] if stderr.strip() else '(no message)'}")
-            if not stderr.strip():
+            message = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+            if not message:
                 failures.append(f"{name}: failed without a message")
+            # "PATH: what went wrong[; detail] (outputs cover …)": grouped by what went wrong.
+            read_failures.append(message.split(": ", 1)[-1].split(";")[0].split(" (outputs cover")[0])
         if not os.path.exists(report_path):
             continue
         with open(report_path) as f:
@@ -74,7 +76,7 @@ print("drops by reason")
 for code, count in sorted(drops.items(), key=lambda item: -item[1]):
     print(f"  {code:44} {count}")
 print("read failures by message")
-for message, count in collections.Counter(f.split(": ", 1)[1].split(":")[0] if ": " in f else f for f in read_failures).most_common():
+for message, count in collections.Counter(read_failures).most_common():
     print(f"  {count:4}  {message}")
 for failure in failures:
     print("FAIL", failure)

@@ -21,6 +21,9 @@ struct BenchReplayCommand: ParsableCommand {
     @Flag(help: "Queue instead of police on inter-region peerings.")
     var shape = false
 
+    @Option(help: ArgumentHelp("Rewrite addresses as `replay --map` does, on the reader thread (repeatable).", valueName: "FROM=TO"))
+    var map: [String] = []
+
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
@@ -34,8 +37,11 @@ struct BenchReplayCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
+        let addressMap = map.isEmpty ? nil : try ReplayMappingOptions.addressMap(map)
         let result: ReplayBenchmark.Result
-        do { result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: rounds, options: .init(shape: shape)) } catch {
+        do {
+            result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: rounds, options: .init(shape: shape), map: addressMap)
+        } catch {
             printError("\(error)")
             throw ExitCode(1)
         }

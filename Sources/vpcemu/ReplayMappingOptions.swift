@@ -19,13 +19,14 @@ struct ReplayMappingOptions: ParsableArguments {
 
     /// The address map and the order of several captures.
     func inputOptions() throws -> ReplaySession.InputOptions {
-        let rules: [AddressMap.Rule]
-        let map: AddressMap
-        do {
-            rules = try self.map.map { text throws(AddressMap.RuleError) in try AddressMap.Rule(parsing: text) }
-            map = try AddressMap(rules)
-        } catch { throw ValidationError(error.description) }
-        return .init(addressMap: map, order: concatenate ? .concatenate : .timestamp)
+        .init(addressMap: try Self.addressMap(map), order: concatenate ? .concatenate : .timestamp)
+    }
+
+    /// `--map` values as an address map (a usage error when one is malformed or two overlap).
+    static func addressMap(_ texts: [String]) throws -> AddressMap {
+        do { return try AddressMap(texts.map { text throws(AddressMap.RuleError) in try AddressMap.Rule(parsing: text) }) } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// `--start` in nanoseconds.

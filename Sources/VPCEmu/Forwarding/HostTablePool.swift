@@ -1,9 +1,9 @@
 /// Exact-match tables from address to instance id, several in one flat open-addressing pool,
 /// standing in on the hot path for the FIBs that hold host routes only: `CompiledTopology.hosts`,
-/// `sourceOwners` and the `--bind` table. A /32 (/128) lookup walks a Poptrie four or five
+/// and `sourceOwners` (`--bind` blocks are a Poptrie of their own). A /32 (/128) lookup walks a Poptrie four or five
 /// levels deep; here it is one hash and usually one slot.
 ///
-/// Built by asking each FIB about every candidate address (every instance and binding address):
+/// Built by asking each FIB about every candidate address (every instance address):
 /// a table of host routes matches exactly the addresses it holds, so the pool answers as the FIB
 /// does for every address (`HostTablePoolTests`).
 struct HostTablePool {

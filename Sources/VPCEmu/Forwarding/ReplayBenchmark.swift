@@ -28,7 +28,9 @@ public enum ReplayBenchmark {
         public var peakResidentBytes: Int
     }
 
-    public static func run(topology: Topology, path: String, rounds: Int, options: ForwardingPipeline.Options = .init()) throws -> Result {
+    /// With `map`, the reader thread rewrites each batch's addresses before the parse (`replay --map`).
+    public static func run(topology: Topology, path: String, rounds: Int, options: ForwardingPipeline.Options = .init(),
+                           map: AddressMap? = nil) throws -> Result {
         _ = LibpcapBaseline.run(path: path)  // warm the page cache
         let clock = ContinuousClock()
         var bestLibpcap = Duration.seconds(Int64.max / 4), bestOurs = Duration.seconds(Int64.max / 4)
@@ -45,7 +47,9 @@ public enum ReplayBenchmark {
             var pipeline = try ForwardingPipeline(topology: topology, options: options)
             let start = clock.now, cpuStart = ProcessUsage.cpuNanoseconds(), threadStart = ProcessUsage.threadCPUNanoseconds()
             do {
-                let reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true)
+                var rewrite: ReadAheadPcapReader.Stage?
+                if let map { rewrite = { batch, linkType in map.rewrite(&batch, linkType: linkType) } }
+                let reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true, prepare: rewrite)
                 while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: batch.linkType, into: &verdicts) }
             }  // the reader thread has ended here
             let time = clock.now - start

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Where a replay's packets come from: capture files (merged in timestamp order or concatenated, `MergedCaptureReader`), or generated
-/// traffic fed straight into the pipeline (`replay --generate`), batch by batch in both cases, so
-/// memory does not grow with the input.
+/// Where a replay's packets come from: capture files (merged in timestamp order or concatenated,
+/// `MergedCaptureReader`), or generated traffic fed straight into the pipeline (`replay
+/// --generate`), batch by batch in both cases, so memory does not grow with the input.
 public enum ReplayInput {
     case captures([String])
     /// Stamped from `TrafficGenerator.defaultEpoch`, as `generate` writes them: a replay of the
