@@ -58,4 +58,26 @@ import Testing
         let openAfter = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
         #expect(openAfter < openBefore + 25)
     }
+
+    /// A pcapng file whose interfaces have different link types, parsed ahead for forwarding:
+    /// every batch is parsed as its own link type, which is what the pipeline checks before it
+    /// walks the parsed packets instead of parsing them again.
+    @Test func batchesOfEachLinkTypeAreParsedAsTheirLinkType() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("mixed.pcapng").path
+        try PcapngFileReaderTests.write(PcapngFileReaderTests.mixedFile().bytes, to: path)
+        let reader = try ReadAheadPcapReader(path: path, packetCapacity: 3, byteCapacity: 1 << 12, parsesForForwarding: true)
+        var batch = PacketBatch(packetCapacity: 3, byteCapacity: 1 << 12)
+        var linkTypes: [LinkType] = []
+        var outcomes: [ParseOutcome] = []
+        while try reader.nextBatch(into: &batch) {
+            #expect(batch.parsedLinkType == batch.linkType)
+            linkTypes.append(batch.linkType)
+            outcomes += batch.parsed.prefix(batch.count).map(\.outcome)
+        }
+        #expect(linkTypes == [.ethernet, .raw, .ethernet, .raw, .ppp, .nflog])
+        // Packets cut by their snapshot (40 and 64 bytes) still parse: snapped, their headers present.
+        #expect(outcomes.count == 8 && outcomes.allSatisfy { $0 == .ip })
+    }
 }
