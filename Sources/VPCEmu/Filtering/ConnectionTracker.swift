@@ -8,7 +8,7 @@
 /// instance's ingress.
 ///
 /// The table is an open-addressing hash table (linear probing, backward-shift deletion) at most
-/// half full, so a probe takes O(1) expected steps. It starts small and doubles as connections
+/// half full, so a probe takes O(1) expected steps. It starts at 65,536 slots and doubles as connections
 /// are added (`reserve`, called between runs of packets: the per-packet path never allocates), up
 /// to the size `capacity` needs, so memory follows the connections actually tracked. Idle entries
 /// expire by per-state timeouts (`Timeouts.linux`, Linux nf_conntrack defaults); a sweep frees
@@ -123,7 +123,9 @@ public struct ConnectionTracker: Sendable {
     /// Tracked connections when the topology sets no `connection_table`: at most 4,194,304 slots
     /// of 56 bytes (224 MiB) tracked, twice that with as many refused ones remembered.
     public static let defaultCapacity = 1 << 21
-    private static let initialSlots = 64
+    /// 3.5 MiB: a replay of up to 32,768 connections never grows the table (growing costs each
+    /// new flow a few hundred ns, amortised; docs/filtering.md), and pays no more than this.
+    private static let initialSlots = 1 << 16
 
     public init(capacity: Int, timeouts: Timeouts = .linux) {
         precondition((1...Self.maximumCapacity).contains(capacity), "the connection table holds 1 to 2^28 connections")

@@ -192,19 +192,26 @@ import Testing
     @Test func tableGrowsWithTheConnectionsTracked() {
         // docs/filtering.md states the table's memory from this size.
         #expect(MemoryLayout<ConnectionTracker.Entry>.stride == 56)
-        var tracker = ConnectionTracker(capacity: 1000)
-        #expect(tracker.slotCount == 64)
-        for port in 0..<5000 {
-            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(port), destinationPort: 80, ipProtocol: 6)
-            tracker.admit(tuple, tcpFlags: Flag.syn, zone: 1, now: 0)
-            #expect(2 * (tracker.count + tracker.refusedCount) <= tracker.slotCount)
+        // A small bound needs fewer slots than the table starts with: 4 × 1,000, rounded up.
+        #expect(ConnectionTracker(capacity: 1000).slotCount == 4096)
+        var tracker = ConnectionTracker(capacity: 40_000)
+        #expect(tracker.slotCount == 1 << 16)
+        func tuple(_ index: Int) -> FiveTuple {
+            FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0005, sourcePort: UInt16(index % 65536),
+                      destinationPort: UInt16(80 + index / 65536), ipProtocol: 6)
         }
-        #expect(tracker.count == 1000 && tracker.refusedCount == 1000)
-        #expect(tracker.slotCount == 4096)
-        for port in 0..<5000 where port % 7 == 0 {
-            let tuple = FiveTuple(source: Self.instance, destination: Self.server, sourcePort: UInt16(port), destinationPort: 80, ipProtocol: 6)
-            #expect(tracker.contains(tuple, zone: 1, now: 1) == (port < 1000))
-            #expect(tracker.isRefused(tuple, zone: 1, now: 1) == (port >= 1000 && port < 2000))
+        var mismatches = 0
+        for index in 0..<100_000 {
+            tracker.admit(tuple(index), tcpFlags: Flag.syn, zone: 1, now: 0)
+            if 2 * (tracker.count + tracker.refusedCount) > tracker.slotCount { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+        #expect(tracker.count == 40_000 && tracker.refusedCount == 40_000)
+        // 80,000 entries at most half full; the bound's size (4 × 40,000 → 2^18) is never passed.
+        #expect(tracker.slotCount == 1 << 18)
+        for index in stride(from: 0, to: 100_000, by: 7) {
+            #expect(tracker.contains(tuple(index), zone: 1, now: 1) == (index < 40_000))
+            #expect(tracker.isRefused(tuple(index), zone: 1, now: 1) == (index >= 40_000 && index < 80_000))
         }
     }
 
