@@ -12,12 +12,39 @@ public final class ReplaySession {
         public var writeVerdicts: Bool
         /// Metering interval, ns.
         public var interval: Int64
+        /// The link type of every INSTANCE.pcap (`instanceLinkType(for:)`); nil: the first batch's.
+        public var instanceLinkType: LinkType?
 
-        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000) {
+        public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
+                    instanceLinkType: LinkType? = nil) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
+            self.instanceLinkType = instanceLinkType
         }
+    }
+
+    /// The link type of the per-instance captures for inputs of `linkTypes`: theirs when they share
+    /// one (the frames are written as they came), raw IP (LINKTYPE_RAW) when they differ, so that
+    /// every frame can be written validly with its link header stripped.
+    public static func instanceLinkType(for linkTypes: [LinkType]) -> LinkType {
+        guard let first = linkTypes.first else { return .ethernet }
+        return linkTypes.allSatisfy { $0 == first } ? first : .raw
+    }
+
+    /// Every file a replay writes into `directory`: INSTANCE.pcap per instance (a name that is
+    /// not one safe path component is refused: no output leaves `directory`), dropped.pcapng,
+    /// verdicts.jsonl when asked, report.json, metrics.csv and throughput.svg.
+    public static func outputPaths(of topology: Topology, in directory: String, options: Options) throws(ReplayError) -> [String] {
+        do {
+            var paths = try topology.instances.map { instance throws(OutputPaths.UnsafeName) in
+                try OutputPaths.file(instance.name + ".pcap", in: directory)
+            }
+            for name in ["dropped.pcapng"] + (options.writeVerdicts ? ["verdicts.jsonl"] : []) + ["report.json", "metrics.csv", "throughput.svg"] {
+                paths.append(try OutputPaths.file(name, in: directory))
+            }
+            return paths
+        } catch { throw .unsafeName(error) }
     }
 
     public enum ReplayError: Error, CustomStringConvertible {
@@ -26,6 +53,9 @@ public final class ReplaySession {
         case capture(CaptureError)
         case output(String, any Error)
         case alerts(AlertRuleError)
+        case unsafeName(OutputPaths.UnsafeName)
+        /// A frame of a link type the per-instance captures' link type cannot carry.
+        case cannotReframe(from: LinkType, to: LinkType)
 
         public var description: String {
             switch self {
@@ -34,20 +64,32 @@ public final class ReplaySession {
             case .capture(let error): "\(error)"
             case .output(let path, let error): "\(path): \(error)"
             case .alerts(let error): "alert rules: \(error)"
+            case .unsafeName(let error): "instance \(error)"
+            case .cannotReframe(let from, let to):
+                "a delivered \(from) frame cannot be written to the \(to) instance captures (an IPv6 packet on LINKTYPE_IPV4, or the reverse)"
             }
         }
     }
 
     public private(set) var pipeline: ForwardingPipeline
     public let outputDirectory: String
+    /// Every file the replay writes (`outputPaths(of:in:options:)`).
+    public let outputPaths: [String]
     public let options: Options
     private let topology: Topology
     private var meter: TrafficMeter
     private var instanceWriters: [PcapWriter?]
+    /// Of the per-instance captures; a delivered frame of another link type is re-framed to it.
     private var linkType: LinkType?
+    private var reframed = ContiguousArray<UInt8>()
     private let dropped: PcapngWriter
     private var droppedInterfaces: [LinkType: Int] = [:]
     private var verdictsFile: AtomicFile?
+    private var verdictLine = VerdictLine()
+    /// `,"instance":"NAME"` per instance, escaped once.
+    private let instanceFields: [[UInt8]]
+    /// `,"trail":"…"` of delivered packets per trail, emptied with `dropTexts`.
+    private var trailFields: [ForwardingPipeline.HopTrail: [UInt8]] = [:]
     private var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
     private var bytes: Int64 = 0
     private var deliveredBytes: Int64 = 0
@@ -72,6 +114,8 @@ public final class ReplaySession {
         self.topology = topology
         self.outputDirectory = outputDirectory
         self.options = options
+        outputPaths = try Self.outputPaths(of: topology, in: outputDirectory, options: options)
+        linkType = options.instanceLinkType
         do { pipeline = try ForwardingPipeline(topology: topology, options: options.pipeline) } catch { throw .pipeline(error) }
         let compiled = pipeline.topology
         // Timeline changes of bandwidth and link type are known in advance: the meter measures each
@@ -90,18 +134,21 @@ public final class ReplaySession {
         }
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
+        instanceFields = options.writeVerdicts ? compiled.instanceNames.map { VerdictLine.field("instance", $0) } : []
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         } catch { throw .output(outputDirectory, error) }
-        let directory = outputDirectory as NSString
-        do { dropped = try PcapngWriter(path: directory.appendingPathComponent("dropped.pcapng")) } catch { throw .capture(error) }
+        do { dropped = try PcapngWriter(path: Self.join(outputDirectory, "dropped.pcapng")) } catch { throw .capture(error) }
         if options.writeVerdicts {
-            let verdictsPath = directory.appendingPathComponent("verdicts.jsonl")
+            let verdictsPath = Self.join(outputDirectory, "verdicts.jsonl")
             do { verdictsFile = try AtomicFile(path: verdictsPath) } catch { throw .output(verdictsPath, error) }
         }
     }
 
-    private func path(_ name: String) -> String { (outputDirectory as NSString).appendingPathComponent(name) }
+    /// The output named `name` (one of `outputPaths`, whose names were checked).
+    private func path(_ name: String) -> String { Self.join(outputDirectory, name) }
+
+    private static func join(_ directory: String, _ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
 
     /// Forwards one batch and writes what the outputs need.
     ///
@@ -152,7 +199,10 @@ public final class ReplaySession {
         do {
             verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp, headers: &headers)
         } catch { throw .pipeline(error) }
-        if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
+        if pipeline.runtime.nextChange != changesBefore {
+            dropTexts.removeAll()
+            trailFields.removeAll()
+        }
         return verdict
     }
 
@@ -180,11 +230,35 @@ public final class ReplaySession {
                 _ = PacketParser.parse(UnsafeRawBufferPointer(mutable), linkType: linkType, wireLength: Int(wireLength), into: &headers)
                 for _ in 0..<trail.routerHops { _ = HopLimit.decrement(mutable, headers: &headers) }
             }
-            let writer = try instanceWriter(Int(instance), linkType: linkType)
-            copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: timestamp &+ (arrival &- verdict.departure)) }
+            let writer = try instanceWriter(Int(instance))
+            let stamp = timestamp &+ (arrival &- verdict.departure)
+            if writer.linkType == linkType {
+                copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: stamp) }
+            } else {
+                // Another link type than the instance captures' (mixed inputs, or one declared
+                // mid-file): the IP packet (every delivered packet parsed as one) behind a header
+                // of the captures' link type; the wire length changes by as much as the header.
+                guard let header = writer.linkType.syntheticHeader(for: headers.family) else {
+                    throw .cannotReframe(from: linkType, to: writer.linkType)
+                }
+                let ipStart = Int(headers.l3Offset)
+                reframed.removeAll(keepingCapacity: true)
+                reframed.append(contentsOf: header)
+                reframed.append(contentsOf: copy[ipStart...])
+                let wire = UInt32(clamping: max(0, Int(wireLength) - ipStart + header.count))
+                reframed.withUnsafeBytes { writer.write($0, wireLength: wire, timestamp: stamp) }
+            }
+            do { try writer.checkWritten() } catch { throw .capture(error) }
             if verdictsFile != nil {
-                let compiled = pipeline.topology
-                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"delivered\",\"instance\":\"\(compiled.instanceNames[Int(instance)])\",\"arrival\":\(arrival),\"trail\":\(json(trail.describe(in: compiled)))}\n")
+                let steps = trail.describedSteps
+                let trailField = trailFields[steps] ?? {
+                    let field = VerdictLine.field("trail", trail.describe(in: pipeline.topology))
+                    if trailFields.count >= Self.dropTextLimit { trailFields.removeAll(keepingCapacity: true) }
+                    trailFields[steps] = field
+                    return field
+                }()
+                verdictLine.delivered(time: verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: trailField)
+                try writeVerdictLine()
             }
         case .dropped(let reason):
             droppedBytes &+= length
@@ -201,7 +275,8 @@ public final class ReplaySession {
                 try dropped.write(interface: interface, frame, wireLength: wireLength, timestamp: timestamp, comment: text.comment)
             } catch { throw .capture(error) }
             if verdictsFile != nil {
-                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"dropped\",\"reason\":\(json(text.code)),\"detail\":\(json(text.detail)),\"trail\":\(json(text.trail))}\n")
+                verdictLine.dropped(time: verdict.departure, fields: text.verdictFields)
+                try writeVerdictLine()
             }
         }
     }
@@ -210,9 +285,9 @@ public final class ReplaySession {
     /// same flows again and again, and building the text cost more than forwarding the packet).
     private struct DropText {
         var code: String
-        var detail: String
-        var trail: String
         var comment: String
+        /// `,"reason":…,"detail":…,"trail":…` of its verdicts.jsonl line.
+        var verdictFields: [UInt8]
     }
 
     private func dropText(_ reason: DropReason, _ trail: ForwardingPipeline.HopTrail) -> DropText {
@@ -220,18 +295,19 @@ public final class ReplaySession {
         if let text = dropTexts[key] { return text }
         let compiled = pipeline.topology
         let detail = reason.describe(in: compiled), trailText = trail.describe(in: compiled)
-        let text = DropText(code: reason.code, detail: detail, trail: trailText,
-                            comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"))
+        let text = DropText(code: reason.code, comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"),
+                            verdictFields: VerdictLine.field("reason", reason.code) + VerdictLine.field("detail", detail)
+                                + VerdictLine.field("trail", trailText))
         // Bounded, so that memory stays flat whatever the mix of reasons and trails.
         if dropTexts.count >= Self.dropTextLimit { dropTexts.removeAll(keepingCapacity: true) }
         dropTexts[key] = text
         return text
     }
 
-    private func instanceWriter(_ instance: Int, linkType: LinkType) throws(ReplayError) -> PcapWriter {
+    private func instanceWriter(_ instance: Int) throws(ReplayError) -> PcapWriter {
         if let writer = instanceWriters[instance] { return writer }
         do {
-            let writer = try PcapWriter(path: path("\(pipeline.topology.instanceNames[instance]).pcap"), linkType: linkType)
+            let writer = try PcapWriter(path: outputPaths[instance], linkType: linkType ?? .ethernet)
             instanceWriters[instance] = writer
             return writer
         } catch { throw .capture(error) }
@@ -244,26 +320,13 @@ public final class ReplaySession {
         return interface
     }
 
-    private func writeVerdict(_ line: String) throws(ReplayError) {
+    private func writeVerdictLine() throws(ReplayError) {
         guard var file = verdictsFile.take() else { return }
-        do { try file.write(line) } catch {
+        do { try file.write(verdictLine.bytes) } catch {
             file.abandon()
             throw .output(path("verdicts.jsonl"), error)
         }
         verdictsFile = consume file
-    }
-
-    private func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Writes the report, metrics and plot and moves every output into place; returns the report.
@@ -271,7 +334,7 @@ public final class ReplaySession {
         let compiled = pipeline.topology
         let linkType = linkType ?? .ethernet
         // Every instance gets its capture, empty when it received nothing.
-        for instance in compiled.instanceNames.indices { _ = try instanceWriter(instance, linkType: linkType) }
+        for instance in compiled.instanceNames.indices { _ = try instanceWriter(instance) }
         do {
             for writer in instanceWriters { try writer?.finish() }
             if droppedInterfaces.isEmpty { _ = try droppedInterface(linkType) }
