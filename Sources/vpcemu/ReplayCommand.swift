@@ -120,7 +120,10 @@ struct ReplayCommand: ParsableCommand {
         try refuseOverwriting(inputs: inputs, with: outputs)
         StopSignal.install()
         try createOutputDirectory(out)
-        try removePreviousOutputs(outputs)
+        // verdicts.jsonl goes too without --verdicts: an older one must not pass for this run's.
+        var owned = options
+        owned.writeVerdicts = true
+        try removePreviousOutputs((try? ReplaySession.outputPaths(of: topology, in: out, options: owned)) ?? outputs)
         let end: ReplaySession.FeedEnd
         let report: ReplayReport
         do {

@@ -251,12 +251,12 @@ extension TrafficGenerator {
             self.random = random
         }
 
-        /// This cursor's packets as pcap records (16-byte header, frame padded to Ethernet's
-        /// 60-byte minimum), at most: the data segments of a `tcp` flow carry its bytes, its other
+        /// This cursor's packets as pcap records (16-byte header, 14-byte Ethernet header, the IP
+        /// packet unpadded, as `frame` builds it), at most: the data segments of a `tcp` flow carry its bytes, its other
         /// packets are bare headers; a `mix` packet is at most 1,500 IP bytes.
         var recordBytesBound: Int64 {
             func records(_ count: Int, ipLength: Int) -> Int64 {
-                let (bytes, overflow) = Int64(count).multipliedReportingOverflow(by: Int64(16 + max(60, 14 + ipLength)))
+                let (bytes, overflow) = Int64(count).multipliedReportingOverflow(by: Int64(16 + 14 + ipLength))
                 return overflow ? .max : bytes
             }
             switch flow {
