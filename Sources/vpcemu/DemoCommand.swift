@@ -58,18 +58,18 @@ struct DemoCommand: ParsableCommand {
         StopSignal.install()
         try createOutputDirectory(out)
         try Self.removePreviousOutputs([capture])
-        do {
-            guard let count = try generator.write(to: capture, shouldStop: { StopSignal.received != nil }) else {
-                try StopSignal.exitIfReceived("nothing was written to \(capture)")
-                return
-            }
-            print("generated \(count) packets into \(capture):")
-            for flow in Self.flows { print("  \(flow)") }
-            print()
-        } catch {
+        let written: Int?
+        do { written = try generator.write(to: capture, shouldStop: { StopSignal.received != nil }) } catch {
             printError("\(error)")
-            throw ExitCode(1)
+            throw ExitCode.failure
         }
+        guard let count = written else {
+            try StopSignal.exitIfReceived("nothing was written to \(capture)")
+            return
+        }
+        print("generated \(count) packets into \(capture):")
+        for flow in Self.flows { print("  \(flow)") }
+        print()
         if try ReplayCommand.replay(loaded.topology, input: .captures([capture]), out: out, options: options, inputs: [topology, capture]) == nil {
             throw ExitCode(1)
         }

@@ -55,16 +55,16 @@ struct GenerateCommand: ParsableCommand {
         try Self.refuseOverwriting(inputs: [topology], with: [out])
         try Self.refuseOversized(generator, writing: out, limit: maxSize.flatMap(Self.bytes))
         StopSignal.install()
-        do {
-            guard let count = try generator.write(to: out, shouldStop: { StopSignal.received != nil }) else {
-                try StopSignal.exitIfReceived("nothing was written to \(out)")
-                return
-            }
-            print("wrote \(count) packets to \(out)")
-        } catch {
+        let written: Int?
+        do { written = try generator.write(to: out, shouldStop: { StopSignal.received != nil }) } catch {
             printError("\(error)")
             throw ExitCode.failure
         }
+        guard let count = written else {
+            try StopSignal.exitIfReceived("nothing was written to \(out)")
+            return
+        }
+        print("wrote \(count) packets to \(out)")
     }
 
     /// Exits 64 when the file would be larger than `limit` or, without one, than 95 % of the free

@@ -11,9 +11,14 @@ enum StopSignal {
 
     /// Installs the handlers; call before the first output is opened.
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
         for number in [SIGINT, SIGTERM] {
             Foundation.signal(number) { number in StopSignal.signal.store(number, ordering: .relaxed) }
+            sigaddset(&set, number)
         }
+        // A parent may have started us with them blocked (Foundation's Process does): unblock them.
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     /// The signal received since `install`, or nil.
