@@ -10,6 +10,7 @@ import Testing
     @Test(arguments: [
         (["--help"], "vpcemu-help.txt"),
         (["ping", "--help"], "vpcemu-ping-help.txt"),
+        (["generate", "--help"], "vpcemu-generate-help.txt"),
     ])
     func helpMatchesGoldenFile(arguments: [String], goldenName: String) throws {
         let result = try VPCEmuProcess.run(arguments)
