@@ -119,7 +119,14 @@ struct ReplayCommand: ParsableCommand {
         }
         try refuseOverwriting(inputs: inputs, with: outputs)
         StopSignal.install()
-        try createOutputDirectory(out)
+        // The session checks the option combinations (--bind names, the interval against the alert
+        // rules) before it creates the directory and its temporary files.
+        let session: ReplaySession
+        do { session = try ReplaySession(topology: topology, outputDirectory: out, options: options) } catch {
+            if error.isOptionError { try usageError("\(error)") }
+            printError("\(error)")
+            return nil
+        }
         // verdicts.jsonl goes too without --verdicts: an older one must not pass for this run's.
         var owned = options
         owned.writeVerdicts = true
@@ -127,7 +134,6 @@ struct ReplayCommand: ParsableCommand {
         let end: ReplaySession.FeedEnd
         let report: ReplayReport
         do {
-            let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
             let progress = ProgressLine(for: input)
             end = try session.feed(input, shouldStop: { StopSignal.received != nil }, progress: progress.update)
             progress.finish()

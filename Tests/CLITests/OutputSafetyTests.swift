@@ -252,3 +252,19 @@ import VPCEmu
         }
     }
 }
+
+extension OutputSafetyTests {
+    /// Options that only the topology can check (an unknown --bind instance, an interval the alert
+    /// rules cannot use) are refused before the output directory exists.
+    @Test(arguments: [
+        [Self.topology, "--generate", "ping ecs-a ecs-b", "--bind", "10.0.0.5=ecs-nowhere"],
+        ["captures/inter-region-bandwidth.yaml", "--generate", "ping client-hz web-sv", "--interval", "7s"],
+    ])
+    func optionsTheTopologyRefusesCreateNothing(_ arguments: [String]) throws {
+        try withScratch { scratch in
+            let result = try VPCEmuProcess.run(["replay"] + arguments + ["--out", scratch + "/out"])
+            #expect(result.status == 64, "\(result.standardError)")
+            #expect(entries(scratch).isEmpty)
+        }
+    }
+}

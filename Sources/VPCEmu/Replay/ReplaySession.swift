@@ -53,6 +53,14 @@ public final class ReplaySession {
         case capture(CaptureError)
         case output(String, any Error)
         case alerts(AlertRuleError)
+
+        /// Whether the options (not the disk or the inputs) are at fault: a usage error.
+        public var isOptionError: Bool {
+            switch self {
+            case .pipeline, .meter, .alerts: true
+            default: false
+            }
+        }
         case unsafeName(OutputPaths.UnsafeName)
         /// A frame of a link type the per-instance captures' link type cannot carry.
         case cannotReframe(from: LinkType, to: LinkType)
@@ -62,7 +70,13 @@ public final class ReplaySession {
             case .pipeline(let error): "\(error)"
             case .meter(let error): "\(error)"
             case .capture(let error): "\(error)"
-            case .output(let path, let error): "\(path): \(error)"
+            case .output(let path, let error):
+                // A Foundation error in plain words (its POSIX cause), not its NSCocoaErrorDomain dump.
+                if let cause = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, cause.domain == NSPOSIXErrorDomain {
+                    "\(path): \(String(cString: strerror(Int32(cause.code))))"
+                } else {
+                    "\(path): \(error)"
+                }
             case .alerts(let error): "alert rules: \(error)"
             case .unsafeName(let error): "instance \(error)"
             case .cannotReframe(let from, let to):
@@ -133,6 +147,9 @@ public final class ReplaySession {
             }
         }
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: 0) } catch { throw .meter(error) }
+        // The alert rules are evaluated at the end; an interval they cannot use is refused now,
+        // before any output exists.
+        do { for rule in topology.alerts { try rule.validate(interval: options.interval) } } catch { throw .alerts(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
         instanceFields = options.writeVerdicts ? compiled.instanceNames.map { VerdictLine.field("instance", $0) } : []
         do {
