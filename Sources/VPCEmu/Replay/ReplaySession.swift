@@ -6,6 +6,9 @@ import Foundation
 /// comment), `verdicts.jsonl` when asked, then `report.json`, `metrics.csv` and
 /// `throughput.svg` from the interval series. Until `finish`, nothing is in place, so an
 /// interrupted run that calls `finish` between batches leaves complete files for what it read.
+/// Every output path comes from `outputPaths(of:in:options:)`, which refuses a name that could
+/// leave the directory; the instance captures have one link type (`Options.instanceLinkType`), and
+/// a delivered frame of another is re-framed to it.
 public final class ReplaySession {
     public struct Options: Sendable {
         public var pipeline: ForwardingPipeline.Options
