@@ -29,25 +29,48 @@ struct DemoCommand: ParsableCommand {
         "ping web-sv db-hz count=3 start=6s",
     ]
 
+    func validate() throws {
+        try OutputOption.validateDirectory(out)
+    }
+
     func run() throws {
         let loaded: LoadedTopology
         do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
             printError("\(error) (run the demo from the VPCEmu checkout, or pass --topology)")
-            throw ExitCode(1)
+            throw ExitCode(2)
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let capture = (out as NSString).appendingPathComponent("demo-traffic.pcap")
+        let generator: TrafficGenerator
         do {
             let flows = try Self.flows.map { spec throws(TrafficGenerator.SpecError) in try TrafficGenerator.parse(spec, topology: loaded.topology) }
-            let count = try TrafficGenerator(flows: flows, seed: 1).write(to: capture)
-            print("generated \(count) packets into \(capture):")
-            for flow in Self.flows { print("  \(flow)") }
-            print()
+            generator = TrafficGenerator(flows: flows, seed: 1)
         } catch {
             printError("\(error)")
-            throw ExitCode(1)
+            throw ExitCode(2)  // the flows name the bundled example's instances: another topology may lack them
         }
-        if try ReplayCommand.replay(loaded.topology, input: .captures([capture]), out: out, options: .init(writeVerdicts: true)) == nil {
+        let options = ReplaySession.Options(writeVerdicts: true)
+        do {
+            try Self.refuseOverwriting(inputs: [topology], with: [capture] + (try ReplaySession.outputPaths(of: loaded.topology, in: out, options: options)))
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        StopSignal.install()
+        try createOutputDirectory(out)
+        try Self.removePreviousOutputs([capture])
+        let written: Int?
+        do { written = try generator.write(to: capture, shouldStop: { StopSignal.received != nil }) } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        guard let count = written else {
+            try StopSignal.exitIfReceived("nothing was written to \(capture)")
+            return
+        }
+        print("generated \(count) packets into \(capture):")
+        for flow in Self.flows { print("  \(flow)") }
+        print()
+        if try ReplayCommand.replay(loaded.topology, input: .captures([capture]), out: out, options: options, inputs: [topology, capture]) == nil {
             throw ExitCode(1)
         }
     }

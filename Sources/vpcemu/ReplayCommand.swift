@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
-import Synchronization
 import VPCEmu
-
-/// Set by SIGINT; the replay checks it between batches and finishes its outputs.
-private let interrupted = Atomic<Bool>(false)
 
 /// `vpcemu replay TOPOLOGY CAPTURE… --out DIR`: the captures through the emulated VPCs.
 struct ReplayCommand: ParsableCommand {
@@ -20,8 +16,10 @@ struct ReplayCommand: ParsableCommand {
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
-            --verdicts. Ctrl-C stops after the current batch, still writes complete outputs for the \
-            packets read, and exits with status 130. \
+            --verdicts. Every input is opened and every option checked before anything is written; \
+            then the previous run's files of these names are removed. Inputs of different link types \
+            give raw-IP INSTANCE.pcap files. SIGINT or SIGTERM stops after the current batch, still \
+            writes complete outputs for the packets read, and exits with status 130 or 143. \
             When stderr is a terminal and the input is large (32 MiB of captures, a million \
             generated packets), a progress line shows packets, Mpps and the share done. \
             See docs/forwarding.md.
@@ -65,27 +63,36 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
         }
         if seed != nil, generate.isEmpty { throw ValidationError("--seed applies only to --generate") }
+        _ = try intervalNanoseconds()
+        _ = try denseSpan()
+        _ = try mapping.bindings(instances: nil)
+        _ = try mapping.inputOptions()
+        _ = try mapping.startNanoseconds()
+        try OutputOption.validateDirectory(out)
     }
 
-    func run() throws {
+    private func intervalNanoseconds() throws -> Int64 {
         guard let duration = EmulatedDuration(parsing: interval), duration.nanoseconds > 0 else {
             throw ValidationError("--interval \(interval): expected a positive duration such as 1s or 250ms")
         }
-        let start = try mapping.startNanoseconds(), inputOptions = try mapping.inputOptions()
-        let loaded: LoadedTopology
-        do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
-            printError("\(error)")
-            throw ExitCode(1)
-        }
-        let bindings = try mapping.bindings(instances: loaded.topology.instances.map(\.name))
-        let dense = try denseMetrics.map { text in
+        return duration.nanoseconds
+    }
+
+    private func denseSpan() throws -> MetricsCSV.DenseSpan? {
+        try denseMetrics.map { text in
             guard let span = MetricsCSV.DenseSpan(parsing: text) else {
                 throw ValidationError("--dense-metrics \(text): expected LENGTH or START+LENGTH, e.g. 10m or 2h+30s")
             }
             return span
         }
-        let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings, start: start), writeVerdicts: verdicts,
-                                            interval: duration.nanoseconds, input: inputOptions, denseMetrics: dense)
+    }
+
+    func run() throws {
+        let loaded = try loadTopology(topology, failure: ExitCode(2))
+        let bindings = try mapping.bindings(instances: loaded.topology.instances.map(\.name))
+        let options = ReplaySession.Options(pipeline: .init(shape: shape, bindings: bindings, start: try mapping.startNanoseconds()),
+                                            writeVerdicts: verdicts, interval: try intervalNanoseconds(),
+                                            input: try mapping.inputOptions(), denseMetrics: try denseSpan())
         var input = ReplayInput.captures(captures)
         if !generate.isEmpty {
             do {
@@ -96,36 +103,61 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode.validationFailure
             }
         }
-        let report = try Self.replay(loaded.topology, input: input, out: out, options: options)
+        let report = try Self.replay(loaded.topology, input: input, out: out, options: options, inputs: [topology] + captures)
         if report == nil { throw ExitCode(1) }
     }
 
-    /// Runs the replay and prints the summary; nil (after printing the error) when it failed. After
-    /// Ctrl-C the outputs are finished for what was read, then it throws exit status 130.
-    static func replay(_ topology: Topology, input: ReplayInput, out: String, options: ReplaySession.Options) throws -> ReplayReport? {
-        signal(SIGINT) { _ in interrupted.store(true, ordering: .relaxed) }
-        defer { signal(SIGINT, SIG_DFL) }
+    /// Checks what the replay needs before it writes anything, runs it and prints the summary; nil
+    /// (after printing the error) when it failed. Every capture is opened first (exit 2 when one
+    /// cannot be read), every output name checked (exit 2 for an instance name that is not a safe
+    /// file name; 64 for an output that is one of `inputs`); then the previous run's outputs of
+    /// these names are removed. After SIGINT or SIGTERM the outputs are finished for what was read,
+    /// then it throws exit status 130 or 143.
+    static func replay(_ topology: Topology, input: ReplayInput, out: String, options: ReplaySession.Options,
+                       inputs: [String]) throws -> ReplayReport? {
+        var options = options
+        do { options.instanceLinkType = ReplaySession.instanceLinkType(for: try input.linkTypes()) } catch {
+            // An OS error reads as cat's and tcpdump's: `missing.pcap: No such file or directory`.
+            if case .cannotOpen(let file, let reason) = error { printError("\(file): \(reason)") } else { printError("\(error)") }
+            throw ExitCode(2)
+        }
+        let outputs: [String]
+        do { outputs = try ReplaySession.outputPaths(of: topology, in: out, options: options) } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        try refuseOverwriting(inputs: inputs, with: outputs)
+        StopSignal.install()
+        // The session checks the option combinations (--bind names, the interval against the alert
+        // rules) before it creates the directory and its temporary files.
+        let session: ReplaySession
+        do { session = try ReplaySession(topology: topology, outputDirectory: out, options: options) } catch {
+            if error.isOptionError { try usageError("\(error)") }
+            printError("\(error)")
+            return nil
+        }
+        // verdicts.jsonl goes too without --verdicts: an older one must not pass for this run's.
+        var owned = options
+        owned.writeVerdicts = true
+        try removePreviousOutputs((try? ReplaySession.outputPaths(of: topology, in: out, options: owned)) ?? outputs)
         let end: ReplaySession.FeedEnd
         let report: ReplayReport
         do {
-            let session = try ReplaySession(topology: topology, outputDirectory: out, options: options)
             let progress = ProgressLine(for: input)
-            end = try session.feed(input, shouldStop: { interrupted.load(ordering: .relaxed) }, progress: progress.update)
+            end = try session.feed(input, shouldStop: { StopSignal.received != nil }, progress: progress.update)
             progress.finish()
             report = try session.finish()
             print(ReplaySummary.text(report, pipeline: session.pipeline, out: out))
         } catch {
             printError("\(error)")
-            // Metering options that do not fit are refused before any output: a usage error.
-            if error.isUsageError { throw ExitCode.validationFailure }
             return nil
         }
         switch end {
         case .completed:
             return report
         case .stopped:
-            printError("interrupted: outputs cover the packets read so far")
-            throw ExitCode(130)  // 128 + SIGINT, what a shell reports for a process the signal ended
+            try StopSignal.exitIfReceived("outputs cover the packets read so far")
+            return report
         case .readFailed(let error):
             printError("\(error) (outputs cover the packets before it)")
             return nil

@@ -38,8 +38,9 @@ struct ReplayMappingOptions: ParsableArguments {
         }
     }
 
-    /// `--bind` checked against the topology's instances.
-    func bindings(instances: [String]) throws -> [(network: IPNetwork, instance: String)] {
+    /// `--bind` values, checked against the topology's instances when given (before the topology
+    /// loads, only their form is checked).
+    func bindings(instances: [String]?) throws -> [(network: IPNetwork, instance: String)] {
         try bind.map { text in
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 2, !parts[1].isEmpty else {
@@ -49,7 +50,9 @@ struct ReplayMappingOptions: ParsableArguments {
             do { network = try IPNetwork(parsing: parts[0], allowBareAddress: true) } catch {
                 throw ValidationError("--bind \(text): \(error)")
             }
-            do { _ = try ForwardingPipeline.instance(named: parts[1], in: instances) } catch { throw ValidationError("\(error)") }
+            if let instances {
+                do { _ = try ForwardingPipeline.instance(named: parts[1], in: instances) } catch { throw ValidationError("\(error)") }
+            }
             return (network, parts[1])
         }
     }

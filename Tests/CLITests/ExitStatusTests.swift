@@ -19,7 +19,8 @@ private let dnsOverTCP = "../shared/data/pcap-corpus/tcpdump/dns_tcp.pcap"
 private let replayOutput = FileManager.default.temporaryDirectory.appendingPathComponent("vpcemu-cli-tests-replay").path
 
 /// Every rule of the README's "Exit codes" on the bundled examples: 0 success, 1 the negative
-/// answer, 2 a topology that does not load, 64 a usage error (flag value or name).
+/// answer, 2 an input that cannot be read or a topology that does not load, 64 a usage error (flag
+/// value or name, an output that is an input).
 private let exitStatusCases: [ExitStatusCase] = [
     // ping
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c", "2"], status: 0, printed: "2 packets transmitted, 2 received"),
@@ -73,6 +74,42 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["replay", twoVPCs, dnsOverTCP, "--out", replayOutput, "--start", "soon"], status: 64, printed: "--start soon"),
     .init(arguments: ["replay", twoVPCs, "--generate", "ping ecs-a ecs-b count=1", "--out", replayOutput, "--dense-metrics", "30d"],
           status: 64, printed: "dense metrics span 30d holds more than 1000000 intervals of 1s"),
+    // Commands that write: every input and option checked before any output (docs/forwarding.md, "Replay outputs")
+    .init(arguments: ["replay", twoVPCs, "missing.pcap", "--out", replayOutput], status: 2, printed: "missing.pcap: No such file or directory"),
+    .init(arguments: ["replay", missingTopology, "missing.pcap", "--out", replayOutput], status: 2,
+          printed: "no-such-topology.yaml: error: cannot read the file"),
+    .init(arguments: ["replay", twoVPCs, "missing.pcap", "--out", ""], status: 64, printed: "--out: give a directory name"),
+    .init(arguments: ["replay", twoVPCs, "missing.pcap", "--out", "README.md"], status: 64,
+          printed: "--out README.md: exists and is not a directory\nUsage: vpcemu replay "),
+    .init(arguments: ["replay", twoVPCs, "missing.pcap", "--out", replayOutput, "--bind", "10.0.0.5"], status: 64,
+          printed: "--bind 10.0.0.5: expected ADDR=INSTANCE, e.g. 10.0.0.5=ecs-a\nUsage: vpcemu replay "),
+    .init(arguments: ["replay", twoVPCs, "missing.pcap", "--out", replayOutput, "--interval", "0s"], status: 64,
+          printed: "--interval 0s: expected a positive duration"),
+    .init(arguments: ["replay", twoVPCs, "--generate", "ping ecs-a ecs-b", "--out", replayOutput, "--bind", "10.0.0.5=ecs-nowhere"],
+          status: 64, printed: "--bind names instance ecs-nowhere, which the topology does not declare\nUsage: vpcemu replay "),
+    .init(arguments: ["replay", "captures/inter-region-bandwidth.yaml", "--generate", "ping client-hz web-sv", "--out", replayOutput,
+                      "--interval", "7s"], status: 64, printed: "alert rule 'throttling': period"),
+    .init(arguments: ["generate", twoVPCs, "--out", twoVPCs, "--flow", "ping ecs-a ecs-b"], status: 64,
+          printed: "two-vpcs-same-account.yaml is an input; choose another output\nUsage: vpcemu generate "),
+    .init(arguments: ["generate", missingTopology, "--out", replayOutput + ".pcap", "--flow", "ping ecs-a ecs-b"], status: 2,
+          printed: "no-such-topology.yaml: error: cannot read the file"),
+    .init(arguments: ["generate", twoVPCs, "--out", replayOutput + ".pcap", "--flow", "ping ecs-a ecs-nowhere"], status: 64,
+          printed: "ecs-nowhere"),
+    .init(arguments: ["generate", twoVPCs, "--out", replayOutput + ".pcap", "--flow", "udp ecs-a ecs-b 53 mbps=100000 duration=100000s"],
+          status: 64, printed: "the flows make a file of up to 1.1 PiB (1287500000000024 bytes), more than the"),
+    .init(arguments: ["generate", twoVPCs, "--out", replayOutput + ".pcap", "--flow", "ping ecs-a ecs-b", "--max-size", "lots"],
+          status: 64, printed: "--max-size lots: expected a size such as 500M"),
+    .init(arguments: ["generate", twoVPCs, "--out", "", "--flow", "ping ecs-a ecs-b"], status: 64, printed: "--out: give a file name"),
+    .init(arguments: ["generate", twoVPCs, "--out", "captures", "--flow", "ping ecs-a ecs-b"], status: 64,
+          printed: "--out captures: is a directory"),
+    .init(arguments: ["topology", "graph", twoVPCs, "--svg", twoVPCs], status: 64,
+          printed: "two-vpcs-same-account.yaml is an input; choose another output\nUsage: vpcemu topology graph "),
+    .init(arguments: ["topology", "graph", twoVPCs, "--svg", ""], status: 64, printed: "--svg: give a file name"),
+    .init(arguments: ["topology", "graph", missingTopology, "--svg", replayOutput + ".svg"], status: 2,
+          printed: "no-such-topology.yaml: error: cannot read the file"),
+    .init(arguments: ["demo", "--topology", missingTopology, "--out", replayOutput], status: 2,
+          printed: "no-such-topology.yaml: error: cannot read the file"),
+    .init(arguments: ["demo", "--out", "README.md"], status: 64, printed: "--out README.md: exists and is not a directory\nUsage: vpcemu demo"),
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),

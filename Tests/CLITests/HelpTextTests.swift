@@ -11,6 +11,7 @@ import Testing
         (["--help"], "vpcemu-help.txt"),
         (["ping", "--help"], "vpcemu-ping-help.txt"),
         (["replay", "--help"], "vpcemu-replay-help.txt"),
+        (["generate", "--help"], "vpcemu-generate-help.txt"),
     ])
     func helpMatchesGoldenFile(arguments: [String], goldenName: String) throws {
         let result = try VPCEmuProcess.run(arguments)

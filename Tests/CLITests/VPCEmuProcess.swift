@@ -46,23 +46,54 @@ struct VPCEmuProcess {
         throw LocateError.executableNotFound(searchedFrom: starts)
     }
 
-    /// Runs `vpcemu arguments…` to completion. Output goes through temporary files rather than
-    /// pipes, so a large output cannot block the child while the test waits for it.
+    /// Runs `vpcemu arguments…` to completion.
     static func run(_ arguments: [String]) throws -> Result {
+        try start(arguments).wait()
+    }
+
+    /// A `vpcemu` process started by `start`, to signal and wait for.
+    final class Running {
+        let process: Process
+        private let scratch: URL
+        private let output: FileHandle
+        private let error: FileHandle
+
+        fileprivate init(process: Process, scratch: URL, output: FileHandle, error: FileHandle) {
+            (self.process, self.scratch, self.output, self.error) = (process, scratch, output, error)
+        }
+
+        /// Sends `signal` to the process (by its id).
+        func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+        /// Waits for the process to end; returns its status and what it printed.
+        func wait() throws -> Result {
+            process.waitUntilExit()
+            defer {
+                try? output.close()
+                try? error.close()
+                try? FileManager.default.removeItem(at: scratch)
+            }
+            return Result(
+                exitedNormally: process.terminationReason == .exit,
+                status: process.terminationStatus,
+                standardOutput: try String(contentsOf: scratch.appendingPathComponent("stdout"), encoding: .utf8),
+                standardError: try String(contentsOf: scratch.appendingPathComponent("stderr"), encoding: .utf8)
+            )
+        }
+    }
+
+    /// Starts `vpcemu arguments…`. Output goes through temporary files rather than pipes, so a
+    /// large output cannot block the child while the test waits for it.
+    static func start(_ arguments: [String]) throws -> Running {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("vpcemu-cli-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
         let outputURL = scratch.appendingPathComponent("stdout")
         let errorURL = scratch.appendingPathComponent("stderr")
         try Data().write(to: outputURL)
         try Data().write(to: errorURL)
         let output = try FileHandle(forWritingTo: outputURL)
         let error = try FileHandle(forWritingTo: errorURL)
-        defer {
-            try? output.close()
-            try? error.close()
-        }
 
         let process = Process()
         process.executableURL = try locateExecutable()
@@ -76,12 +107,6 @@ struct VPCEmuProcess {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        process.waitUntilExit()
-        return Result(
-            exitedNormally: process.terminationReason == .exit,
-            status: process.terminationStatus,
-            standardOutput: try String(contentsOf: outputURL, encoding: .utf8),
-            standardError: try String(contentsOf: errorURL, encoding: .utf8)
-        )
+        return Running(process: process, scratch: scratch, output: output, error: error)
     }
 }

@@ -9,12 +9,18 @@ import Darwin
 /// Writes a classic pcap file with nanosecond timestamps through libpcap's dumper. The file
 /// appears at `path` only when `finish()` succeeds (see `AtomicFile`); a writer dropped
 /// without `finish()` leaves nothing behind.
+///
+/// libpcap's `pcap_dump` reports no error, so each `write` checks the stream's error flag and
+/// keeps the first failure (ENOSPC, EIO …): `checkWritten()` throws it, for a caller that stops
+/// early, and `finish()` throws it instead of moving an incomplete file into place.
 public final class PcapWriter {
     public let path: String
     public let linkType: LinkType
     private var output: AtomicFile
     private let dead: OpaquePointer
     private let dumper: OpaquePointer
+    /// The errno of the first failed write.
+    private var failure: Int32?
 
     /// - Parameter snapshotLength: recorded in the file header; packets are written whole.
     public init(path: String, linkType: LinkType, snapshotLength: Int = 262_144) throws(CaptureError) {
@@ -52,14 +58,18 @@ public final class PcapWriter {
         header.ts.tv_usec = .init(seconds.remainder)
         header.caplen = UInt32(truncatingIfNeeded: frame.count)
         header.len = wireLength ?? header.caplen
-        guard let base = frame.baseAddress else {
+        if let base = frame.baseAddress {
+            pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, base.assumingMemoryBound(to: UInt8.self))
+        } else {
             let empty: [UInt8] = []
             pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header, empty)
-            return
         }
-        pcap_dump(
-            UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), &header,
-            base.assumingMemoryBound(to: UInt8.self))
+        if failure == nil, ferror(output.stream) != 0 { failure = errno }
+    }
+
+    /// Throws the first write that failed, if any.
+    public func checkWritten() throws(CaptureError) {
+        if let failure { throw .cannotWrite(file: path, reason: String(cString: strerror(failure))) }
     }
 
     /// Appends every packet of a batch.
@@ -75,6 +85,7 @@ public final class PcapWriter {
 
     /// Flushes and moves the file into place.
     public func finish() throws(CaptureError) {
+        try checkWritten()
         do { try output.commit() } catch { throw CaptureError(writing: path, error) }
     }
 }

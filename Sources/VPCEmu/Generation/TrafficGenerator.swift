@@ -114,17 +114,30 @@ public struct TrafficGenerator {
     /// Every packet, produced lazily in time order: memory does not grow with the traffic.
     public func stream() -> PacketStream { PacketStream(flows: flows, seed: seed) }
 
-    /// Writes the stream to a pcap file (atomically), starting at capture time `epoch` ns.
-    public func write(to path: String, epoch: Int64 = defaultEpoch) throws(CaptureError) -> Int {
+    /// Writes the stream to a pcap file (atomically), starting at capture time `epoch` ns; returns
+    /// the packets written. Every 4,096 packets it asks `shouldStop` (a signal) and stops on a write
+    /// error (ENOSPC): then the temporary file is removed and nothing appears at `path` (nil when stopped).
+    public func write(to path: String, epoch: Int64 = defaultEpoch, shouldStop: () -> Bool = { false }) throws(CaptureError) -> Int? {
         let writer = try PcapWriter(path: path, linkType: .ethernet)
         var stream = stream()
         var count = 0
         while let packet = stream.next() {
             packet.frame.withUnsafeBytes { writer.write($0, timestamp: epoch &+ packet.time) }
             count += 1
+            if count & 4_095 == 0 {
+                try writer.checkWritten()
+                if shouldStop() { return nil }
+            }
         }
         try writer.finish()
         return count
+    }
+
+    /// The size of the pcap file `write` produces, at most: counted from the flows without
+    /// generating them (each packet at its largest frame, 16 bytes of record header, the
+    /// 24-byte file header), so that an output too large for the disk is refused before it is started.
+    public var fileSizeBound: Int64 {
+        stream().frameBytesBound.addingReportingOverflow(24).partialValue
     }
 }
 
@@ -168,6 +181,14 @@ extension TrafficGenerator {
                 }
             }
             totalPackets = cursors.reduce(0) { $0 + $1.count }
+        }
+
+        /// Every packet's record in a pcap file, at most (saturating at `Int64.max`).
+        var frameBytesBound: Int64 {
+            cursors.reduce(Int64(0)) { total, cursor in
+                let (sum, overflow) = total.addingReportingOverflow(cursor.recordBytesBound)
+                return overflow ? .max : sum
+            }
         }
 
         public mutating func next() -> Packet? {
@@ -228,6 +249,25 @@ extension TrafficGenerator {
             self.yieldsReplies = yieldsReplies
             self.port = port
             self.random = random
+        }
+
+        /// This cursor's packets as pcap records (16-byte header, 14-byte Ethernet header, the IP
+        /// packet unpadded, as `frame` builds it), at most: the data segments of a `tcp` flow carry its bytes, its other
+        /// packets are bare headers; a `mix` packet is at most 1,500 IP bytes.
+        var recordBytesBound: Int64 {
+            func records(_ count: Int, ipLength: Int) -> Int64 {
+                let (bytes, overflow) = Int64(count).multipliedReportingOverflow(by: Int64(16 + 14 + ipLength))
+                return overflow ? .max : bytes
+            }
+            switch flow {
+            case .ping(let source, _, _, _, _, let size, _): return records(count, ipLength: max(size, source.headerBytes + 8))
+            case .tcp(let source, _, _, let bytes, _, _):
+                let (total, overflow) = records(count, ipLength: source.headerBytes + 20).addingReportingOverflow(Int64(bytes))
+                return overflow ? .max : total
+            case .syn(let source, _, _, _, _): return records(count, ipLength: source.headerBytes + 20)
+            case .udp(let source, _, _, _, let size, _, _): return records(count, ipLength: max(size, source.headerBytes + 8))
+            case .mix: return records(count, ipLength: 1_500)
+            }
         }
 
         static let roundTrip: Int64 = 1_000_000
@@ -326,4 +366,9 @@ extension TrafficGenerator {
                                                        payload: [UInt8](repeating: 0x61, count: max(0, ipLength - header))))
         }
     }
+}
+
+extension IPAddress {
+    /// The IP header length of a packet from this address, without options or extension headers.
+    fileprivate var headerBytes: Int { family == .ipv4 ? 20 : 40 }
 }

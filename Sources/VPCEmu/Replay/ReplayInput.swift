@@ -9,6 +9,14 @@ public enum ReplayInput {
     /// generated stream and a replay of the file `generate` writes give the same outputs.
     case generated(TrafficGenerator)
 
+    /// Opens every capture file and reads its header, so that a missing, unreadable or damaged
+    /// file is reported before any output is written; returns their link types in order
+    /// (Ethernet for generated traffic).
+    public func linkTypes() throws(CaptureError) -> [LinkType] {
+        guard case .captures(let paths) = self else { return [.ethernet] }
+        return try paths.map { path throws(CaptureError) in try PcapReader(path: path).linkType }
+    }
+
     /// Capture files' total size in bytes (nil for generated traffic; unreadable files count 0).
     public var totalBytes: Int64? {
         guard case .captures(let paths) = self else { return nil }

@@ -6,6 +6,9 @@ import Foundation
 /// comment), `verdicts.jsonl` when asked, then `report.json`, `metrics.csv` and
 /// `throughput.svg` from the interval series. Until `finish`, nothing is in place, so an
 /// interrupted run that calls `finish` between batches leaves complete files for what it read.
+/// Every output path comes from `outputPaths(of:in:options:)`, which refuses a name that could
+/// leave the directory; the instance captures have one link type (`Options.instanceLinkType`), and
+/// a delivered frame of another is re-framed to it.
 public final class ReplaySession {
     public struct Options: Sendable {
         public var pipeline: ForwardingPipeline.Options
@@ -16,15 +19,41 @@ public final class ReplaySession {
         public var input: InputOptions
         /// A span in which metrics.csv has a row for every interval, idle ones included.
         public var denseMetrics: MetricsCSV.DenseSpan?
+        /// The link type of every INSTANCE.pcap (`instanceLinkType(for:)`); nil: the first batch's.
+        public var instanceLinkType: LinkType?
 
         public init(pipeline: ForwardingPipeline.Options = .init(), writeVerdicts: Bool = false, interval: Int64 = 1_000_000_000,
-                    input: InputOptions = .init(), denseMetrics: MetricsCSV.DenseSpan? = nil) {
+                    input: InputOptions = .init(), denseMetrics: MetricsCSV.DenseSpan? = nil, instanceLinkType: LinkType? = nil) {
             self.pipeline = pipeline
             self.writeVerdicts = writeVerdicts
             self.interval = interval
             self.input = input
             self.denseMetrics = denseMetrics
+            self.instanceLinkType = instanceLinkType
         }
+    }
+
+    /// The link type of the per-instance captures for inputs of `linkTypes`: theirs when they share
+    /// one (the frames are written as they came), raw IP (LINKTYPE_RAW) when they differ, so that
+    /// every frame can be written validly with its link header stripped.
+    public static func instanceLinkType(for linkTypes: [LinkType]) -> LinkType {
+        guard let first = linkTypes.first else { return .ethernet }
+        return linkTypes.allSatisfy { $0 == first } ? first : .raw
+    }
+
+    /// Every file a replay writes into `directory`: INSTANCE.pcap per instance (a name that is
+    /// not one safe path component is refused: no output leaves `directory`), dropped.pcapng,
+    /// verdicts.jsonl when asked, report.json, metrics.csv and throughput.svg.
+    public static func outputPaths(of topology: Topology, in directory: String, options: Options) throws(ReplayError) -> [String] {
+        do {
+            var paths = try topology.instances.map { instance throws(OutputPaths.UnsafeName) in
+                try OutputPaths.file(instance.name + ".pcap", in: directory)
+            }
+            for name in ["dropped.pcapng"] + (options.writeVerdicts ? ["verdicts.jsonl"] : []) + ["report.json", "metrics.csv", "throughput.svg"] {
+                paths.append(try OutputPaths.file(name, in: directory))
+            }
+            return paths
+        } catch { throw .unsafeName(error) }
     }
 
     public enum ReplayError: Error, CustomStringConvertible {
@@ -34,12 +63,16 @@ public final class ReplaySession {
         case output(String, any Error)
         case alerts(AlertRuleError)
         case denseMetrics(MetricsCSV.DenseSpanError)
+        case unsafeName(OutputPaths.UnsafeName)
+        /// A frame of a link type the per-instance captures' link type cannot carry.
+        case cannotReframe(from: LinkType, to: LinkType)
 
-        /// Metering options that do not fit together or with the topology (reported before any output).
-        public var isUsageError: Bool {
+        /// Whether the options (not the disk or the inputs) are at fault: a usage error, reported
+        /// before any output exists.
+        public var isOptionError: Bool {
             switch self {
-            case .alerts, .denseMetrics: true
-            case .meter, .pipeline, .capture, .output: false
+            case .pipeline, .meter, .alerts, .denseMetrics: true
+            case .capture, .output, .unsafeName, .cannotReframe: false
             }
         }
 
@@ -48,23 +81,41 @@ public final class ReplaySession {
             case .pipeline(let error): "\(error)"
             case .meter(let error): "\(error)"
             case .capture(let error): "\(error)"
-            case .output(let path, let error): "\(path): \(error)"
+            case .output(let path, let error):
+                // A Foundation error in plain words (its POSIX cause), not its NSCocoaErrorDomain dump.
+                if let cause = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, cause.domain == NSPOSIXErrorDomain {
+                    "\(path): \(String(cString: strerror(Int32(cause.code))))"
+                } else {
+                    "\(path): \(error)"
+                }
             case .alerts(let error): "\(error)"
             case .denseMetrics(let error): "\(error)"
+            case .unsafeName(let error): "instance \(error)"
+            case .cannotReframe(let from, let to):
+                "a delivered \(from) frame cannot be written to the \(to) instance captures (an IPv6 packet on LINKTYPE_IPV4 or the reverse, or a link type whose header VPCEmu does not invent: IEEE 802.11, radiotap, NFLOG)"
             }
         }
     }
 
     public private(set) var pipeline: ForwardingPipeline
     public let outputDirectory: String
+    /// Every file the replay writes (`outputPaths(of:in:options:)`).
+    public let outputPaths: [String]
     public let options: Options
     private let topology: Topology
     private var meter: TrafficMeter
     private var instanceWriters: [PcapWriter?]
+    /// Of the per-instance captures; a delivered frame of another link type is re-framed to it.
     private var linkType: LinkType?
+    private var reframed = ContiguousArray<UInt8>()
     private let dropped: PcapngWriter
     private var droppedInterfaces: [LinkType: Int] = [:]
     private var verdictsFile: AtomicFile?
+    private var verdictLine = VerdictLine()
+    /// `,"instance":"NAME"` per instance, escaped once.
+    private let instanceFields: [[UInt8]]
+    /// `,"trail":"…"` of delivered packets per trail, emptied with `dropTexts`.
+    private var trailFields: [ForwardingPipeline.HopTrail: [UInt8]] = [:]
     private var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
     private var totals = ReplayReport.Totals()
     private var dropCodes: [String: Int64] = [:]
@@ -87,6 +138,8 @@ public final class ReplaySession {
         self.topology = topology
         self.outputDirectory = outputDirectory
         self.options = options
+        outputPaths = try Self.outputPaths(of: topology, in: outputDirectory, options: options)
+        linkType = options.instanceLinkType
         do { pipeline = try ForwardingPipeline(topology: topology, options: options.pipeline) } catch { throw .pipeline(error) }
         let compiled = pipeline.topology
         // Timeline changes of bandwidth and link type are known in advance: the meter measures each
@@ -110,18 +163,21 @@ public final class ReplaySession {
         do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
         do { try options.denseMetrics?.validate(interval: options.interval) } catch { throw .denseMetrics(error) }
         instanceWriters = Array(repeating: nil, count: compiled.instanceNames.count)
+        instanceFields = options.writeVerdicts ? compiled.instanceNames.map { VerdictLine.field("instance", $0) } : []
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         } catch { throw .output(outputDirectory, error) }
-        let directory = outputDirectory as NSString
-        do { dropped = try PcapngWriter(path: directory.appendingPathComponent("dropped.pcapng")) } catch { throw .capture(error) }
+        do { dropped = try PcapngWriter(path: Self.join(outputDirectory, "dropped.pcapng")) } catch { throw .capture(error) }
         if options.writeVerdicts {
-            let verdictsPath = directory.appendingPathComponent("verdicts.jsonl")
+            let verdictsPath = Self.join(outputDirectory, "verdicts.jsonl")
             do { verdictsFile = try AtomicFile(path: verdictsPath) } catch { throw .output(verdictsPath, error) }
         }
     }
 
-    private func path(_ name: String) -> String { (outputDirectory as NSString).appendingPathComponent(name) }
+    /// The output named `name` (one of `outputPaths`, whose names were checked).
+    private func path(_ name: String) -> String { Self.join(outputDirectory, name) }
+
+    private static func join(_ directory: String, _ name: String) -> String { directory.hasSuffix("/") ? directory + name : directory + "/" + name }
 
     /// Forwards one batch and writes what the outputs need.
     ///
@@ -172,7 +228,10 @@ public final class ReplaySession {
         do {
             verdict = try pipeline.forward(frame, linkType: linkType, wireLength: Int(wireLength), timestamp: timestamp, headers: &headers)
         } catch { throw .pipeline(error) }
-        if pipeline.runtime.nextChange != changesBefore { dropTexts.removeAll() }
+        if pipeline.runtime.nextChange != changesBefore {
+            dropTexts.removeAll()
+            trailFields.removeAll()
+        }
         return verdict
     }
 
@@ -199,11 +258,35 @@ public final class ReplaySession {
                 _ = PacketParser.parse(UnsafeRawBufferPointer(mutable), linkType: linkType, wireLength: Int(wireLength), into: &headers)
                 for _ in 0..<trail.routerHops { _ = HopLimit.decrement(mutable, headers: &headers) }
             }
-            let writer = try instanceWriter(Int(instance), linkType: linkType)
-            copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: timestamp &+ (arrival &- verdict.departure)) }
+            let writer = try instanceWriter(Int(instance))
+            let stamp = timestamp &+ (arrival &- verdict.departure)
+            if writer.linkType == linkType {
+                copy.withUnsafeBytes { writer.write($0, wireLength: wireLength, timestamp: stamp) }
+            } else {
+                // Another link type than the instance captures' (mixed inputs, or one declared
+                // mid-file): the IP packet (every delivered packet parsed as one) behind a header
+                // of the captures' link type; the wire length changes by as much as the header.
+                guard let header = writer.linkType.syntheticHeader(for: headers.family) else {
+                    throw .cannotReframe(from: linkType, to: writer.linkType)
+                }
+                let ipStart = Int(headers.l3Offset)
+                reframed.removeAll(keepingCapacity: true)
+                reframed.append(contentsOf: header)
+                reframed.append(contentsOf: copy[ipStart...])
+                let wire = UInt32(clamping: max(0, Int(wireLength) - ipStart + header.count))
+                reframed.withUnsafeBytes { writer.write($0, wireLength: wire, timestamp: stamp) }
+            }
+            do { try writer.checkWritten() } catch { throw .capture(error) }
             if verdictsFile != nil {
-                let compiled = pipeline.topology
-                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"delivered\",\"instance\":\"\(compiled.instanceNames[Int(instance)])\",\"arrival\":\(arrival),\"trail\":\(json(trail.describe(in: compiled)))}\n")
+                let steps = trail.describedSteps
+                let trailField = trailFields[steps] ?? {
+                    let field = VerdictLine.field("trail", trail.describe(in: pipeline.topology))
+                    if trailFields.count >= Self.dropTextLimit { trailFields.removeAll(keepingCapacity: true) }
+                    trailFields[steps] = field
+                    return field
+                }()
+                verdictLine.delivered(time: verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: trailField)
+                try writeVerdictLine()
             }
         case .dropped(let reason):
             totals.add(.dropped, captured: frame.count, ip: length)
@@ -220,7 +303,8 @@ public final class ReplaySession {
                 try dropped.write(interface: interface, frame, wireLength: wireLength, timestamp: timestamp, comment: text.comment)
             } catch { throw .capture(error) }
             if verdictsFile != nil {
-                try writeVerdict("{\"time\":\(verdict.departure),\"verdict\":\"dropped\",\"reason\":\(json(text.code)),\"detail\":\(json(text.detail)),\"trail\":\(json(text.trail))}\n")
+                verdictLine.dropped(time: verdict.departure, fields: text.verdictFields)
+                try writeVerdictLine()
             }
         }
     }
@@ -229,9 +313,9 @@ public final class ReplaySession {
     /// same flows again and again, and building the text cost more than forwarding the packet).
     private struct DropText {
         var code: String
-        var detail: String
-        var trail: String
         var comment: String
+        /// `,"reason":…,"detail":…,"trail":…` of its verdicts.jsonl line.
+        var verdictFields: [UInt8]
     }
 
     private func dropText(_ reason: DropReason, _ trail: ForwardingPipeline.HopTrail) -> DropText {
@@ -239,18 +323,19 @@ public final class ReplaySession {
         if let text = dropTexts[key] { return text }
         let compiled = pipeline.topology
         let detail = reason.describe(in: compiled), trailText = trail.describe(in: compiled)
-        let text = DropText(code: reason.code, detail: detail, trail: trailText,
-                            comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"))
+        let text = DropText(code: reason.code, comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"),
+                            verdictFields: VerdictLine.field("reason", reason.code) + VerdictLine.field("detail", detail)
+                                + VerdictLine.field("trail", trailText))
         // Bounded, so that memory stays flat whatever the mix of reasons and trails.
         if dropTexts.count >= Self.dropTextLimit { dropTexts.removeAll(keepingCapacity: true) }
         dropTexts[key] = text
         return text
     }
 
-    private func instanceWriter(_ instance: Int, linkType: LinkType) throws(ReplayError) -> PcapWriter {
+    private func instanceWriter(_ instance: Int) throws(ReplayError) -> PcapWriter {
         if let writer = instanceWriters[instance] { return writer }
         do {
-            let writer = try PcapWriter(path: path("\(pipeline.topology.instanceNames[instance]).pcap"), linkType: linkType)
+            let writer = try PcapWriter(path: outputPaths[instance], linkType: linkType ?? .ethernet)
             instanceWriters[instance] = writer
             return writer
         } catch { throw .capture(error) }
@@ -263,26 +348,13 @@ public final class ReplaySession {
         return interface
     }
 
-    private func writeVerdict(_ line: String) throws(ReplayError) {
+    private func writeVerdictLine() throws(ReplayError) {
         guard var file = verdictsFile.take() else { return }
-        do { try file.write(line) } catch {
+        do { try file.write(verdictLine.bytes) } catch {
             file.abandon()
             throw .output(path("verdicts.jsonl"), error)
         }
         verdictsFile = consume file
-    }
-
-    private func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Writes the report, metrics and plot and moves every output into place; returns the report.
@@ -290,7 +362,7 @@ public final class ReplaySession {
         let compiled = pipeline.topology
         let linkType = linkType ?? .ethernet
         // Every instance gets its capture, empty when it received nothing.
-        for instance in compiled.instanceNames.indices { _ = try instanceWriter(instance, linkType: linkType) }
+        for instance in compiled.instanceNames.indices { _ = try instanceWriter(instance) }
         do {
             for writer in instanceWriters { try writer?.finish() }
             if droppedInterfaces.isEmpty { _ = try droppedInterface(linkType) }
