@@ -56,8 +56,8 @@ public final class ReadAheadPcapReader {
 
     deinit { channel.stop() }
 
-    /// Work done on each filled batch on the reader thread, given the file's link type.
-    public typealias Stage = @Sendable (inout PacketBatch, LinkType) -> Void
+    /// Work done on each filled batch on the reader thread (it reads the batch's own link type).
+    public typealias Stage = @Sendable (inout PacketBatch) -> Void
 
     /// Replaces `batch` with the next batch of packets (the batch passed in is handed to the reader
     /// thread for refilling). Returns false at the end of the file; throws the file's damage once
@@ -130,7 +130,7 @@ public final class ReadAheadPcapReader {
                     // Unlocked: only this thread touches `reader` (kept in the property, not a local, so
                     // that clearing it in `defer` is what closes the file).
                     if try reader!.nextBatch(into: &batch) {
-                        prepare?(&batch, batch.linkType)
+                        prepare?(&batch)
                         if parsesForForwarding { batch.parseForForwarding() }
                         delivery = .batch(bytesRead: reader!.bytesRead)
                     } else {

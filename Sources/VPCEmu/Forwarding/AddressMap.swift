@@ -100,8 +100,9 @@ public struct AddressMap: Sendable {
 
     /// Rewrites every packet of `batch` whose source or destination a rule holds (in place; the
     /// batch must be parsed again afterwards, as `ReadAheadPcapReader` does).
-    public func rewrite(_ batch: inout PacketBatch, linkType: LinkType) {
+    public func rewrite(_ batch: inout PacketBatch) {
         guard !rules.isEmpty else { return }
+        let linkType = batch.linkType
         var headers = PacketHeaders()
         let offsets = batch.offsets, capturedLengths = batch.capturedLengths, wireLengths = batch.wireLengths, count = batch.count
         batch.withUnsafeMutableBytes { bytes in

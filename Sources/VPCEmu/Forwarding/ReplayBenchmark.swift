@@ -48,7 +48,7 @@ public enum ReplayBenchmark {
             let start = clock.now, cpuStart = ProcessUsage.cpuNanoseconds(), threadStart = ProcessUsage.threadCPUNanoseconds()
             do {
                 var rewrite: ReadAheadPcapReader.Stage?
-                if let map { rewrite = { batch, linkType in map.rewrite(&batch, linkType: linkType) } }
+                if let map { rewrite = { map.rewrite(&$0) } }
                 let reader = try ReadAheadPcapReader(path: path, parsesForForwarding: true, prepare: rewrite)
                 while try reader.nextBatch(into: &batch) { try pipeline.forward(batch, linkType: batch.linkType, into: &verdicts) }
             }  // the reader thread has ended here

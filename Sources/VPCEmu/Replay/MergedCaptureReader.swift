@@ -11,7 +11,7 @@
 /// One file, or concatenation, hands the readers' batches through (timestamps shifted in place);
 /// a timestamp merge of several files copies runs of packets from the readers' batches into the
 /// caller's, so memory is the readers' batches plus one, and nothing is allocated per batch.
-/// A batch delivered holds packets of one link type (`linkType`): a merged batch ends where the
+/// A batch delivered holds packets of one link type (`PacketBatch.linkType`): a merged batch ends where the
 /// next packet comes from a file of another link type.
 public final class MergedCaptureReader {
     public enum Order: Sendable {
@@ -37,9 +37,6 @@ public final class MergedCaptureReader {
     private var pendingError: CaptureError?
     private var finished = false
 
-    /// The link type of the packets of the last batch delivered.
-    public private(set) var linkType: LinkType
-
     /// Opens every file; `prepare` and `parsesForForwarding` as `ReadAheadPcapReader` takes them.
     public init(paths: [String], order: Order = .timestamp, parsesForForwarding: Bool = true,
                 prepare: ReadAheadPcapReader.Stage? = nil) throws(CaptureError) {
@@ -54,7 +51,6 @@ public final class MergedCaptureReader {
             inputs.append(Input(reader: reader, batch: batch))
         }
         self.inputs = inputs
-        linkType = inputs[0].reader.linkType
     }
 
     /// Bytes of the files consumed so far (for progress reports).
@@ -87,7 +83,6 @@ public final class MergedCaptureReader {
                 offsetFixed = false
                 continue
             }
-            linkType = batch.linkType
             if order == .concatenate {
                 if !offsetFixed {
                     offsetFixed = true
@@ -142,7 +137,6 @@ public final class MergedCaptureReader {
             let appended = batch.append(start ..< end, of: source)
             if appended == 0 { return true }  // full
             batchLinkType = inputLinkType
-            linkType = inputLinkType
             inputs[best].cursor += appended
         }
     }

@@ -108,7 +108,7 @@ extension ReplaySession {
             let totalBytes = input.totalBytes
             var batch = ReadAheadPcapReader.makeBatch()
             var rewrite: ReadAheadPcapReader.Stage?
-            if let map = options.input.addressMap { rewrite = { batch, linkType in map.rewrite(&batch, linkType: linkType) } }
+            if let map = options.input.addressMap { rewrite = { map.rewrite(&$0) } }
             // Read, rewrite and parse on a thread per file while this one forwards.
             let reader: MergedCaptureReader
             do { reader = try MergedCaptureReader(paths: paths, order: options.input.order, prepare: rewrite) } catch { return .readFailed(error) }
@@ -125,8 +125,8 @@ extension ReplaySession {
             var stream = generator.stream()
             var batch = PacketBatch()
             while stream.nextBatch(into: &batch) {
-                options.input.addressMap?.rewrite(&batch, linkType: .ethernet)
-                try process(batch, linkType: .ethernet)
+                options.input.addressMap?.rewrite(&batch)
+                try process(batch, linkType: batch.linkType)
                 packets += batch.count
                 progress(Progress(packets: packets, totalPackets: stream.totalPackets))
                 if shouldStop() { return .stopped }

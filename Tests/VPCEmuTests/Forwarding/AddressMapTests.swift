@@ -104,7 +104,7 @@ import Testing
         try writer.finish()
         var batch = PacketBatch()
         #expect(try PcapReader(path: path).nextBatch(into: &batch))
-        map.rewrite(&batch, linkType: .ethernet)
+        map.rewrite(&batch)
         let after = batch.withUnsafeBytes { bytes in (0..<batch.count).map { Array(batch.frame($0, in: bytes)) } }
         #expect(AddressRewriterTests.verified(after[0]).1.source == address("172.16.1.11"))
         #expect(after[1] == frames[1] && after[2] == frames[2])

@@ -43,7 +43,7 @@ import Testing
                     let frame = batch.frame(index, in: bytes)
                     let (file, record) = frame.loadUnaligned(as: (UInt32, UInt32).self)
                     packets.append(Written(file: Int(file), record: Int(record), timestamp: batch.timestamps[index], length: frame.count))
-                    linkTypes.append(reader.linkType)
+                    linkTypes.append(batch.linkType)
                 }
             }
         }
