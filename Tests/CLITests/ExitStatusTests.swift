@@ -116,9 +116,23 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
 ]
 
+/// The cases that read a capture of the shared test data.
+private let sharedDataCases = exitStatusCases.filter { $0.arguments.contains(dnsOverTCP) }
+
 @Suite struct ExitStatusTests {
-    @Test(arguments: exitStatusCases)
+    @Test(arguments: exitStatusCases.filter { !$0.arguments.contains(dnsOverTCP) })
     func exitStatus(_ expected: ExitStatusCase) throws {
+        try check(expected)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: VPCEmuProcess.repositoryRoot.appendingPathComponent("../shared/data/README.md").standardized.path),
+                   "needs the project's shared test data in ../shared/data beside the checkout (see its README.md)"),
+          arguments: sharedDataCases)
+    func exitStatusOnSharedData(_ expected: ExitStatusCase) throws {
+        try check(expected)
+    }
+
+    private func check(_ expected: ExitStatusCase) throws {
         let result = try VPCEmuProcess.run(expected.arguments)
         #expect(result.exitedNormally)
         #expect(result.status == expected.status, "stdout:\n\(result.standardOutput)\nstderr:\n\(result.standardError)")

@@ -329,7 +329,7 @@ func nflogFrame(_ ip: [UInt8], family: UInt8 = 2, bigEndian: Bool = false) -> [U
     /// Every pcapng file of the tcpdump corpus is read natively. Where libpcap reads it, the
     /// packets, lengths, timestamps, link type and batches are libpcap's; where libpcap refuses
     /// it, tshark's lengths and timestamps are ours.
-    @Test func everyCorpusPcapngFileReadsAsLibpcapOrTsharkReadsIt() throws {
+    @Test(.needsSharedData) func everyCorpusPcapngFileReadsAsLibpcapOrTsharkReadsIt() throws {
         let files = try SharedData.tcpdumpCorpusFiles().filter { (try? Data(contentsOf: URL(fileURLWithPath: $0.path)).prefix(4)) == Data([0x0A, 0x0D, 0x0D, 0x0A]) }
         #expect(files.count == 45)
         var sameAsLibpcap = 0, sameAsTshark = 0

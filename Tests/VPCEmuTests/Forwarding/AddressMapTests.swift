@@ -62,7 +62,7 @@ import Testing
 
     /// Every IP packet of the tcpdump corpus whose checksums verify, rewritten by a map that
     /// moves every address (top bit flipped), still verifies and carries the mapped addresses.
-    @Test func corpusPacketsRewriteWithValidChecksums() throws {
+    @Test(.needsSharedData) func corpusPacketsRewriteWithValidChecksums() throws {
         let map = try Self.rules("0.0.0.0/1=128.0.0.0/1", "128.0.0.0/1=0.0.0.0/1", "::/1=8000::/1", "8000::/1=::/1")
         var rewritten = 0, families = Set<AddressFamily>()
         for (name, path) in try SharedData.tcpdumpCorpusFiles() {

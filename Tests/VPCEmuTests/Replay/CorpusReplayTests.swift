@@ -42,7 +42,7 @@ import Testing
         return files.enumerated().filter { $0.offset % 10 == start || largest.contains($0.element.name) }.map(\.element)
     }
 
-    @Test func corpusCapturesReplayWithEveryPacketAccountedFor() throws {
+    @Test(.needsSharedData) func corpusCapturesReplayWithEveryPacketAccountedFor() throws {
         let topology = try loadCapture("two-vpcs-same-account.yaml").topology
         let options = try Self.options()
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-replay-\(UUID())").path

@@ -5,7 +5,7 @@ import Testing
 /// The README's worked example through the library: tcpdump's dns_tcp.pcap (192.168.1.11 asks
 /// 209.87.249.18 over TCP) mapped onto captures/two-vpcs-same-account.yaml, started at 30 s.
 @Suite struct ReplayMappingTests {
-    @Test func mappedCaptureIsDeliveredRewrittenWithValidChecksums() throws {
+    @Test(.needsSharedData) func mappedCaptureIsDeliveredRewrittenWithValidChecksums() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("replay-map-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let map = try AddressMap([AddressMap.Rule(parsing: "192.168.1.11=172.16.1.10"), AddressMap.Rule(parsing: "209.87.249.18=192.168.1.10")])
