@@ -95,7 +95,8 @@ public enum LPMBenchmark {
     /// `hop + 1` reaches bit 31 only for `noRoute`, and the mask is then zero. The batch sum is
     /// harness work, and LLVM compiles `term`'s comparison there to a branch that mispredicts on
     /// the 10% of misses, while gcc vectorizes the DPDK harness's sum; the single-lookup loop
-    /// keeps `term`, whose predicted branch measured faster there (docs/routing.md, round five).
+    /// keeps `term`, whose predicted branch measured faster there (docs/routing.md, "The
+    /// benchmark's batch sum").
     @inline(__always) static func batchTerm(_ nextHop: UInt32) -> UInt64 {
         let hop = UInt64(nextHop)
         return hop & ((hop &+ 1) &>> 31 &- 1)
