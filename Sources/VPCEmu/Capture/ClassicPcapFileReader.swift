@@ -90,30 +90,16 @@ final class ClassicPcapFileReader {
 
     /// Fills `batch` (empty, reset by `PcapReader`) with the next records.
     func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
-        var stop = batch.withColumns { fill(&$0) }
-        if case .recordLargerThanBatch(let length) = stop {
-            batch.growBytes(to: length)  // the batch is empty; the larger buffer is kept
-            stop = batch.withColumns { fill(&$0) }
-        }
-        switch stop {
+        switch batch.fillColumns({ fill(&$0) }) {
         case .batchFull, .recordLargerThanBatch: return .full
         case .endOfFile: return .endOfFile
         case .damaged(let reason): return .damaged(reason)
         }
     }
 
-    private enum Stop {
-        case batchFull
-        /// The batch is empty and its bytes cannot hold the next record (of this many bytes).
-        case recordLargerThanBatch(Int)
-        case endOfFile
-        /// libpcap's message for the next record.
-        case damaged(String)
-    }
-
     /// Copies records from the block into `columns` until the batch is full, the file ends or a
     /// record is damaged.
-    private func fill(_ columns: inout PacketBatch.Columns) -> Stop {
+    private func fill(_ columns: inout PacketBatch.Columns) -> PacketBatch.FillStop {
         // The block is worked on in a local copy: no exclusivity check per access to `self`.
         var block = self.block
         defer { self.block = block }

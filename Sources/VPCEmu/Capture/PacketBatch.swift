@@ -165,6 +165,25 @@ public struct PacketBatch: Sendable {
         bytes = ContiguousArray(repeating: 0, count: byteCapacity)
     }
 
+    /// Why a native reader stopped filling a batch's columns.
+    enum FillStop {
+        case batchFull
+        /// The batch is empty and its bytes cannot hold the next record (of this many bytes).
+        case recordLargerThanBatch(Int)
+        case endOfFile
+        /// The next record or block is damaged: the reader's message.
+        case damaged(String)
+    }
+
+    /// Runs `fill` on the columns; when the batch is empty and its bytes cannot hold the next
+    /// record, grows them once (the larger buffer is kept) and runs `fill` again.
+    mutating func fillColumns(_ fill: (inout Columns) -> FillStop) -> FillStop {
+        let stop = withColumns(fill)
+        guard case .recordLargerThanBatch(let length) = stop else { return stop }
+        growBytes(to: length)
+        return withColumns(fill)
+    }
+
     /// Gives `body` raw access to every column at once, so the fill loop does no per-packet
     /// uniqueness or exclusivity checks.
     mutating func withColumns<R>(_ body: (inout Columns) -> R) -> R {

@@ -81,12 +81,7 @@ final class PcapngFileReader {
 
     /// Fills `batch` (empty, reset by `PcapReader`) with the next packets.
     func fill(_ batch: inout PacketBatch) -> PcapReader.BatchEnd {
-        var stop = batch.withColumns { fill(&$0) }
-        if case .recordLargerThanBatch(let length) = stop {
-            batch.growBytes(to: length)  // the batch is empty; the larger buffer is kept
-            stop = batch.withColumns { fill(&$0) }
-        }
-        switch stop {
+        switch batch.fillColumns({ fill(&$0) }) {
         case .batchFull, .recordLargerThanBatch: return .full
         case .endOfFile: return .endOfFile
         case .damaged(let reason): return .damagedBlock(blocks.blockIndex, reason)
@@ -94,7 +89,7 @@ final class PcapngFileReader {
     }
 
     /// The blocks are worked on in a local copy: no exclusivity check per access to `self`.
-    private func fill(_ columns: inout PacketBatch.Columns) -> PcapngBlocks.Stop {
+    private func fill(_ columns: inout PacketBatch.Columns) -> PacketBatch.FillStop {
         var blocks = self.blocks
         defer { self.blocks = blocks }
         return blocks.fill(&columns)
@@ -274,14 +269,7 @@ struct PcapngBlocks {
         return nil
     }
 
-    enum Stop {
-        case batchFull
-        case recordLargerThanBatch(Int)
-        case endOfFile
-        case damaged(String)
-    }
-
-    mutating func fill(_ columns: inout PacketBatch.Columns) -> Stop {
+    mutating func fill(_ columns: inout PacketBatch.Columns) -> PacketBatch.FillStop {
         while columns.count < columns.offsets.count {
             let type: UInt32, length: Int
             switch nextBlock() {

@@ -116,7 +116,7 @@ extension ReplaySession {
                 let more: Bool
                 do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
                 guard more else { break }
-                try process(batch, linkType: batch.linkType)
+                try process(batch)
                 packets += batch.count
                 progress(Progress(packets: packets, bytesRead: reader.bytesRead, totalBytes: totalBytes))
                 if shouldStop() { return .stopped }
@@ -126,7 +126,7 @@ extension ReplaySession {
             var batch = PacketBatch()
             while stream.nextBatch(into: &batch) {
                 options.input.addressMap?.rewrite(&batch)
-                try process(batch, linkType: batch.linkType)
+                try process(batch)
                 packets += batch.count
                 progress(Progress(packets: packets, totalPackets: stream.totalPackets))
                 if shouldStop() { return .stopped }

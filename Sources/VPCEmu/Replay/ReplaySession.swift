@@ -184,7 +184,8 @@ public final class ReplaySession {
     /// A batch during which the topology changes is forwarded and recorded packet by packet, so
     /// that each drop is described with the rules, routes and names in effect when it happened (an
     /// event can insert a rule or a route before the one a drop cites).
-    public func process(_ batch: PacketBatch, linkType: LinkType) throws(ReplayError) {
+    public func process(_ batch: PacketBatch) throws(ReplayError) {
+        let linkType = batch.linkType
         if self.linkType == nil { self.linkType = linkType }
         let oneAtATime = reachesTimelineChange(batch)
         if !oneAtATime {

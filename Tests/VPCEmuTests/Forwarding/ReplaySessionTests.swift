@@ -30,7 +30,7 @@ import Testing
                                         options: .init(writeVerdicts: true))
         let reader = try PcapReader(path: capture)
         var batch = PacketBatch()
-        while try reader.nextBatch(into: &batch) { try session.process(batch, linkType: reader.linkType) }
+        while try reader.nextBatch(into: &batch) { try session.process(batch) }
         let report = try session.finish()
         let counters = session.pipeline.counters
 
@@ -94,7 +94,7 @@ import Testing
         #expect(try PcapReader(path: capture).nextBatch(into: &batch) && batch.count == 4)
         let session = try ReplaySession(topology: topology, outputDirectory: (directory as NSString).appendingPathComponent("out"),
                                         options: .init(writeVerdicts: true))
-        try session.process(batch, linkType: .ethernet)
+        try session.process(batch)
         _ = try session.finish()
         let verdicts = try String(contentsOfFile: (directory as NSString).appendingPathComponent("out/verdicts.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { line in try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) }

@@ -127,7 +127,7 @@ struct ScenarioRun {
                                         options: options)
         let reader = try PcapReader(path: capture)
         var batch = PacketBatch()
-        while try reader.nextBatch(into: &batch) { try session.process(batch, linkType: reader.linkType) }
+        while try reader.nextBatch(into: &batch) { try session.process(batch) }
         report = try session.finish()
         pipeline = session.pipeline
     }
@@ -250,7 +250,7 @@ struct ScenarioRun {
         let session = try ReplaySession(topology: topology, outputDirectory: (directory as NSString).appendingPathComponent("out"))
         let reader = try PcapReader(path: capture)
         var batch = PacketBatch()
-        while try reader.nextBatch(into: &batch) { try session.process(batch, linkType: reader.linkType) }
+        while try reader.nextBatch(into: &batch) { try session.process(batch) }
         let report = try session.finish()
         #expect(inserted.truncated > 0 && inserted.checksum > 0)
         #expect(report.totals.packets == clean.report.totals.packets + Int64(inserted.truncated + inserted.checksum))

@@ -22,7 +22,7 @@ import Testing
         while let packet = stream.next() { sent.append((Array(packet.frame.dropFirst(14)), packet.time)) }
         // The input batch: each IP packet behind `input`'s header.
         var batch = PacketBatch()
-        batch.reset(firstRecordIndex: 0)
+        batch.reset(firstRecordIndex: 0, linkType: input)
         for packet in sent {
             let frame = try #require(input.syntheticHeader(for: .ipv4)) + packet.ip
             let added = frame.withUnsafeBufferPointer { bytes in
@@ -34,7 +34,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reframe-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let session = try ReplaySession(topology: topology, outputDirectory: directory, options: .init(instanceLinkType: output))
-        try session.process(batch, linkType: input)
+        try session.process(batch)
         let report = try session.finish()
         #expect(report.totals.deliveredPackets == Int64(sent.count))
 
