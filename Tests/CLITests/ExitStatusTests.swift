@@ -13,6 +13,7 @@ struct ExitStatusCase: Sendable, CustomTestStringConvertible {
 
 private let hubAndSpoke = "captures/hub-and-spoke.yaml"
 private let twoVPCs = "captures/two-vpcs-same-account.yaml"
+private let interRegion = "captures/inter-region-bandwidth.yaml"
 private let missingTopology = "captures/no-such-topology.yaml"
 private let dnsOverTCP = "../shared/data/pcap-corpus/tcpdump/dns_tcp.pcap"
 /// Where `replay` would write, were it to get past the usage error it must stop at.
@@ -30,13 +31,49 @@ private let exitStatusCases: [ExitStatusCase] = [
     // iputils' joined short options: -c1, -i0.2, -s100, -W5
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-i0.2", "-s100", "-W5"], status: 0,
           printed: "1 packets transmitted, 1 received"),
-    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-nowhere", "ecs-hub"], status: 64, printed: "--from 'ecs-nowhere': the topology declares no instance"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-nowhere", "ecs-hub"], status: 64,
+          printed: "--from 'ecs-nowhere' is neither an instance of the topology nor an IP address"),
+    // iputils' -q, -t, -w, -n; --from takes an address as analyze does
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-q"], status: 0,
+          printed: "56(84) bytes of data.\n\n--- ecs-hub ping statistics ---\n1 packets transmitted, 1 received"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-t1"], status: 1,
+          printed: "From branch-1 icmp_seq=1 ttl-expired"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-t", "256"], status: 64, printed: "-t must be between 1 and 255, not 256"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-w", "3", "-q"], status: 0, printed: "3 packets transmitted, 3 received"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-w3", "-c5", "-q"], status: 1, printed: "3 packets transmitted, 3 received"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-w", "0s"], status: 64, printed: "-w must be longer than 0"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-n"], status: 0, printed: "64 bytes from 10.0.1.10: icmp_seq=1 ttl=62"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "10.1.1.10", "ecs-hub", "-c1"], status: 0,
+          printed: "from 10.1.1.10 ecs-b1: 56(84) bytes of data.\n64 bytes from ecs-hub (10.0.1.10): icmp_seq=1"),
+    .init(arguments: ["ping", hubAndSpoke, "--from", "10.1.1.99", "ecs-hub", "-c1"], status: 1, printed: "From pipeline icmp_seq=1 unknown-source"),
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-W", "200000d"], status: 64, printed: "too large"),
     // traceroute
     .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub"], status: 0, printed: " 3  ecs-hub (10.0.1.10)"),
-    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-b2"], status: 1, printed: "non-transitive at pcx-hub-b1"),
+    // Linux traceroute's status: 0 once it ran, whatever it reached; --exit-status gives the verdict
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-b2"], status: 0, printed: "non-transitive at pcx-hub-b1"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-b2", "--exit-status"], status: 1, printed: "non-transitive at pcx-hub-b1"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "--exit-status"], status: 0, printed: " 3  ecs-hub (10.0.1.10)"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-n", "-q1"], status: 0,
+          printed: " 1  10.1.1.253  0.200 ms\n 2  10.0.1.253  0.200 ms\n 3  10.0.1.10  0.200 ms\n"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-f2", "-q1"], status: 0,
+          printed: "60 byte packets\n 2  hub router (10.0.1.253)  0.200 ms\n 3  ecs-hub"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-f", "31"], status: 64, printed: "-f must be between 1 and -m (30), not 31"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-U", "-q1"], status: 0, printed: " 3  ecs-hub (10.0.1.10)"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-U", "-T"], status: 64, printed: "had already been set with flag '-U'"),
+    // sg-web accepts TCP 80 and ICMP from the peer: -T reaches web-sv on 80, -T -p 443 and -U do not
+    .init(arguments: ["traceroute", interRegion, "--from", "client-hz", "web-sv", "-T", "-q1", "--exit-status"], status: 0,
+          printed: " 3  web-sv (192.168.1.20)  160.000 ms"),
+    .init(arguments: ["traceroute", interRegion, "--from", "client-hz", "web-sv", "-T", "-p443", "-q1", "--exit-status"], status: 1,
+          printed: " 3  *  security-group-denied at web-sv"),
+    .init(arguments: ["traceroute", interRegion, "--from", "client-hz", "web-sv", "-I", "-q1"], status: 0,
+          printed: " 3  web-sv (192.168.1.20)  160.000 ms"),
+    // -w: the 160 ms answers from beyond the peering are slower than 0.1 s
+    .init(arguments: ["traceroute", interRegion, "--from", "client-hz", "web-sv", "-I", "-q1", "-w", "0.1"], status: 0,
+          printed: " 1  vpc-hz router (172.16.1.253)  0.200 ms\n 2  *\n"),
+    .init(arguments: ["traceroute", interRegion, "--from", "client-hz", "web-sv", "-w", "0s"], status: 64, printed: "-w must be longer than 0"),
     .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-m", "0"], status: 64, printed: "-m must be between 1 and"),
-    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-q1", "-m2"], status: 1, printed: " 2  "),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-q1", "-m2"], status: 0, printed: " 2  "),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-q1", "-m2", "--exit-status"], status: 1, printed: " 2  "),
     .init(arguments: ["traceroute", missingTopology, "--from", "ecs-b1", "ecs-hub"], status: 2, printed: "no-such-topology.yaml: error: cannot read the file"),
     // analyze
     .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-hub", "--protocol", "tcp", "--port", "22"],

@@ -15,10 +15,12 @@ extension Ping.Result: ProbeReport {
     public var text: String {
         let endpoints = endpoints
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 28 : 48
-        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.source): "
+        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.sourceInstance ?? endpoints.source): "
             + "\(options.payloadSize)(\(options.payloadSize + ipHeader)) bytes of data."]
         if let note { lines.append("note: \(note)") }
-        if options.flood {
+        if options.quiet {
+            // -q: the header and the statistics only.
+        } else if options.flood {
             lines += floodSummary
         } else {
             lines += replies.map(line)
@@ -39,7 +41,8 @@ extension Ping.Result: ProbeReport {
         switch reply.status {
         case .reply:
             let bytes = options.payloadSize + TransportHeaderLength.icmp
-            return "\(bytes) bytes from \(endpoints.destinationLabel): icmp_seq=\(reply.sequence) ttl=\(reply.ttl ?? 0) "
+            let from = options.numeric ? "\(endpoints.destinationAddress)" : endpoints.destinationLabel
+            return "\(bytes) bytes from \(from): icmp_seq=\(reply.sequence) ttl=\(reply.ttl ?? 0) "
                 + "time=\(Self.milliseconds(Double(reply.rttNanoseconds ?? 0) / 1e6)) ms"
         case .dropped:
             guard let drop = reply.drop else { return "From ? icmp_seq=\(reply.sequence)" }

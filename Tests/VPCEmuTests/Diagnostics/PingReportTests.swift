@@ -94,14 +94,16 @@ import Testing
             do { _ = try Ping.run(topology, options) } catch { return error }
             return nil
         }
-        #expect(error("ecs-nope", "ecs-hub") == .endpoint(.unknownInstance(flag: "--from", name: "ecs-nope", acceptsAddress: false)))
-        #expect(error("10.1.1.10", "ecs-hub") == .endpoint(.addressNotAccepted(flag: "--from", address: address("10.1.1.10"))))
-        #expect(error("ecs-b1", "nowhere") == .endpoint(.unknownInstance(flag: "DEST", name: "nowhere", acceptsAddress: true)))
+        #expect(error("ecs-nope", "ecs-hub") == .endpoint(.unknownInstance(flag: "--from", name: "ecs-nope")))
+        #expect(error("10.1.1.10", "ecs-hub") == nil)
+        #expect(error("ecs-b1", "nowhere") == .endpoint(.unknownInstance(flag: "DEST", name: "nowhere")))
         // Neither has an IPv6 address; the source is resolved first.
         #expect(error("ecs-b1", "ecs-hub") { $0.ipv6 = true } == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
         #expect(error("ecs-b1", "2001:db8::1") == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
         #expect(error("ecs-b1", "10.0.1.10") { $0.ipv6 = true } == .endpoint(.ipv6WithIPv4Address(flag: "DEST", address: address("10.0.1.10"))))
-        #expect(error("ecs-nope", "ecs-hub")?.description == "--from 'ecs-nope': the topology declares no instance of that name")
+        #expect(error("ecs-nope", "ecs-hub")?.description == "--from 'ecs-nope' is neither an instance of the topology nor an IP address")
+        #expect(error("ecs-b1", "ecs-hub") { $0.ttl = 0 } == .invalidOption("-t must be between 1 and 255, not 0"))
+        #expect(error("ecs-b1", "ecs-hub") { $0.deadline = .seconds(0) } == .invalidOption("-w must be longer than 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.count = 0 } == .invalidOption("-c must be between 1 and 1000000, not 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.payloadSize = 65_508 } == .invalidOption("-s must be between 0 and 65507 for IPv4, not 65508"))
         #expect(error("ecs-b1", "ecs-hub") { $0.timeout = .seconds(0) } == .invalidOption("-W must be longer than 0"))
@@ -154,5 +156,39 @@ import Testing
         #expect(result.statistics.received == 0)
         #expect(result.statistics.errors == 0)
         #expect(result.exitStatus == 1)
+    }
+
+    /// `-w`: requests leave every -i before the deadline (at most -c); a reply that arrives after
+    /// it is lost; with -c too, ping needs -c replies to exit 0 (iputils).
+    @Test func deadlineBoundsTheRequestsAndTheReplies() throws {
+        var options = Ping.Options(source: "client-hz", destination: "web-sv")
+        options.count = Ping.Options.maximumCount
+        options.deadline = .milliseconds(2_100)
+        #expect(options.requests == 3)
+        // Each round trip over the inter-region peering takes 160 ms: the third reply (sent at 2 s)
+        // would arrive at 2.16 s, after the deadline.
+        let result = try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options)
+        #expect(result.replies.map(\.status) == [.reply, .reply, .late])
+        #expect(result.exitStatus == 0)
+        options.count = 3
+        options.requiredReplies = 3
+        #expect(try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options).exitStatus == 1)
+        options.deadline = .seconds(2)
+        options.count = 5
+        #expect(options.requests == 2)
+    }
+
+    /// `-q` keeps the header and the statistics; `-n` names the destination by its address.
+    @Test func quietAndNumericText() throws {
+        var options = Ping.Options(source: "ecs-b1", destination: "ecs-hub")
+        options.count = 2
+        options.quiet = true
+        let quiet = try Ping.run(loadCapture("hub-and-spoke.yaml").topology, options).text
+        #expect(!quiet.contains("icmp_seq"))
+        #expect(quiet.contains("2 packets transmitted, 2 received"))
+        options.quiet = false
+        options.numeric = true
+        let numeric = try Ping.run(loadCapture("hub-and-spoke.yaml").topology, options).text
+        #expect(numeric.contains("64 bytes from 10.0.1.10: icmp_seq=2 ttl=62"))
     }
 }

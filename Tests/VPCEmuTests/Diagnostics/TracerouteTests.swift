@@ -75,10 +75,44 @@ import Testing
         #expect(udp.hops.last?.probes.first?.drop?.location == "web-sv")
         let icmp = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
             $0.queries = 1
-            $0.icmp = true
+            $0.method = .icmp
         }
         #expect(Self.hopList(icmp) == ["172.16.1.253", "192.168.1.253", "192.168.1.20"])
         #expect(icmp.hops.map { $0.probes.first?.rttNanoseconds } == [200_000, 160_000_000, 160_000_000])
+    }
+
+    /// `-T`: SYN probes to -p (80 by default), answered with SYN-ACK; `-f` skips the first hops.
+    @Test func tcpProbesAndTheFirstTTL() throws {
+        let tcp = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .tcp
+            $0.firstTTL = 2
+        }
+        #expect(tcp.hops.map(\.ttl) == [2, 3])
+        #expect(Self.hopList(tcp) == ["192.168.1.253", "192.168.1.20"])
+        #expect(tcp.text.hasPrefix("traceroute to web-sv (192.168.1.20) from client-hz (172.16.1.10), 30 hops max, 60 byte packets\n 2  "))
+        let closed = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .tcp
+            $0.port = 443
+        }
+        #expect(Self.hopList(closed) == ["172.16.1.253", "192.168.1.253", "* security-group-denied"])
+        let syn = PacketSpec(source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!,
+                             transport: .tcp(TCPSegmentSpec(sourcePort: 44_444, destinationPort: 80, sequence: 7)))
+        #expect(Traceroute.answer(to: syn)?.transport == .tcp(TCPSegmentSpec(sourcePort: 80, destinationPort: 44_444,
+                                                                              acknowledgment: 8, flags: [.syn, .ack])))
+    }
+
+    /// `-w`: an answer slower than the wait is a `*`.
+    @Test func waitTurnsSlowAnswersIntoStars() throws {
+        let result = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .icmp
+            $0.wait = .milliseconds(100)
+        }
+        #expect(result.hops.count == 2)
+        #expect(result.hops[1].probes.map(\.address) == [nil])
+        #expect(!result.reached)
     }
 
     @Test func dualStackOverIPv6() throws {
@@ -107,7 +141,12 @@ import Testing
         let result = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") { $0.maxHops = 2 }
         #expect(Self.hopList(result) == ["10.1.1.253", "10.0.1.253"])
         #expect(!result.reached)
-        #expect(result.exitStatus == 1)
+        #expect(result.exitStatus == 0)
+        let verdict = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") {
+            $0.maxHops = 2
+            $0.exitStatusIsVerdict = true
+        }
+        #expect(verdict.exitStatus == 1)
     }
 
     @Test func jsonShape() throws {
