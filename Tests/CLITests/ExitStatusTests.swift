@@ -33,6 +33,13 @@ private let exitStatusCases: [ExitStatusCase] = [
           printed: "1 packets transmitted, 1 received"),
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-nowhere", "ecs-hub"], status: 64,
           printed: "--from 'ecs-nowhere' is neither an instance of the topology nor an IP address"),
+    // An unknown name gets the nearest declared one, wherever the CLI takes a name
+    .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b11", "ecs-hub"], status: 64, printed: "--from 'ecs-b11' is neither an instance of the topology nor an IP address: did you mean ecs-b1?"),
+    .init(arguments: ["traceroute", hubAndSpoke, "--from", "ecs-b1", "ecs-hbu"], status: 64, printed: "DEST 'ecs-hbu' is neither an instance of the topology nor an IP address: did you mean ecs-hub?"),
+    .init(arguments: ["analyze", hubAndSpoke, "--from", "ecs-b1", "--to", "ecs-hubb", "--protocol", "icmp"], status: 64, printed: ": did you mean ecs-hub?"),
+    .init(arguments: ["doctor", hubAndSpoke, "--peering", "pcx-hub-b3"], status: 64, printed: "no peering named pcx-hub-b3: did you mean pcx-hub-b1?"),
+    .init(arguments: ["generate", twoVPCs, "--out", replayOutput + ".pcap", "--flow", "ping ecs-a ecs-bb"], status: 64,
+          printed: "ecs-bb is neither an instance of the topology nor an address: did you mean ecs-b?"),
     // iputils' -q, -t, -w, -n; --from takes an address as analyze does
     .init(arguments: ["ping", hubAndSpoke, "--from", "ecs-b1", "ecs-hub", "-c1", "-q"], status: 0,
           printed: "56(84) bytes of data.\n\n--- ecs-hub ping statistics ---\n1 packets transmitted, 1 received"),

@@ -13,8 +13,8 @@ public struct EndpointArgument: Sendable, Hashable {
 /// Why the two ends of a ping, traceroute or analysis do not fit the topology; each names the
 /// flag and the value at fault.
 public enum EndpointError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The text is not an address and no instance has that name.
-    case unknownInstance(flag: String, name: String)
+    /// The text is not an address and no instance has that name; the nearest name, when one is close.
+    case unknownInstance(flag: String, name: String, suggestion: String? = nil)
     /// `[…]` around something that is not an IPv6 address alone.
     case badBrackets(flag: String, text: String)
     case noAddress(flag: String, instance: String, family: AddressFamily)
@@ -25,8 +25,8 @@ public enum EndpointError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownInstance(let flag, let name):
-            "\(flag) '\(name)' is neither an instance of the topology nor an IP address"
+        case .unknownInstance(let flag, let name, let suggestion):
+            "\(flag) '\(name)' is neither an instance of the topology nor an IP address" + (suggestion.map { ": did you mean \($0)?" } ?? "")
         case .badBrackets(let flag, let text):
             "\(flag) '\(text)': brackets may enclose an IPv6 address only, without a port"
         case .noAddress(let flag, let instance, let family):
@@ -118,7 +118,8 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
         }
         if let address { return .address(address) }
         guard let instance = topology.instance(named: text) else {
-            throw .unknownInstance(flag: argument.flag, name: text)
+            throw .unknownInstance(flag: argument.flag, name: text,
+                                   suggestion: YAMLFieldReader.closest(to: text, in: topology.instances.map(\.name)))
         }
         return .instance(instance)
     }

@@ -21,7 +21,9 @@ public struct TopologyDoctor: Sendable {
         public var description: String {
             switch self {
             case .unknownPeering(let name, let known):
-                "the topology declares no peering named \(name) (peerings: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+                "the topology declares no peering named \(name)"
+                    + (YAMLFieldReader.closest(to: name, in: known).map { ": did you mean \($0)?" } ?? "")
+                    + " (peerings: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             }
         }
     }

@@ -176,7 +176,8 @@ struct YAMLFieldReader {
         return value(node, path, expected: expected) { text in IPAddress(text).flatMap { $0.family == family ? $0 : nil } }
     }
 
-    /// The allowed name nearest to a misspelt key (edit distance at most 2).
+    /// The allowed name nearest to a misspelt one (edit distance at most 2): a key of the file,
+    /// or an instance or peering named on the command line ("did you mean …?").
     static func closest(to name: String, in candidates: [String]) -> String? {
         candidates.map { ($0, editDistance(Array(name), Array($0))) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
     }

@@ -55,9 +55,11 @@ import Testing
 
     @Test func errorsNameTheFlagAndTheValue() throws {
         let file = "two-vpcs-same-account.yaml"
-        #expect(try Self.error(file, "ecs-a", "ecs-z") == .unknownInstance(flag: "--to", name: "ecs-z"))
+        #expect(try Self.error(file, "ecs-a", "ecs-z") == .unknownInstance(flag: "--to", name: "ecs-z", suggestion: "ecs-a"))
         #expect(try Self.error(file, "ecs-a", "ecs-z")?.description
-            == "--to 'ecs-z' is neither an instance of the topology nor an IP address")
+            == "--to 'ecs-z' is neither an instance of the topology nor an IP address: did you mean ecs-a?")
+        #expect(try Self.error(file, "web-server", "ecs-a")?.description
+            == "--from 'web-server' is neither an instance of the topology nor an IP address")
         #expect(try Self.error(file, "ecs-a", "ecs-b", ipv6: true) == .noAddress(flag: "--from", instance: "ecs-a", family: .ipv6))
         #expect(try Self.error(file, "ecs-a", "ecs-b", ipv6: true)?.description == "--from ecs-a: the instance has no IPv6 address")
         #expect(try Self.error(file, "ecs-a", "2408::1") == .noAddress(flag: "--from", instance: "ecs-a", family: .ipv6))
