@@ -115,6 +115,20 @@ import Testing
         #expect(!result.reached)
     }
 
+    /// AWS's documentation is silent on whether the VPC router decrements the TTL, so the `aws`
+    /// profile keeps the `alibaba` behaviour (docs/topology.md, "Profile differences"): each VPC
+    /// router is a hop, answering from the profile's gateway address (the subnet's second).
+    @Test func awsProfileRoutersAreHopsAtTheirGatewayAddresses() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("captures/hub-and-spoke.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "profile: alibaba\n", with: "profile: aws\n")
+        let topology = try TopologyLoader.load(yaml: text, file: "hub-and-spoke-aws.yaml").topology
+        #expect(topology.profile == .aws)
+        let result = try Traceroute.run(topology, Traceroute.Options(source: "ecs-b1", destination: "ecs-hub"))
+        #expect(Self.hopList(result) == ["10.1.1.1", "10.0.1.1", "10.0.1.10"])
+        let ping = try Ping.run(topology, Ping.Options(source: "ecs-b1", destination: "ecs-hub"))
+        #expect(ping.replies.map(\.ttl) == [62, 62, 62, 62])
+    }
+
     @Test func dualStackOverIPv6() throws {
         let result = try Self.trace("dual-stack.yaml", from: "ecs-v6a", to: "ecs-v6b") {
             $0.ipv6 = true
