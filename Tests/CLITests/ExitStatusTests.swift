@@ -157,6 +157,11 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["topology", "check", twoVPCs], status: 0, printed: "0 errors, 0 warnings"),
     .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/unknown-vswitch.yaml"],
           status: 1, printed: "unknown-vswitch.yaml:41:28: error: instances[1].vswitch"),
+    // A duration without a unit: an error naming the file, line, column and field, with the likely units
+    .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/bare-duration.yaml"], status: 1,
+          printed: "bare-duration.yaml:6:25: error: settings.intra_region_latency: 100 has no unit: did you mean 100us or 100ms?"),
+    .init(arguments: ["ping", "Tests/CLITests/Fixtures/bare-duration.yaml", "--from", "ecs-a", "ecs-b"], status: 2,
+          printed: "bare-duration.yaml:6:25: error: settings.intra_region_latency: 100 has no unit"),
     .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
 ]
 

@@ -121,7 +121,7 @@ struct TopologyDecoder {
         if let v = reader.duration(fields["acceptance_timeout"], "settings.acceptance_timeout") { settings.acceptanceTimeout = v }
         if let v = reader.duration(fields["activation_delay"], "settings.activation_delay") { settings.activationDelay = v }
         if let v = reader.duration(fields["deletion_delay"], "settings.deletion_delay") { settings.deletionDelay = v }
-        if let v = reader.duration(fields["intra_region_latency"], "settings.intra_region_latency") { settings.intraRegionLatency = v }
+        if let v = reader.duration(fields["intra_region_latency"], "settings.intra_region_latency", likelyUnits: ("us", "ms")) { settings.intraRegionLatency = v }
         if let v = reader.int(fields["default_inter_region_bandwidth"], "settings.default_inter_region_bandwidth",
                               in: 1...1_000_000, unit: " Mbit/s") {
             settings.defaultInterRegionBandwidthMbps = v
@@ -168,7 +168,7 @@ struct TopologyDecoder {
                     guard let other = reader.string(key, fields.path("latency"), expected: "a region name") else { continue }
                     let valuePath = "\(fields.path("latency")).\(other)"
                     reader.remember(key, valuePath)
-                    if let latency = reader.duration(value, valuePath) { region.latencyTo[other] = latency }
+                    if let latency = reader.duration(value, valuePath, likelyUnits: ("ms", "us")) { region.latencyTo[other] = latency }
                 }
             } else {
                 reader.error(latencyNode, fields.path("latency"), "wrong type", found: YAMLFieldReader.describe(latencyNode),

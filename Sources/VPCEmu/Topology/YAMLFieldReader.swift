@@ -139,9 +139,18 @@ struct YAMLFieldReader {
         return value(node, path, expected: "one of \(names.joined(separator: ", "))") { T(rawValue: $0.lowercased()) ?? T(rawValue: $0) }
     }
 
-    /// A duration (or a time since start) of at most `TopologyLimits.durationDays`.
-    mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d") -> EmulatedDuration? {
+    /// A duration (or a time since start) of at most `TopologyLimits.durationDays`, with its unit:
+    /// a bare number is refused, suggesting it with `likelyUnits` (`intra_region_latency: 100`
+    /// meant 100 µs or 100 ms far more likely than the 100 s a default unit would make it).
+    mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d",
+                           likelyUnits: (String, String) = ("s", "ms")) -> EmulatedDuration? {
         guard let text = string(node, path, expected: expected) else { return nil }
+        let number = text.trimmingWhitespace
+        if !number.isEmpty, number.allSatisfy({ $0.isASCIIDigit || $0 == "." }) {
+            error(node, path, "\(number) has no unit: did you mean \(number)\(likelyUnits.0) or \(number)\(likelyUnits.1)?",
+                  found: "'\(text)'", expected: expected)
+            return nil
+        }
         let tooLarge = "at most \(TopologyLimits.durationDays)d (100 years)"
         do {
             let duration = try EmulatedDuration(validating: text)

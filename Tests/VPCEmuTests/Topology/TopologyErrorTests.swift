@@ -181,4 +181,30 @@ import Testing
             }
         }
     }
+
+    /// A duration without a unit is an error with the likely units, at the field's line and
+    /// column, not silently seconds (`intra_region_latency: 100` made ping report 200000 ms).
+    @Test func aDurationWithoutAUnitIsAnErrorWithASuggestion() throws {
+        let yaml = try String(contentsOf: packageRoot.appendingPathComponent("captures/two-vpcs-same-account.yaml"), encoding: .utf8)
+        #expect(TopologyLoader.check(yaml: yaml, file: "two.yaml").0 != nil)
+        let bare = yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                             with: "name: two-vpcs-same-account\nsettings:\n  intra_region_latency: 100\n")
+        let (loaded, diagnostics) = TopologyLoader.check(yaml: bare, file: "two.yaml")
+        #expect(loaded == nil)
+        let diagnostic = try #require(diagnostics.first)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostic.path == "settings.intra_region_latency")
+        #expect(diagnostic.message == "100 has no unit: did you mean 100us or 100ms?")
+        let line = bare.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("intra_region_latency: 100") }.map { $0 + 1 }
+        #expect(diagnostic.location?.line == line)
+        #expect(diagnostic.description.hasPrefix("two.yaml:\(line ?? 0):25: error: settings.intra_region_latency: 100 has no unit"))
+        // A timeline time gets seconds first; a fraction is a number too.
+        let at = yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                           with: "name: two-vpcs-same-account\ntimeline:\n  - {at: 1.5, action: delete_peering, peering: pcx-ab}\n")
+        #expect(TopologyLoader.check(yaml: at, file: "two.yaml").1.map(\.message).contains("1.5 has no unit: did you mean 1.5s or 1.5ms?"))
+        #expect(TopologyLoader.check(yaml: yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                                                   with: "name: two-vpcs-same-account\nsettings:\n  intra_region_latency: 100us\n"),
+                                     file: "two.yaml").0?.topology.settings.intraRegionLatency == .microseconds(100))
+    }
 }
