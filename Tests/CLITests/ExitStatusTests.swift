@@ -162,6 +162,11 @@ private let exitStatusCases: [ExitStatusCase] = [
           printed: "bare-duration.yaml:6:25: error: settings.intra_region_latency: 100 has no unit: did you mean 100us or 100ms?"),
     .init(arguments: ["ping", "Tests/CLITests/Fixtures/bare-duration.yaml", "--from", "ecs-a", "ecs-b"], status: 2,
           printed: "bare-duration.yaml:6:25: error: settings.intra_region_latency: 100 has no unit"),
+    // ports: 80/443 is Alibaba's range 80 through 443: a warning (it reads like a list), a failure with --strict
+    .init(arguments: ["topology", "check", "Tests/CLITests/Fixtures/port-list-lookalike.yaml"], status: 0,
+          printed: "port-list-lookalike.yaml:51:66: warning: vpcs[1].security_groups[0].rules[0].ports: ports 80/443 is the range 80 through 443 (364 ports)"),
+    .init(arguments: ["topology", "check", "--strict", "Tests/CLITests/Fixtures/port-list-lookalike.yaml"], status: 1,
+          printed: "0 errors, 2 warnings"),
     .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
 ]
 

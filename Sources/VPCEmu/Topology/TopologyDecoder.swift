@@ -341,7 +341,8 @@ struct TopologyDecoder {
                                  ports: ports, peer: peer, description: description)
     }
 
-    /// `ports`: `22`, `80-443`, `80/443` (the console's form) or `all`; only TCP and UDP rules carry ports.
+    /// `ports`: `22`, `80-443`, `80/443` (the console's form: 80 through 443) or `all`; only TCP
+    /// and UDP rules carry ports.
     mutating func decodePorts(_ fields: MappingFields, ipProtocol: RuleProtocol?) -> PortRange? {
         guard let node = fields["ports"] else { return .any }
         let path = fields.path("ports")
@@ -351,6 +352,9 @@ struct TopologyDecoder {
         if let ipProtocol, !ipProtocol.hasPorts, range != .any {
             reader.error(node, path, "\(ipProtocol.rawValue) has no ports", found: range.description, expected: "no ports key, or all")
             return nil
+        }
+        if case .scalar(let scalar) = node, let warning = PortRangeNotation.listLookalikeWarning(scalar.string, range: range) {
+            reader.warning(node, path, warning)
         }
         return range
     }

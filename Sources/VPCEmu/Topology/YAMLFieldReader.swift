@@ -22,6 +22,12 @@ struct YAMLFieldReader {
                                               path: path, message: message, found: found, expected: expected))
     }
 
+    /// A warning about a value that is valid but probably not what was meant.
+    mutating func warning(_ node: Node?, _ path: String, _ message: String) {
+        diagnostics.append(TopologyDiagnostic(.warning, file: file, location: node.flatMap(Self.location) ?? locations[path],
+                                              path: path, message: message))
+    }
+
     mutating func add(_ diagnostic: TopologyDiagnostic) { diagnostics.append(diagnostic) }
 
     mutating func remember(_ node: Node, _ path: String) {
