@@ -108,8 +108,8 @@ public enum Ping {
 
         /// icmp_seq, from 1.
         public var sequence: Int
-        /// Emulated time the request left, ns.
-        public var sentAt: Int64
+        /// Emulated time the request left.
+        public var sentAtNanoseconds: Int64
         public var status: Status
         /// TTL / hop limit of the reply as received (64 less the routers it passed).
         public var ttl: Int?
@@ -195,17 +195,17 @@ public enum Ping {
     private static func reply(to record: PingExchange.Record, sequence: Int, options: Options) -> Reply {
         let sentAt = record.sent.verdict.departure
         if let drop = record.sent.drop ?? record.answer?.drop {
-            return Reply(sequence: sequence, sentAt: sentAt, status: .dropped, drop: drop)
+            return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .dropped, drop: drop)
         }
         guard let answer = record.answer, let arrival = answer.arrival else {
-            return Reply(sequence: sequence, sentAt: sentAt, status: .late)
+            return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .late)
         }
         let ttl = Int(Options.requestTTL) - Int(answer.verdict.trail.routerHops)
         return reply(sequence: sequence, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, options: options)
     }
 
     private static func reply(sequence: Int, sentAt: Int64, ttl: Int, rtt: Int64, options: Options) -> Reply {
-        Reply(sequence: sequence, sentAt: sentAt, status: rtt > options.timeout(forRequestSentAt: sentAt) ? .late : .reply,
+        Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: rtt > options.timeout(forRequestSentAt: sentAt) ? .late : .reply,
               ttl: ttl, rttNanoseconds: rtt)
     }
 }
@@ -276,13 +276,13 @@ public struct PingStatistics: Sendable, Hashable, Codable {
     /// Requests dropped with a reason (ping's "+N errors": an ICMP error stood for each).
     public var errors: Int
     public var lossPercent: Double
-    /// From the first request to the last (ping's "time"), ms.
-    public var timeMilliseconds: Int64
-    /// Round trips of the replies received, ms (nil when none came back).
-    public var rttMinMilliseconds: Double?
-    public var rttAvgMilliseconds: Double?
-    public var rttMaxMilliseconds: Double?
-    public var rttMdevMilliseconds: Double?
+    /// From the first request to the last (ping's "time").
+    public var timeNanoseconds: Int64
+    /// Round trips of the replies received, rounded to the nanosecond (nil when none came back).
+    public var rttMinNanoseconds: Int64?
+    public var rttAvgNanoseconds: Int64?
+    public var rttMaxNanoseconds: Int64?
+    public var rttMdevNanoseconds: Int64?
 
     public init(_ replies: [Ping.Reply], interval: EmulatedDuration) {
         var tally = PingTally()
@@ -297,13 +297,14 @@ public struct PingStatistics: Sendable, Hashable, Codable {
         lossPercent = transmitted == 0 ? 0 : Double(transmitted - received) * 100 / Double(transmitted)
         // Saturates rather than traps for a result built by hand; Ping.run refuses such spans up front.
         let (span, overflow) = Int64(max(0, transmitted - 1)).multipliedReportingOverflow(by: interval.nanoseconds)
-        timeMilliseconds = (overflow ? Int64.max : span) / 1_000_000
+        timeNanoseconds = overflow ? Int64.max : span
         guard received > 0 else { return }
         let mean = tally.rttSum / Double(received)
         let meanOfSquares = tally.rttSumOfSquares / Double(received)
-        rttMinMilliseconds = tally.rttMin
-        rttAvgMilliseconds = mean
-        rttMaxMilliseconds = tally.rttMax
-        rttMdevMilliseconds = max(0, meanOfSquares - mean * mean).squareRoot()
+        func nanoseconds(_ milliseconds: Double) -> Int64 { Int64((milliseconds * 1e6).rounded()) }
+        rttMinNanoseconds = nanoseconds(tally.rttMin)
+        rttAvgNanoseconds = nanoseconds(mean)
+        rttMaxNanoseconds = nanoseconds(tally.rttMax)
+        rttMdevNanoseconds = nanoseconds(max(0, meanOfSquares - mean * mean).squareRoot())
     }
 }

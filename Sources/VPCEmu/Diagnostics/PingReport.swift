@@ -28,11 +28,11 @@ extension Ping.Result: ProbeReport {
         let statistics = statistics
         var counts = "\(statistics.transmitted) packets transmitted, \(statistics.received) received"
         if statistics.errors > 0 { counts += ", +\(statistics.errors) errors" }
-        counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeMilliseconds)ms"
+        counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeNanoseconds / 1_000_000)ms"
         lines += ["", "--- \(endpoints.destinationName) ping statistics ---", counts]
-        if let min = statistics.rttMinMilliseconds, let avg = statistics.rttAvgMilliseconds,
-           let max = statistics.rttMaxMilliseconds, let mdev = statistics.rttMdevMilliseconds {
-            lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map(Self.milliseconds).joined(separator: "/")) ms")
+        if let min = statistics.rttMinNanoseconds, let avg = statistics.rttAvgNanoseconds,
+           let max = statistics.rttMaxNanoseconds, let mdev = statistics.rttMdevNanoseconds {
+            lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map { Self.milliseconds(Double($0) / 1e6) }.joined(separator: "/")) ms")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -78,7 +78,7 @@ extension Ping.Result: ProbeReport {
         let document = PingDocument(
             endpoints: EndpointsDocument(endpoints), note: note, payloadBytes: options.payloadSize,
             intervalNanoseconds: options.interval.nanoseconds, startNanoseconds: options.start.nanoseconds,
-            replies: replies, statistics: statistics, exitStatus: exitStatus)
+            replies: replies, statistics: statistics)
         return try SnakeCaseJSON.encode(document)
     }
 }
@@ -91,7 +91,6 @@ struct PingDocument: Encodable {
     var startNanoseconds: Int64
     var replies: [Ping.Reply]
     var statistics: PingStatistics
-    var exitStatus: Int32
 }
 
 /// The two ends of a ping or traceroute in JSON.

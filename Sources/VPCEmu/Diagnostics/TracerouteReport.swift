@@ -33,18 +33,20 @@ extension Traceroute.Result: ProbeReport {
 
     public func json() throws -> String {
         try SnakeCaseJSON.encode(TracerouteDocument(
-            endpoints: EndpointsDocument(endpoints), probe: options.method.rawValue, maxHops: options.maxHops, queries: options.queries,
-            startNanoseconds: options.start.nanoseconds, hops: hops, reached: reached, exitStatus: exitStatus))
+            endpoints: EndpointsDocument(endpoints), probe: options.method.rawValue, firstTTL: options.firstTTL, maxHops: options.maxHops,
+            queries: options.queries, waitNanoseconds: options.wait.nanoseconds, startNanoseconds: options.start.nanoseconds,
+            hops: hops, reached: reached))
     }
 }
 
 struct TracerouteDocument: Encodable {
     var endpoints: EndpointsDocument
     var probe: String
+    var firstTTL: Int
     var maxHops: Int
     var queries: Int
+    var waitNanoseconds: Int64
     var startNanoseconds: Int64
     var hops: [Traceroute.Hop]
     var reached: Bool
-    var exitStatus: Int32
 }

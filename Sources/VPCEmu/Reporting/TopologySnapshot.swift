@@ -23,14 +23,12 @@ public struct TopologySnapshot: Encodable, Sendable {
 
     public struct PeeringRow: Encodable, Sendable {
         public struct Transition: Encodable, Sendable {
-            public var time: String
-            public var timeSeconds: Double
+            public var timeNanoseconds: Int64
             public var state: String
         }
         public var name, requester, accepter: String
         public var state: String
-        public var since: String
-        public var sinceSeconds: Double
+        public var sinceNanoseconds: Int64
         public var interRegion: Bool
         public var bandwidthMbps: Int?
         public var linkType: String?
@@ -50,8 +48,7 @@ public struct TopologySnapshot: Encodable, Sendable {
         public var routes: [RouteRow]
     }
 
-    public var time: String
-    public var timeSeconds: Double
+    public var timeNanoseconds: Int64
     public var profile: String
     public var vpcs: [VPCRow]
     public var vswitches: [VSwitchRow]
@@ -61,8 +58,7 @@ public struct TopologySnapshot: Encodable, Sendable {
 
     public init(_ state: ControlPlaneState) {
         let topology = state.topology
-        time = state.time.description
-        timeSeconds = Self.seconds(state.time)
+        timeNanoseconds = state.time.nanoseconds
         profile = topology.profile.rawValue
         vpcs = topology.vpcs.map { VPCRow(name: $0.name, account: $0.account, region: $0.region, cidrs: $0.allCIDRs.map(\.description)) }
         vswitches = topology.vswitches.map {
@@ -75,10 +71,9 @@ public struct TopologySnapshot: Encodable, Sendable {
         }
         peerings = state.peerings.map { peering in
             PeeringRow(name: peering.name, requester: peering.connection.requesterVPC, accepter: peering.connection.accepterVPC,
-                       state: peering.state.rawValue, since: peering.stateSince.description,
-                       sinceSeconds: Self.seconds(peering.stateSince), interRegion: peering.isInterRegion,
+                       state: peering.state.rawValue, sinceNanoseconds: peering.stateSince.nanoseconds, interRegion: peering.isInterRegion,
                        bandwidthMbps: peering.bandwidthMbps, linkType: peering.linkType?.description,
-                       history: peering.history.map { .init(time: $0.time.description, timeSeconds: Self.seconds($0.time), state: $0.state.rawValue) })
+                       history: peering.history.map { .init(timeNanoseconds: $0.time.nanoseconds, state: $0.state.rawValue) })
         }
         routeTables = topology.routeTables.map { table in
             RouteTableRow(name: table.name, vpc: table.vpc, system: table.isSystem,
@@ -90,13 +85,11 @@ public struct TopologySnapshot: Encodable, Sendable {
         }
     }
 
-    static func seconds(_ time: EmulatedTime) -> Double { Double(time.nanoseconds) / 1e9 }
-
     public func json() throws -> String { try SnakeCaseJSON.encode(self) }
 
     /// Aligned plain-text tables, one section per kind of object.
     public var text: String {
-        var out = "Topology at \(time) (profile \(profile))\n"
+        var out = "Topology at \(EmulatedTime(nanoseconds: timeNanoseconds).humanDescription) (profile \(profile))\n"
         out += section("VPCs", ["NAME", "ACCOUNT", "REGION", "CIDR BLOCKS"],
                        vpcs.map { [$0.name, $0.account, $0.region, $0.cidrs.joined(separator: ", ")] })
         out += section("vSwitches", ["NAME", "VPC", "ZONE", "CIDR BLOCKS", "ROUTE TABLE", "NETWORK ACL"],
@@ -105,7 +98,7 @@ public struct TopologySnapshot: Encodable, Sendable {
                        instances.map { [$0.name, $0.vpc, $0.vswitch, $0.addresses.joined(separator: ", "), $0.securityGroups.joined(separator: ", ")] })
         out += section("Peerings", ["NAME", "REQUESTER", "ACCEPTER", "STATE", "SINCE", "BANDWIDTH", "LINK"],
                        peerings.map {
-                           [$0.name, $0.requester, $0.accepter, $0.state, $0.since,
+                           [$0.name, $0.requester, $0.accepter, $0.state, EmulatedTime(nanoseconds: $0.sinceNanoseconds).humanDescription,
                             $0.bandwidthMbps.map { "\($0) Mbit/s" } ?? ($0.interRegion ? "-" : "unlimited (intra-region)"), $0.linkType ?? "-"]
                        })
         for table in routeTables {
