@@ -167,6 +167,10 @@ private let exitStatusCases: [ExitStatusCase] = [
           printed: "port-list-lookalike.yaml:51:66: warning: vpcs[1].security_groups[0].rules[0].ports: ports 80/443 is the range 80 through 443 (364 ports)"),
     .init(arguments: ["topology", "check", "--strict", "Tests/CLITests/Fixtures/port-list-lookalike.yaml"], status: 1,
           printed: "0 errors, 2 warnings"),
+    // topology show lists security groups and network ACLs with their rules in evaluation order
+    .init(arguments: ["topology", "show", interRegion], status: 0,
+          printed: "  ingress    1         drop    tcp       22     0.0.0.0/0      no-ssh\n  ingress    1         accept  tcp       80     172.16.0.0/16  http\n"),
+    .init(arguments: ["topology", "show", interRegion, "--json"], status: 0, printed: "\"network_acls\" : ["),
     .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
 ]
 

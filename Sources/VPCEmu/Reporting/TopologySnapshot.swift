@@ -1,7 +1,8 @@
 import Foundation
 
 /// The state of a topology at one time, flattened for `topology show`: as JSON (stable field
-/// names, documented in docs/topology.md) and as a text table.
+/// names, documented in docs/topology.md) and as a text table. Security group rules and network
+/// ACL entries are listed per direction in the order they are evaluated.
 public struct TopologySnapshot: Encodable, Sendable {
     public struct VPCRow: Encodable, Sendable {
         public var name, account, region: String
@@ -41,6 +42,36 @@ public struct TopologySnapshot: Encodable, Sendable {
         public var inactiveReason: String?
     }
 
+    public struct SecurityGroupRow: Encodable, Sendable {
+        public struct Rule: Encodable, Sendable {
+            public var id, direction, policy: String
+            public var priority: Int
+            public var `protocol`: String
+            /// tcp and udp only: `22`, `80-443`, `all`.
+            public var ports: String?
+            /// The peer: a CIDR block, or a security group's members.
+            public var cidr, group: String?
+            public var description: String?
+        }
+        public var name, vpc: String
+        public var instances: [String]
+        /// Ingress then egress, each in evaluation order (`SecurityGroupRule.evaluationOrder`).
+        public var rules: [Rule]
+    }
+
+    public struct NetworkACLRow: Encodable, Sendable {
+        public struct Entry: Encodable, Sendable {
+            public var name, policy: String
+            public var `protocol`: String
+            public var ports: String?
+            public var cidr: String
+        }
+        public var name, vpc: String
+        public var vswitches: [String]
+        /// In evaluation order: the first matching entry decides, none matching denies.
+        public var ingress, egress: [Entry]
+    }
+
     public struct RouteTableRow: Encodable, Sendable {
         public var name, vpc: String
         public var system: Bool
@@ -55,6 +86,13 @@ public struct TopologySnapshot: Encodable, Sendable {
     public var instances: [InstanceRow]
     public var peerings: [PeeringRow]
     public var routeTables: [RouteTableRow]
+    public var securityGroups: [SecurityGroupRow]
+    public var networkACLs: [NetworkACLRow]
+
+    enum CodingKeys: String, CodingKey {
+        // `networkACLs` would split as network_ac_ls.
+        case timeNanoseconds, profile, vpcs, vswitches, instances, peerings, routeTables, securityGroups, networkACLs = "network_acls"
+    }
 
     public init(_ state: ControlPlaneState) {
         let topology = state.topology
@@ -83,6 +121,35 @@ public struct TopologySnapshot: Encodable, Sendable {
                                        active: $0.isActive, inactiveReason: $0.inactiveReason?.description)
                           })
         }
+        func ports(_ range: PortRange, _ ipProtocol: RuleProtocol) -> String? {
+            ipProtocol.hasPorts ? (range == .any ? "all" : range.description) : nil
+        }
+        securityGroups = topology.securityGroups.map { group in
+            let ordered = TrafficDirection.allCases.flatMap { direction in
+                SecurityGroupRule.evaluationOrder(group.rules.filter { $0.direction == direction }) { $0 }
+            }
+            return SecurityGroupRow(name: group.name, vpc: group.vpc,
+                                    instances: topology.instances.filter { $0.securityGroups.contains(group.name) }.map(\.name),
+                                    rules: ordered.map { rule in
+                                        var cidr: String?, peerGroup: String?
+                                        switch rule.peer {
+                                        case .network(let network): cidr = network.description
+                                        case .securityGroup(let name): peerGroup = name
+                                        }
+                                        return .init(id: rule.id, direction: rule.direction.rawValue, policy: rule.policy.rawValue,
+                                                     priority: rule.priority, protocol: rule.ipProtocol.rawValue,
+                                                     ports: ports(rule.ports, rule.ipProtocol), cidr: cidr, group: peerGroup,
+                                                     description: rule.description)
+                                    })
+        }
+        networkACLs = topology.networkACLs.map { acl in
+            func entries(_ list: [NetworkACLEntry]) -> [NetworkACLRow.Entry] {
+                list.map { .init(name: $0.name, policy: $0.policy.rawValue, protocol: $0.ipProtocol.rawValue,
+                                 ports: ports($0.ports, $0.ipProtocol), cidr: $0.network.description) }
+            }
+            return NetworkACLRow(name: acl.name, vpc: acl.vpc, vswitches: topology.vswitches.filter { $0.networkACL == acl.name }.map(\.name),
+                                 ingress: entries(acl.ingress), egress: entries(acl.egress))
+        }
     }
 
     public func json() throws -> String { try SnakeCaseJSON.encode(self) }
@@ -105,6 +172,22 @@ public struct TopologySnapshot: Encodable, Sendable {
             let title = "Route table \(table.name) (VPC \(table.vpc)\(table.system ? ", system" : ""); vSwitches: \(table.vswitches.isEmpty ? "none" : table.vswitches.joined(separator: ", ")))"
             out += section(title, ["DESTINATION", "ORIGIN", "NEXT HOP", "STATUS"],
                            table.routes.map { [$0.destination, $0.origin, $0.target, $0.active ? "active" : "inactive: \($0.inactiveReason ?? "")"] })
+        }
+        for group in securityGroups {
+            let title = "Security group \(group.name) (VPC \(group.vpc); instances: \(group.instances.isEmpty ? "none" : group.instances.joined(separator: ", "))); "
+                + "in evaluation order, no match: ingress denied, egress accepted"
+            out += section(title, ["DIRECTION", "PRIORITY", "POLICY", "PROTOCOL", "PORTS", "PEER", "ID"],
+                           group.rules.map { [$0.direction, "\($0.priority)", $0.policy, $0.protocol, $0.ports ?? "-",
+                                              $0.cidr ?? $0.group.map { "group \($0)" } ?? "-", $0.id] })
+        }
+        for acl in networkACLs {
+            let title = "Network ACL \(acl.name) (VPC \(acl.vpc); vSwitches: \(acl.vswitches.isEmpty ? "none" : acl.vswitches.joined(separator: ", "))); "
+                + "first match decides, no match: denied"
+            let rows = [("ingress", acl.ingress), ("egress", acl.egress)].flatMap { direction, entries in
+                entries.enumerated().map { [direction, "\($0.offset + 1)", $0.element.policy, $0.element.protocol, $0.element.ports ?? "-",
+                                            $0.element.cidr, $0.element.name] }
+            }
+            out += section(title, ["DIRECTION", "#", "POLICY", "PROTOCOL", "PORTS", "CIDR", "NAME"], rows)
         }
         return out
     }
