@@ -119,7 +119,7 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
         if let address { return .address(address) }
         guard let instance = topology.instance(named: text) else {
             throw .unknownInstance(flag: argument.flag, name: text,
-                                   suggestion: YAMLFieldReader.closest(to: text, in: topology.instances.map(\.name)))
+                                   suggestion: NameSuggestion.closest(to: text, in: topology.instances.map(\.name)))
         }
         return .instance(instance)
     }

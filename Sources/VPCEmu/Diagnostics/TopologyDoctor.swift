@@ -22,7 +22,7 @@ public struct TopologyDoctor: Sendable {
             switch self {
             case .unknownPeering(let name, let known):
                 "the topology declares no peering named \(name)"
-                    + (YAMLFieldReader.closest(to: name, in: known).map { ": did you mean \($0)?" } ?? "")
+                    + (NameSuggestion.closest(to: name, in: known).map { ": did you mean \($0)?" } ?? "")
                     + " (peerings: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             }
         }

@@ -42,7 +42,7 @@ public struct TrafficGenerator {
             guard let instance = topology.instances.first(where: { $0.name == word }), let address = instance.addresses.first else {
                 let names = topology.instances.map(\.name)
                 throw fail("\(word) is neither an instance of the topology nor an address"
-                    + (YAMLFieldReader.closest(to: word, in: names).map { ": did you mean \($0)?" } ?? ""))
+                    + (NameSuggestion.closest(to: word, in: names).map { ": did you mean \($0)?" } ?? ""))
             }
             return address
         }

@@ -68,7 +68,7 @@ struct YAMLFieldReader {
             }
             let childPath = path.isEmpty ? name : "\(path).\(name)"
             guard allowed.contains(name) else {
-                let hint = Self.closest(to: name, in: allowed).map { "did you mean '\($0)'?" }
+                let hint = NameSuggestion.closest(to: name, in: allowed).map { "did you mean '\($0)'?" }
                 error(key, childPath, "unknown key" + (hint.map { ", \($0)" } ?? ""),
                       found: "'\(name)'", expected: "one of \(allowed.joined(separator: ", "))")
                 continue
@@ -189,24 +189,6 @@ struct YAMLFieldReader {
     mutating func address(_ node: Node?, _ path: String, family: AddressFamily) -> IPAddress? {
         let expected = family == .ipv4 ? "an IPv4 address such as 10.0.1.10" : "an IPv6 address such as fd00::10"
         return value(node, path, expected: expected) { text in IPAddress(text).flatMap { $0.family == family ? $0 : nil } }
-    }
-
-    /// The allowed name nearest to a misspelt one (edit distance at most 2): a key of the file,
-    /// or an instance or peering named on the command line ("did you mean …?").
-    static func closest(to name: String, in candidates: [String]) -> String? {
-        candidates.map { ($0, editDistance(Array(name), Array($0))) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var current = [i + 1]
-            for (j, cb) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 
