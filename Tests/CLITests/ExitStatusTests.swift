@@ -174,6 +174,11 @@ private let exitStatusCases: [ExitStatusCase] = [
     .init(arguments: ["topology", "show", interRegion], status: 0,
           printed: "  ingress    1         drop    tcp       22     0.0.0.0/0      no-ssh\n  ingress    1         accept  tcp       80     172.16.0.0/16  http\n"),
     .init(arguments: ["topology", "show", interRegion, "--json"], status: 0, printed: "\"network_acls\" : ["),
+    // --version, and the completion scripts the README installs
+    .init(arguments: ["--version"], status: 0, printed: "0.1.0\n"),
+    .init(arguments: ["--generate-completion-script", "bash"], status: 0, printed: "complete -o filenames -F _vpcemu vpcemu"),
+    .init(arguments: ["--generate-completion-script", "zsh"], status: 0, printed: "#compdef vpcemu"),
+    .init(arguments: ["--generate-completion-script", "fish"], status: 0, printed: "function __vpcemu_"),
     .init(arguments: ["no-such-command"], status: 64, printed: "Unexpected argument 'no-such-command'"),
 ]
 
