@@ -48,8 +48,11 @@ let package = Package(
             dependencies: [
                 "VPCEmu",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["EmbedExamples"]
         ),
+        // captures/*.yaml compiled into the vpcemu binary (`vpcemu demo` from any directory).
+        .plugin(name: "EmbedExamples", capability: .buildTool()),
         .testTarget(
             name: "VPCEmuTests",
             dependencies: ["VPCEmu"],

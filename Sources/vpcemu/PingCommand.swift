@@ -6,13 +6,22 @@ struct PingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ping",
         abstract: "Send ICMP echo requests from an instance through the emulated VPCs, as ping does.",
-        discussion: "Exit status: 0 when at least one reply came back, 1 when none did, " + DiagnosticArguments.exitStatusHelp
+        discussion: "Exit status: 0 when at least one reply came back (with -c and -w, -c of them), 1 otherwise, "
+            + DiagnosticArguments.exitStatusHelp
     )
 
     @OptionGroup var probe: ProbeArguments
 
-    @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Requests to send.", valueName: "count"))
-    var count = 4
+    @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Requests to send (default 4; with -w, as many as fit).", valueName: "count"))
+    var count: Int?
+
+    @Option(name: .customShort("w", allowingJoined: true),
+            help: ArgumentHelp("Deadline: stop sending after this long; a later reply is lost.", valueName: "deadline"),
+            transform: parseInterval)
+    var deadline: EmulatedDuration?
+
+    @Option(name: .customShort("t", allowingJoined: true), help: ArgumentHelp("TTL (hop limit) of the requests.", valueName: "ttl"))
+    var ttl = Int(Ping.Options.requestTTL)
 
     @Option(name: .customShort("i", allowingJoined: true),
             help: ArgumentHelp("Interval between requests (seconds, or 200ms …; default 1s, 1ms with -f).", valueName: "interval"),
@@ -30,12 +39,24 @@ struct PingCommand: ParsableCommand {
     @Flag(name: .customShort("f"), help: "Flood: one request per millisecond unless -i says otherwise; print a summary.")
     var flood = false
 
+    @Flag(name: .customShort("q"), help: "Quiet: print the header and the statistics only.")
+    var quiet = false
+
+    @Flag(name: .customShort("n"), help: "Numeric: name the replying destination by its address.")
+    var numeric = false
+
     @Flag(help: "Queue packets over bandwidth-limited peerings instead of dropping them (as replay --shape).")
     var shape = false
 
     func run() throws {
         var options = Ping.Options(source: probe.from, destination: probe.destination)
-        options.count = count
+        // iputils: -w without -c sends until the deadline; -c with -w needs -c replies to exit 0.
+        options.count = count ?? (deadline == nil ? 4 : Ping.Options.maximumCount)
+        options.deadline = deadline
+        if let count, deadline != nil { options.requiredReplies = count }
+        options.ttl = ttl
+        options.quiet = quiet
+        options.numeric = numeric
         options.interval = interval ?? (flood ? .milliseconds(1) : .seconds(1))
         options.payloadSize = size
         options.timeout = timeout
@@ -43,7 +64,7 @@ struct PingCommand: ParsableCommand {
         options.ipv6 = probe.ipv6
         options.flood = flood
         options.shape = shape
-        // A flood's text is a summary: without --json its memory stays flat however large -c is.
+        // A flood's and -q's text is a summary: without --json its memory stays flat however large -c is.
         options.recordsReplies = probe.common.json
         try probe.run("ping") { [options] topology throws(PingError) in try Ping.run(topology, options) }
     }
@@ -58,7 +79,7 @@ func parseInterval(_ text: String) throws -> EmulatedDuration {
 struct ProbeArguments: ParsableArguments {
     @OptionGroup var common: DiagnosticArguments
 
-    @Option(help: ArgumentHelp("The instance that sends the probes.", valueName: "instance"))
+    @Option(help: ArgumentHelp("The source: an instance name or one of its addresses.", valueName: "source"))
     var from: String
 
     @Argument(help: "The destination: an instance name or an IP address.")

@@ -7,8 +7,8 @@ enum ReplaySummary {
         let counters = pipeline.counters
         let topology = pipeline.topology
         var lines = ["packets \(counters.packets)   delivered \(counters.delivered)   dropped \(counters.dropped)   "
-                     + "emulated " + (report.emulatedStart == 0 ? "" : "\(EmulatedDuration(nanoseconds: report.emulatedStart)) to ")
-                     + "\(EmulatedDuration(nanoseconds: report.emulatedEnd))"]
+                     + "emulated " + (report.emulatedStart == 0 ? "" : "\(EmulatedTime(nanoseconds: report.emulatedStart).humanDescription) to ")
+                     + "\(EmulatedTime(nanoseconds: report.emulatedEnd).humanDescription)"]
         lines.append("")
         lines.append("received by instance")
         for (instance, name) in topology.instanceNames.enumerated() {

@@ -5,7 +5,7 @@ import VPCEmu
 struct TopologyShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show VPCs, vSwitches, instances, peering states and effective routes at a time."
+        abstract: "Show VPCs, vSwitches, instances, peering states, effective routes, security groups and network ACLs at a time."
     )
 
     @OptionGroup var topology: TopologyFileArgument

@@ -10,6 +10,7 @@ import Testing
     @Test(arguments: [
         (["--help"], "vpcemu-help.txt"),
         (["ping", "--help"], "vpcemu-ping-help.txt"),
+        (["traceroute", "--help"], "vpcemu-traceroute-help.txt"),
         (["replay", "--help"], "vpcemu-replay-help.txt"),
         (["generate", "--help"], "vpcemu-generate-help.txt"),
     ])

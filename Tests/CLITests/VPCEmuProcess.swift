@@ -46,9 +46,9 @@ struct VPCEmuProcess {
         throw LocateError.executableNotFound(searchedFrom: starts)
     }
 
-    /// Runs `vpcemu arguments…` to completion.
-    static func run(_ arguments: [String]) throws -> Result {
-        try start(arguments).wait()
+    /// Runs `vpcemu arguments…` to completion, in `directory` (the checkout unless given).
+    static func run(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Result {
+        try start(arguments, in: directory).wait()
     }
 
     /// A `vpcemu` process started by `start`, to signal and wait for.
@@ -84,7 +84,7 @@ struct VPCEmuProcess {
 
     /// Starts `vpcemu arguments…`. Output goes through temporary files rather than pipes, so a
     /// large output cannot block the child while the test waits for it.
-    static func start(_ arguments: [String]) throws -> Running {
+    static func start(_ arguments: [String], in directory: URL = repositoryRoot) throws -> Running {
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("vpcemu-cli-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -98,7 +98,7 @@ struct VPCEmuProcess {
         let process = Process()
         process.executableURL = try locateExecutable()
         process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = directory
         // Help text wraps at the terminal's width; fix it so the golden files do not depend on it.
         var environment = ProcessInfo.processInfo.environment
         environment["COLUMNS"] = "80"

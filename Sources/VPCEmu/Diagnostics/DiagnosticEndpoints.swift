@@ -3,23 +3,18 @@
 public struct EndpointArgument: Sendable, Hashable {
     public var flag: String
     public var text: String
-    /// Whether an address is accepted, or only an instance name (ping's and traceroute's `--from`).
-    public var acceptsAddress: Bool
 
-    public init(flag: String, text: String, acceptsAddress: Bool = true) {
+    public init(flag: String, text: String) {
         self.flag = flag
         self.text = text
-        self.acceptsAddress = acceptsAddress
     }
 }
 
 /// Why the two ends of a ping, traceroute or analysis do not fit the topology; each names the
 /// flag and the value at fault.
 public enum EndpointError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The text is not an address and no instance has that name.
-    case unknownInstance(flag: String, name: String, acceptsAddress: Bool)
-    /// An address where only an instance name is accepted.
-    case addressNotAccepted(flag: String, address: IPAddress)
+    /// The text is not an address and no instance has that name; the nearest name, when one is close.
+    case unknownInstance(flag: String, name: String, suggestion: String? = nil)
     /// `[…]` around something that is not an IPv6 address alone.
     case badBrackets(flag: String, text: String)
     case noAddress(flag: String, instance: String, family: AddressFamily)
@@ -30,11 +25,8 @@ public enum EndpointError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownInstance(let flag, let name, let acceptsAddress):
-            acceptsAddress ? "\(flag) '\(name)' is neither an instance of the topology nor an IP address"
-                : "\(flag) '\(name)': the topology declares no instance of that name"
-        case .addressNotAccepted(let flag, let address):
-            "\(flag) takes the name of an instance, not an address (\(address))"
+        case .unknownInstance(let flag, let name, let suggestion):
+            "\(flag) '\(name)' is neither an instance of the topology nor an IP address" + (suggestion.map { ": did you mean \($0)?" } ?? "")
         case .badBrackets(let flag, let text):
             "\(flag) '\(text)': brackets may enclose an IPv6 address only, without a port"
         case .noAddress(let flag, let instance, let family):
@@ -124,12 +116,10 @@ public struct DiagnosticEndpoints: Sendable, Hashable {
         } else {
             address = IPAddress(text)
         }
-        if let address {
-            guard argument.acceptsAddress else { throw .addressNotAccepted(flag: argument.flag, address: address) }
-            return .address(address)
-        }
+        if let address { return .address(address) }
         guard let instance = topology.instance(named: text) else {
-            throw .unknownInstance(flag: argument.flag, name: text, acceptsAddress: argument.acceptsAddress)
+            throw .unknownInstance(flag: argument.flag, name: text,
+                                   suggestion: NameSuggestion.closest(to: text, in: topology.instances.map(\.name)))
         }
         return .instance(instance)
     }

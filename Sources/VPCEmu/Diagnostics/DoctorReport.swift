@@ -46,7 +46,7 @@ public struct DoctorReport: Sendable, Hashable {
     public func fails(strict: Bool) -> Bool { count(.fail) > 0 || (strict && count(.warn) > 0) }
 
     public var text: String {
-        var out = "Peering checks at \(time.compoundDescription)\n"
+        var out = "Peering checks at \(time.humanDescription)\n"
         let width = DoctorCheck.Kind.allCases.map(\.rawValue.count).max() ?? 0
         for diagnosis in peerings {
             out += "\npeering \(diagnosis.peering): \(diagnosis.requester) -> \(diagnosis.accepter), \(diagnosis.state)\n"
@@ -60,15 +60,15 @@ public struct DoctorReport: Sendable, Hashable {
         return out
     }
 
-    /// `{"time_seconds", "passed", "warned", "failed", "peerings": [{peering, requester, accepter,
+    /// `{"time_ns", "passed", "warned", "failed", "peerings": [{peering, requester, accepter,
     /// state, checks: [{kind, status, message, fix?}]}]}`.
     public func json() throws -> String {
         struct JSONForm: Encodable {
-            var timeSeconds: Double
+            var timeNanoseconds: Int64
             var passed: Int, warned: Int, failed: Int
             var peerings: [PeeringDiagnosis]
         }
-        return try SnakeCaseJSON.encode(JSONForm(timeSeconds: Double(time.nanoseconds) / 1e9, passed: count(.pass), warned: count(.warn),
+        return try SnakeCaseJSON.encode(JSONForm(timeNanoseconds: time.nanoseconds, passed: count(.pass), warned: count(.warn),
                                                    failed: count(.fail), peerings: peerings))
     }
 }

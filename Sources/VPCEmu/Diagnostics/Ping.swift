@@ -27,19 +27,50 @@ public enum Ping {
         /// without a flood the per-request lines always do). Without it a flood's result holds only
         /// running statistics and the per-drop summary, so its memory does not grow with `-c`.
         public var recordsReplies = true
+        /// The requests' TTL / hop limit (`-t`), 1...255.
+        public var ttl = Int(Options.requestTTL)
+        /// `-w`: no request leaves at or after `start + deadline`, and a reply that arrives after
+        /// it is lost; at most `count` requests still leave.
+        public var deadline: EmulatedDuration?
+        /// ping exits 0 when at least this many replies came back: 1, or `-c` given with `-w`
+        /// (iputils: "fewer than count packets are received by the time the deadline has arrived").
+        public var requiredReplies = 1
+        /// `-q`: print the header and the statistics only.
+        public var quiet = false
+        /// `-n`: name the destination by its address in the reply lines.
+        public var numeric = false
 
         public init(source: String, destination: String) {
             self.source = source
             self.destination = destination
         }
 
-        /// The requests' TTL / hop limit, Linux's default.
+        /// The TTL / hop limit of requests (without `-t`) and of the destination's replies, Linux's default.
         public static let requestTTL: UInt8 = 64
+        /// The most requests one ping sends (`-c`, or `-w` alone).
+        public static let maximumCount = 1_000_000
+
+        /// The requests that leave: `count`, or fewer when the deadline comes first (one leaves
+        /// every `interval` from `start`, before `start + deadline`).
+        public var requests: Int {
+            guard let deadline, interval.nanoseconds > 0 else { return count }
+            let (fitting, remainder) = deadline.nanoseconds.quotientAndRemainder(dividingBy: interval.nanoseconds)
+            return Int(min(Int64(count), fitting + (remainder > 0 ? 1 : 0)))
+        }
+
+        /// The longest round trip a reply sent at `sentAt` may take: `-W`, or less when the
+        /// deadline (`-w`) comes first.
+        func timeout(forRequestSentAt sentAt: Int64) -> Int64 {
+            guard let deadline else { return timeout.nanoseconds }
+            return min(timeout.nanoseconds, start.nanoseconds &+ deadline.nanoseconds &- sentAt)
+        }
         /// The echo identifier of every request (ping uses its process id; one is as good as another).
         public static let identifier: UInt16 = 0x7670
 
         func validate(family: AddressFamily) throws(PingError) {
-            guard count >= 1, count <= 1_000_000 else { throw .invalidOption("-c must be between 1 and 1000000, not \(count)") }
+            guard count >= 1, count <= Self.maximumCount else { throw .invalidOption("-c must be between 1 and \(Self.maximumCount), not \(count)") }
+            guard (1...255).contains(ttl) else { throw .invalidOption("-t must be between 1 and 255, not \(ttl)") }
+            if let deadline, deadline.nanoseconds <= 0 { throw .invalidOption("-w must be longer than 0") }
             guard interval.nanoseconds >= 0 else { throw .invalidOption("-i must not be negative") }
             guard timeout.nanoseconds > 0 else { throw .invalidOption("-W must be longer than 0") }
             // The IP total length / payload length field is 16 bits.
@@ -53,11 +84,11 @@ public enum Ping {
         /// When the last request leaves (`--at` + (count − 1) × `-i`), refused when that or its
         /// timeout (`-W`) is beyond the emulated clock's range (Int64 nanoseconds, about 292 years).
         func lastDeparture() throws(PingError) -> Int64 {
-            let (span, spanOverflow) = Int64(count - 1).multipliedReportingOverflow(by: interval.nanoseconds)
+            let (span, spanOverflow) = Int64(requests - 1).multipliedReportingOverflow(by: interval.nanoseconds)
             let (last, lastOverflow) = start.nanoseconds.addingReportingOverflow(span)
             let (_, timeoutOverflow) = last.addingReportingOverflow(timeout.nanoseconds)
             guard !spanOverflow, !lastOverflow, !timeoutOverflow else {
-                throw .invalidOption("the last request's timeout (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(count - 1) × -i \(interval) "
+                throw .invalidOption("the last request's timeout (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(requests - 1) × -i \(interval) "
                     + "+ -W \(timeout)) is too large (at most \(EmulatedDuration.maximumDays) days)")
             }
             return last
@@ -77,8 +108,8 @@ public enum Ping {
 
         /// icmp_seq, from 1.
         public var sequence: Int
-        /// Emulated time the request left, ns.
-        public var sentAt: Int64
+        /// Emulated time the request left.
+        public var sentAtNanoseconds: Int64
         public var status: Status
         /// TTL / hop limit of the reply as received (64 less the routers it passed).
         public var ttl: Int?
@@ -110,12 +141,13 @@ public enum Ping {
         mutating func add(_ reply: Reply) {
             tally.add(reply)
             drops.add(reply)
-            if options.recordsReplies || !options.flood { replies.append(reply) }
+            if options.recordsReplies || !(options.flood || options.quiet) { replies.append(reply) }
         }
 
         public var statistics: PingStatistics { PingStatistics(tally, interval: options.interval) }
-        /// ping's exit status: 0 when at least one reply came back, 1 otherwise.
-        public var exitStatus: Int32 { tally.received > 0 ? 0 : 1 }
+        /// ping's exit status: 0 when at least one reply came back (with `-c` and `-w`, `-c` of
+        /// them), 1 otherwise.
+        public var exitStatus: Int32 { tally.received >= max(1, options.requiredReplies) ? 0 : 1 }
     }
 
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
@@ -130,8 +162,8 @@ public enum Ping {
             // The gateway is the instance's first hop: it answers without crossing a router, one
             // intra-region latency each way.
             let rtt = 2 &* topology.settings.intraRegionLatency.nanoseconds
-            for index in 0..<options.count {
-                result.add(reply(sequence: index + 1, sentAt: departure(index), ttl: Int(Options.requestTTL), rtt: rtt, timeout: options.timeout))
+            for index in 0..<options.requests {
+                result.add(reply(sequence: index + 1, sentAt: departure(index), ttl: Int(Options.requestTTL), rtt: rtt, options: options))
             }
             return result
         }
@@ -143,37 +175,38 @@ public enum Ping {
         var exchange = try PingExchange(topology: topology, endpoints: endpoints, shape: options.shape)
         func request(_ index: Int) -> (departure: Int64, spec: PacketSpec) {
             (departure(index), PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
-                                          ttl: Options.requestTTL, identification: UInt32(index + 1),
+                                          ttl: UInt8(options.ttl), identification: UInt32(index + 1),
                                           transport: .icmpEcho(isRequest: true, identifier: Options.identifier,
                                                                sequence: UInt16(truncatingIfNeeded: index + 1)),
                                           payload: payload))
         }
-        try exchange.run(count: options.count, probe: request) { _, request in
+        try exchange.run(count: options.requests, probe: request) { _, request in
             guard case .icmpEcho(_, let identifier, let sequence) = request.transport else { return nil }
             return PacketSpec(source: request.destination, destination: request.source, ttl: Options.requestTTL,
                               identification: UInt32(sequence),
                               transport: .icmpEcho(isRequest: false, identifier: identifier, sequence: sequence),
                               payload: request.payload)
         } completed: { index, record in
-            result.add(reply(to: record, sequence: index + 1, timeout: options.timeout))
+            result.add(reply(to: record, sequence: index + 1, options: options))
         }
         return result
     }
 
-    private static func reply(to record: PingExchange.Record, sequence: Int, timeout: EmulatedDuration) -> Reply {
+    private static func reply(to record: PingExchange.Record, sequence: Int, options: Options) -> Reply {
         let sentAt = record.sent.verdict.departure
         if let drop = record.sent.drop ?? record.answer?.drop {
-            return Reply(sequence: sequence, sentAt: sentAt, status: .dropped, drop: drop)
+            return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .dropped, drop: drop)
         }
         guard let answer = record.answer, let arrival = answer.arrival else {
-            return Reply(sequence: sequence, sentAt: sentAt, status: .late)
+            return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .late)
         }
         let ttl = Int(Options.requestTTL) - Int(answer.verdict.trail.routerHops)
-        return reply(sequence: sequence, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, timeout: timeout)
+        return reply(sequence: sequence, sentAt: sentAt, ttl: ttl, rtt: arrival &- sentAt, options: options)
     }
 
-    private static func reply(sequence: Int, sentAt: Int64, ttl: Int, rtt: Int64, timeout: EmulatedDuration) -> Reply {
-        Reply(sequence: sequence, sentAt: sentAt, status: rtt > timeout.nanoseconds ? .late : .reply, ttl: ttl, rttNanoseconds: rtt)
+    private static func reply(sequence: Int, sentAt: Int64, ttl: Int, rtt: Int64, options: Options) -> Reply {
+        Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: rtt > options.timeout(forRequestSentAt: sentAt) ? .late : .reply,
+              ttl: ttl, rttNanoseconds: rtt)
     }
 }
 
@@ -243,13 +276,13 @@ public struct PingStatistics: Sendable, Hashable, Codable {
     /// Requests dropped with a reason (ping's "+N errors": an ICMP error stood for each).
     public var errors: Int
     public var lossPercent: Double
-    /// From the first request to the last (ping's "time"), ms.
-    public var timeMilliseconds: Int64
-    /// Round trips of the replies received, ms (nil when none came back).
-    public var rttMinMilliseconds: Double?
-    public var rttAvgMilliseconds: Double?
-    public var rttMaxMilliseconds: Double?
-    public var rttMdevMilliseconds: Double?
+    /// From the first request to the last (ping's "time").
+    public var timeNanoseconds: Int64
+    /// Round trips of the replies received, rounded to the nanosecond (nil when none came back).
+    public var rttMinNanoseconds: Int64?
+    public var rttAvgNanoseconds: Int64?
+    public var rttMaxNanoseconds: Int64?
+    public var rttMdevNanoseconds: Int64?
 
     public init(_ replies: [Ping.Reply], interval: EmulatedDuration) {
         var tally = PingTally()
@@ -264,13 +297,14 @@ public struct PingStatistics: Sendable, Hashable, Codable {
         lossPercent = transmitted == 0 ? 0 : Double(transmitted - received) * 100 / Double(transmitted)
         // Saturates rather than traps for a result built by hand; Ping.run refuses such spans up front.
         let (span, overflow) = Int64(max(0, transmitted - 1)).multipliedReportingOverflow(by: interval.nanoseconds)
-        timeMilliseconds = (overflow ? Int64.max : span) / 1_000_000
+        timeNanoseconds = overflow ? Int64.max : span
         guard received > 0 else { return }
         let mean = tally.rttSum / Double(received)
         let meanOfSquares = tally.rttSumOfSquares / Double(received)
-        rttMinMilliseconds = tally.rttMin
-        rttAvgMilliseconds = mean
-        rttMaxMilliseconds = tally.rttMax
-        rttMdevMilliseconds = max(0, meanOfSquares - mean * mean).squareRoot()
+        func nanoseconds(_ milliseconds: Double) -> Int64 { Int64((milliseconds * 1e6).rounded()) }
+        rttMinNanoseconds = nanoseconds(tally.rttMin)
+        rttAvgNanoseconds = nanoseconds(mean)
+        rttMaxNanoseconds = nanoseconds(tally.rttMax)
+        rttMdevNanoseconds = nanoseconds(max(0, meanOfSquares - mean * mean).squareRoot())
     }
 }

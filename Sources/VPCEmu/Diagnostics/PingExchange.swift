@@ -14,10 +14,11 @@ public enum PingError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension DiagnosticEndpoints {
-    /// ping's and traceroute's ends: `--from INSTANCE` and `DEST` (an instance name or an address).
+    /// ping's and traceroute's ends: `--from` and `DEST`, each an instance name or an address (as
+    /// analyze takes them; an address no instance owns is dropped as unknown-source).
     static func probe(topology: Topology, from source: String, to destination: String, ipv6: Bool) throws(PingError) -> DiagnosticEndpoints {
         do {
-            return try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: source, acceptsAddress: false),
+            return try DiagnosticEndpoints(topology: topology, source: EndpointArgument(flag: "--from", text: source),
                                            destination: EndpointArgument(flag: "DEST", text: destination), ipv6: ipv6)
         } catch {
             throw .endpoint(error)

@@ -15,10 +15,12 @@ extension Ping.Result: ProbeReport {
     public var text: String {
         let endpoints = endpoints
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 28 : 48
-        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.source): "
+        var lines = ["PING \(endpoints.destinationHeader) from \(endpoints.sourceAddress) \(endpoints.sourceInstance ?? endpoints.source): "
             + "\(options.payloadSize)(\(options.payloadSize + ipHeader)) bytes of data."]
         if let note { lines.append("note: \(note)") }
-        if options.flood {
+        if options.quiet {
+            // -q: the header and the statistics only.
+        } else if options.flood {
             lines += floodSummary
         } else {
             lines += replies.map(line)
@@ -26,11 +28,11 @@ extension Ping.Result: ProbeReport {
         let statistics = statistics
         var counts = "\(statistics.transmitted) packets transmitted, \(statistics.received) received"
         if statistics.errors > 0 { counts += ", +\(statistics.errors) errors" }
-        counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeMilliseconds)ms"
+        counts += ", \(Self.percent(statistics.lossPercent))% packet loss, time \(statistics.timeNanoseconds / 1_000_000)ms"
         lines += ["", "--- \(endpoints.destinationName) ping statistics ---", counts]
-        if let min = statistics.rttMinMilliseconds, let avg = statistics.rttAvgMilliseconds,
-           let max = statistics.rttMaxMilliseconds, let mdev = statistics.rttMdevMilliseconds {
-            lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map(Self.milliseconds).joined(separator: "/")) ms")
+        if let min = statistics.rttMinNanoseconds, let avg = statistics.rttAvgNanoseconds,
+           let max = statistics.rttMaxNanoseconds, let mdev = statistics.rttMdevNanoseconds {
+            lines.append("rtt min/avg/max/mdev = \([min, avg, max, mdev].map { Self.milliseconds(Double($0) / 1e6) }.joined(separator: "/")) ms")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -39,7 +41,8 @@ extension Ping.Result: ProbeReport {
         switch reply.status {
         case .reply:
             let bytes = options.payloadSize + TransportHeaderLength.icmp
-            return "\(bytes) bytes from \(endpoints.destinationLabel): icmp_seq=\(reply.sequence) ttl=\(reply.ttl ?? 0) "
+            let from = options.numeric ? "\(endpoints.destinationAddress)" : endpoints.destinationLabel
+            return "\(bytes) bytes from \(from): icmp_seq=\(reply.sequence) ttl=\(reply.ttl ?? 0) "
                 + "time=\(Self.milliseconds(Double(reply.rttNanoseconds ?? 0) / 1e6)) ms"
         case .dropped:
             guard let drop = reply.drop else { return "From ? icmp_seq=\(reply.sequence)" }
@@ -75,7 +78,7 @@ extension Ping.Result: ProbeReport {
         let document = PingDocument(
             endpoints: EndpointsDocument(endpoints), note: note, payloadBytes: options.payloadSize,
             intervalNanoseconds: options.interval.nanoseconds, startNanoseconds: options.start.nanoseconds,
-            replies: replies, statistics: statistics, exitStatus: exitStatus)
+            replies: replies, statistics: statistics)
         return try SnakeCaseJSON.encode(document)
     }
 }
@@ -88,7 +91,6 @@ struct PingDocument: Encodable {
     var startNanoseconds: Int64
     var replies: [Ping.Reply]
     var statistics: PingStatistics
-    var exitStatus: Int32
 }
 
 /// The two ends of a ping or traceroute in JSON.

@@ -101,7 +101,7 @@ extension ReachabilityAnalyzer {
             let created = state.topology.timeline.first { event in
                 if case .createPeering(let connection, _) = event.action { connection.name == name } else { false }
             }
-            return created.map { "peering \(name) is created by the timeline at \($0.time.compoundDescription); analyze at that time or later (--at)" }
+            return created.map { "peering \(name) is created by the timeline at \($0.time.humanDescription); analyze at that time or later (--at)" }
                 ?? "create peering \(name)"
         }
         let vpcs = "\(status.connection.requesterVPC) and \(status.connection.accepterVPC)"
@@ -109,7 +109,7 @@ extension ReachabilityAnalyzer {
         case .accepting:
             return "accept the peering as account \(status.accepterAccount) (the accepter); the request expires if not accepted"
         case .updating:
-            return "wait: the accepted peering becomes Activated at \(status.deadline.map(\.compoundDescription) ?? "the end of its activation delay")"
+            return "wait: the accepted peering becomes Activated at \(status.deadline.map(\.humanDescription) ?? "the end of its activation delay")"
         case .rejected:
             return "account \(status.accepterAccount) rejected the request: create a new peering between \(vpcs) and have \(status.accepterAccount) accept it"
         case .expired:

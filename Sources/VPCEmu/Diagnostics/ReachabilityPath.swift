@@ -67,7 +67,7 @@ public struct ReachabilityReport: Sendable, Hashable {
     public var isReachable: Bool { forward.isDelivered && (reverse?.isDelivered ?? true) }
 
     public var text: String {
-        var out = "Reachability of \(flow) at \(time)\n"
+        var out = "Reachability of \(flow) at \(time.humanDescription)\n"
         out += describe(forward, title: "forward")
         if let reverse { out += describe(reverse, title: "reverse (reply)") }
         out += "verdict: \(isReachable ? "reachable" : "blocked")\n"
@@ -105,7 +105,7 @@ public struct ReachabilityReport: Sendable, Hashable {
         try SnakeCaseJSON.encode(reports.map(JSONForm.init))
     }
 
-    /// One report: `{"time_seconds", "flow": {...}, "reachable", "forward": path, "reverse": path?}`,
+    /// One report: `{"time_ns", "flow"": {...}, "reachable", "forward": path, "reverse": path?}`,
     /// each path `{"flow", "hops": [{stage, component, detail, passed}], "verdict": "delivered"|"blocked",
     /// "delivered_to"?, "blocked"?: {stage, component, code, reason, fix}}`.
     struct JSONForm: Encodable {
@@ -120,7 +120,7 @@ public struct ReachabilityReport: Sendable, Hashable {
             var deliveredTo: String?
             var blocked: ReachabilityBlock?
         }
-        var timeSeconds: Double
+        var timeNanoseconds: Int64
         var flow: Flow
         var reachable: Bool
         var forward: Path
@@ -128,7 +128,7 @@ public struct ReachabilityReport: Sendable, Hashable {
 
         init(_ report: ReachabilityReport) {
             let flow = report.flow
-            timeSeconds = Double(report.time.nanoseconds) / 1e9
+            timeNanoseconds = report.time.nanoseconds
             self.flow = Flow(source: "\(flow.source)", destination: "\(flow.destination)", protocol: flow.ipProtocol.rawValue,
                              sourcePort: flow.ipProtocol.hasPorts ? flow.sourcePort : nil,
                              destinationPort: flow.ipProtocol.hasPorts ? flow.destinationPort : nil)

@@ -21,7 +21,9 @@ public struct TopologyDoctor: Sendable {
         public var description: String {
             switch self {
             case .unknownPeering(let name, let known):
-                "the topology declares no peering named \(name) (peerings: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
+                "the topology declares no peering named \(name)"
+                    + (NameSuggestion.closest(to: name, in: known).map { ": did you mean \($0)?" } ?? "")
+                    + " (peerings: \(known.isEmpty ? "none" : known.joined(separator: ", ")))"
             }
         }
     }
@@ -75,10 +77,10 @@ public struct TopologyDoctor: Sendable {
 
     func stateCheck(_ name: String) -> DoctorCheck {
         guard let status = state.peering(named: name) else {
-            return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is not created at \(analyzer.time.compoundDescription)",
+            return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is not created at \(analyzer.time.humanDescription)",
                                fix: analyzer.peeringFix(name, state: nil))
         }
-        let since = "since \(status.stateSince.compoundDescription)"
+        let since = "since \(status.stateSince.humanDescription)"
         let fix = analyzer.peeringFix(name, state: status.state)
         switch status.state {
         case .activated:
@@ -87,7 +89,7 @@ public struct TopologyDoctor: Sendable {
             return DoctorCheck(kind: .peeringState, status: .warn, message: "\(name) was accepted and is Updating (\(since)); it carries no traffic yet", fix: fix)
         case .accepting:
             return DoctorCheck(kind: .peeringState, status: .fail,
-                               message: "\(name) is Accepting (\(since)): account \(status.accepterAccount), owner of the accepter VPC \(status.connection.accepterVPC), has not accepted it\(status.deadline.map { "; it expires at \($0.compoundDescription)" } ?? "")", fix: fix)
+                               message: "\(name) is Accepting (\(since)): account \(status.accepterAccount), owner of the accepter VPC \(status.connection.accepterVPC), has not accepted it\(status.deadline.map { "; it expires at \($0.humanDescription)" } ?? "")", fix: fix)
         case .rejected, .expired, .deleting, .deleted:
             return DoctorCheck(kind: .peeringState, status: .fail,
                                message: "\(name) is \(status.state) (\(since)) and carries no traffic; its route, vSwitch-table, filter and "

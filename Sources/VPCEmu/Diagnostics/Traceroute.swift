@@ -10,10 +10,22 @@ public enum Traceroute {
         public var ipv6 = false
         /// Probes per hop (`-q`).
         public var queries = 3
+        /// The smallest TTL tried (`-f`).
+        public var firstTTL = 1
         /// The largest TTL tried (`-m`).
         public var maxHops = 30
-        /// ICMP echo probes instead of UDP (`-I`).
-        public var icmp = false
+        /// What the probes are (`-U`, `-I`, `-T`).
+        public var method = Method.udp
+        /// `-p`: the first destination port of UDP probes (one more per probe), the destination
+        /// port of TCP probes, the first sequence number of ICMP ones; nil for the method's default.
+        public var port: UInt16?
+        /// `-w`: an answer whose round trip is longer counts as none (`*`).
+        public var wait = EmulatedDuration.seconds(5)
+        /// `-n`: print the addresses that answered without their names.
+        public var numeric = false
+        /// `--exit-status`: exit 1 when the destination did not answer. Without it traceroute
+        /// exits 0 once it ran, whatever it reached, as Linux traceroute does.
+        public var exitStatusIsVerdict = false
         /// Emulated time the first probe leaves (`--at`).
         public var start = EmulatedTime.zero
 
@@ -22,17 +34,39 @@ public enum Traceroute {
             self.destination = destination
         }
 
+        /// The probes: traceroute's UDP datagrams (the default, `-U`), ICMP echo requests (`-I`)
+        /// or TCP SYNs (`-T`, Linux traceroute's tcp method).
+        public enum Method: String, Sendable, Hashable, CaseIterable {
+            case udp, icmp, tcp
+        }
+
         /// UDP probes go to 33434, 33435, … (one port per probe, as traceroute does).
         public static let firstPort: UInt16 = 33_434
+        /// TCP probes go to port 80 (Linux traceroute's `-T` default).
+        public static let tcpPort: UInt16 = 80
         public static let sourcePort: UInt16 = 44_444
         /// Probe payload: 60-byte IPv4 probes and 80-byte IPv6 probes, traceroute's defaults.
         public static let payloadSize = 32
+        /// A TCP probe carries no payload: its 40-byte header (20 of options, as Linux's SYN
+        /// carries) makes the same 60 / 80 bytes.
+        static let tcpOptionWords: UInt8 = 5
+
+        /// The probe's IP payload: its transport header and payload, bytes.
+        var probeLength: Int {
+            switch method {
+            case .udp: TransportHeaderLength.udp + Self.payloadSize
+            case .icmp: TransportHeaderLength.icmp + Self.payloadSize
+            case .tcp: TransportHeaderLength.tcpMinimum + 4 * Int(Self.tcpOptionWords)
+            }
+        }
         /// Probes leave this far apart, all at once as a modern traceroute sends them (`-N`).
         public static let probeSpacing = EmulatedDuration.milliseconds(1)
 
         func validate() throws(PingError) {
             guard (1...10).contains(queries) else { throw .invalidOption("-q must be between 1 and 10, not \(queries)") }
             guard (1...255).contains(maxHops) else { throw .invalidOption("-m must be between 1 and 255, not \(maxHops)") }
+            guard (1...maxHops).contains(firstTTL) else { throw .invalidOption("-f must be between 1 and -m (\(maxHops)), not \(firstTTL)") }
+            guard wait.nanoseconds > 0 else { throw .invalidOption("-w must be longer than 0") }
             guard Int64.max - start.nanoseconds >= Int64(maxHops * queries) * Options.probeSpacing.nanoseconds else {
                 throw .invalidOption("the last probe (--at \(EmulatedDuration(nanoseconds: start.nanoseconds)) + \(maxHops * queries) × "
                     + "\(Options.probeSpacing)) is too large (at most \(EmulatedDuration.maximumDays) days)")
@@ -67,8 +101,9 @@ public enum Traceroute {
         public var hops: [Hop]
 
         public var reached: Bool { hops.last?.reachesDestination ?? false }
-        /// 0 when the destination answered, 1 otherwise.
-        public var exitStatus: Int32 { reached ? 0 : 1 }
+        /// 0 once traceroute ran (Linux traceroute's status); with `--exit-status`, 1 when the
+        /// destination did not answer.
+        public var exitStatus: Int32 { options.exitStatusIsVerdict && !reached ? 1 : 0 }
     }
 
     public static func run(_ topology: Topology, _ options: Options) throws(PingError) -> Result {
@@ -77,17 +112,25 @@ public enum Traceroute {
         var exchange = try PingExchange(topology: topology, endpoints: endpoints)
         let payload = [UInt8](repeating: 0, count: Options.payloadSize)
         var probes: [(departure: Int64, spec: PacketSpec)] = []
-        for ttl in 1...options.maxHops {
+        for ttl in options.firstTTL...options.maxHops {
             for _ in 0..<options.queries {
                 let index = probes.count
-                let transport: TransportSpec = options.icmp
-                    ? .icmpEcho(isRequest: true, identifier: Ping.Options.identifier, sequence: UInt16(index + 1))
-                    : .udp(sourcePort: Options.sourcePort, destinationPort: Options.firstPort &+ UInt16(index))
+                let transport: TransportSpec
+                switch options.method {
+                case .udp:
+                    transport = .udp(sourcePort: Options.sourcePort, destinationPort: (options.port ?? Options.firstPort) &+ UInt16(truncatingIfNeeded: index))
+                case .icmp:
+                    transport = .icmpEcho(isRequest: true, identifier: Ping.Options.identifier,
+                                          sequence: (options.port ?? 1) &+ UInt16(truncatingIfNeeded: index))
+                case .tcp:
+                    transport = .tcp(TCPSegmentSpec(sourcePort: Options.sourcePort, destinationPort: options.port ?? Options.tcpPort,
+                                                    sequence: UInt32(index + 1), flags: [.syn], optionWords: Options.tcpOptionWords))
+                }
                 // validate() checked that the last departure fits.
                 let departure = options.start.nanoseconds + Int64(index) * Options.probeSpacing.nanoseconds
                 probes.append((departure, PacketSpec(source: endpoints.sourceAddress, destination: endpoints.destinationAddress,
                                                      ttl: UInt8(ttl), identification: UInt32(index + 1),
-                                                     transport: transport, payload: payload)))
+                                                     transport: transport, payload: options.method == .tcp ? [] : payload)))
             }
         }
         var records: [PingExchange.Record] = []
@@ -95,10 +138,11 @@ public enum Traceroute {
         let routers = routerNames(topology, family: endpoints.destinationAddress.family)
         let latency = topology.settings.intraRegionLatency.nanoseconds
         var hops: [Hop] = []
-        for ttl in 1...options.maxHops {
-            let slice = records[(ttl - 1) * options.queries..<ttl * options.queries]
-            let hop = Hop(ttl: ttl, probes: slice.map {
-                probe($0, endpoints: endpoints, routers: routers, topology: exchange.topology, intraRegionLatency: latency)
+        for ttl in options.firstTTL...options.maxHops {
+            let first = (ttl - options.firstTTL) * options.queries
+            let hop = Hop(ttl: ttl, probes: records[first..<first + options.queries].map {
+                probe($0, endpoints: endpoints, routers: routers, topology: exchange.topology, intraRegionLatency: latency,
+                      wait: options.wait.nanoseconds)
             })
             hops.append(hop)
             // The pipeline is deterministic: a larger TTL meets the same end.
@@ -108,8 +152,9 @@ public enum Traceroute {
         return Result(endpoints: endpoints, options: options, hops: hops)
     }
 
-    /// What the destination sends back: an echo reply, or ICMP port unreachable quoting the UDP
-    /// probe (RFC 792 type 3 code 3; RFC 4443 type 1 code 4).
+    /// What the destination sends back: an echo reply, ICMP port unreachable quoting the UDP
+    /// probe (RFC 792 type 3 code 3; RFC 4443 type 1 code 4), or SYN-ACK to a TCP SYN (the
+    /// emulator models no closed port; Linux traceroute counts a SYN-ACK or a RST as arrival).
     static func answer(to probe: PacketSpec) -> PacketSpec? {
         let transport: TransportSpec
         var payload = probe.payload
@@ -120,6 +165,9 @@ public enum Traceroute {
             let isVersion4 = probe.family == .ipv4
             transport = .icmpMessage(type: isVersion4 ? 3 : 1, code: isVersion4 ? 3 : 4, restOfHeader: 0)
             payload = PacketBuilder.frame(for: probe)
+        case .tcp(let syn):
+            transport = .tcp(TCPSegmentSpec(sourcePort: syn.destinationPort, destinationPort: syn.sourcePort,
+                                            acknowledgment: syn.sequence &+ 1, flags: [.syn, .ack]))
         default:
             return nil
         }
@@ -127,7 +175,7 @@ public enum Traceroute {
     }
 
     private static func probe(_ record: PingExchange.Record, endpoints: DiagnosticEndpoints, routers: [IPAddress: String],
-                              topology: DataPlane, intraRegionLatency: Int64) -> Probe {
+                              topology: DataPlane, intraRegionLatency: Int64, wait: Int64) -> Probe {
         let departure = record.sent.verdict.departure
         if let router = record.sent.timeExceededFrom {
             // The answer comes back the way the probe went: one intra-region hop, or the peering
@@ -138,12 +186,13 @@ public enum Traceroute {
                 let peering = topology.peerings[Int(trail.crossedDirection / 2)]
                 rtt = trail.shapingDelay &+ peering.latencyForward.nanoseconds &+ peering.latencyReverse.nanoseconds
             }
+            guard rtt <= wait else { return Probe(isDestination: false) }
             return Probe(address: "\(router)", name: routers[router], rttNanoseconds: rtt, isDestination: false)
         }
         if let drop = record.sent.drop ?? record.answer?.drop {
             return Probe(drop: drop, isDestination: false)
         }
-        guard let arrival = record.answer?.arrival else { return Probe(isDestination: false) }
+        guard let arrival = record.answer?.arrival, arrival &- departure <= wait else { return Probe(isDestination: false) }
         return Probe(address: "\(endpoints.destinationAddress)", name: endpoints.destinationInstance,
                      rttNanoseconds: arrival &- departure, isDestination: true)
     }

@@ -5,9 +5,8 @@ extension Traceroute.Result: ProbeReport {
     /// got no answer, and where and why it was dropped.
     public var text: String {
         let ipHeader = endpoints.destinationAddress.family == .ipv4 ? 20 : 40
-        let transportHeader = options.icmp ? TransportHeaderLength.icmp : TransportHeaderLength.udp
         var lines = ["traceroute to \(endpoints.destinationHeader) from \(endpoints.source) (\(endpoints.sourceAddress)), "
-            + "\(options.maxHops) hops max, \(ipHeader + transportHeader + Traceroute.Options.payloadSize) byte packets"]
+            + "\(options.maxHops) hops max, \(ipHeader + options.probeLength) byte packets"]
         for hop in hops {
             var line = String(repeating: " ", count: max(0, 2 - String(hop.ttl).count)) + "\(hop.ttl) "
             var lastAddress: String?
@@ -19,7 +18,7 @@ extension Traceroute.Result: ProbeReport {
                     continue
                 }
                 if address != lastAddress {
-                    line += probe.name.map { " \($0) (\(address))" } ?? " \(address)"
+                    line += probe.name.flatMap { options.numeric ? nil : " \($0) (\(address))" } ?? " \(address)"
                     lastAddress = address
                 }
                 line += "  \(Ping.Result.milliseconds(Double(rtt) / 1e6)) ms"
@@ -34,18 +33,20 @@ extension Traceroute.Result: ProbeReport {
 
     public func json() throws -> String {
         try SnakeCaseJSON.encode(TracerouteDocument(
-            endpoints: EndpointsDocument(endpoints), probe: options.icmp ? "icmp" : "udp", maxHops: options.maxHops, queries: options.queries,
-            startNanoseconds: options.start.nanoseconds, hops: hops, reached: reached, exitStatus: exitStatus))
+            endpoints: EndpointsDocument(endpoints), probe: options.method.rawValue, firstTTL: options.firstTTL, maxHops: options.maxHops,
+            queries: options.queries, waitNanoseconds: options.wait.nanoseconds, startNanoseconds: options.start.nanoseconds,
+            hops: hops, reached: reached))
     }
 }
 
 struct TracerouteDocument: Encodable {
     var endpoints: EndpointsDocument
     var probe: String
+    var firstTTL: Int
     var maxHops: Int
     var queries: Int
+    var waitNanoseconds: Int64
     var startNanoseconds: Int64
     var hops: [Traceroute.Hop]
     var reached: Bool
-    var exitStatus: Int32
 }

@@ -84,6 +84,17 @@ public struct SecurityGroupRule: Hashable, Sendable {
         self.peer = peer
         self.description = description
     }
+
+    /// `items` in the order their rules are evaluated: priority (1 first), at equal priority drop
+    /// before accept, then as given. The filter compiles this order and `topology show` prints it.
+    public static func evaluationOrder<Item>(_ items: [Item], rule: (Item) -> SecurityGroupRule) -> [Item] {
+        items.enumerated().sorted { a, b in
+            let (ruleA, ruleB) = (rule(a.element), rule(b.element))
+            if ruleA.priority != ruleB.priority { return ruleA.priority < ruleB.priority }
+            if ruleA.policy != ruleB.policy { return ruleA.policy == .drop }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
 }
 
 /// A security group: a named set of rules in one VPC that instances join.

@@ -6,8 +6,8 @@
 /// is allowed — the documented defaults of a basic security group. This filter is stateless;
 /// `ConnectionTracker.filter` adds the stateful return-traffic rule.
 ///
-/// Compiled as an ordered list sorted by (priority, drop before accept, group order, rule
-/// order), whose first match is exactly that decision.
+/// Compiled as an ordered list in `SecurityGroupRule.evaluationOrder` (priority, drop before
+/// accept, group order, rule order), whose first match is exactly that decision.
 public struct SecurityGroupFilter: StatelessFilter, Sendable {
     public let direction: TrafficDirection
     public let filter: CompiledFilter
@@ -31,8 +31,7 @@ public struct SecurityGroupFilter: StatelessFilter, Sendable {
     ///   matches nothing). The topology supplies this.
     public init(groups: [SecurityGroup], direction: TrafficDirection, members: [String: [IPAddress]]) throws(CompileError) {
         struct Candidate {
-            var priority: Int, policy: RulePolicy, order: Int, decider: Int
-            var remotes: [IPNetwork], rule: SecurityGroupRule
+            var decider: Int, remotes: [IPNetwork], rule: SecurityGroupRule
         }
         var candidates: [Candidate] = []
         var deciders: [FilterDecider] = []
@@ -51,22 +50,16 @@ public struct SecurityGroupFilter: StatelessFilter, Sendable {
                     }
                     remotes = addresses.map { IPNetwork(address: $0, prefixLength: $0.family.bitWidth) }
                 }
-                candidates.append(Candidate(priority: rule.priority, policy: rule.policy, order: candidates.count,
-                                            decider: deciders.count, remotes: remotes, rule: rule))
+                candidates.append(Candidate(decider: deciders.count, remotes: remotes, rule: rule))
                 deciders.append(.securityGroupRule(group: group.name, rule: rule.id))
             }
         }
-        candidates.sort { a, b in
-            if a.priority != b.priority { return a.priority < b.priority }
-            if a.policy != b.policy { return a.policy == .drop }
-            return a.order < b.order
-        }
         var rules: [ClassifierRule] = [], verdicts: [FilterVerdict] = []
-        for candidate in candidates {
+        for candidate in SecurityGroupRule.evaluationOrder(candidates, rule: \.rule) {
             for remote in candidate.remotes {
                 rules.append(ClassifierRule(direction: direction, remote: remote, ipProtocol: candidate.rule.ipProtocol,
                                             ports: candidate.rule.ports))
-                verdicts.append(FilterVerdict(policy: candidate.policy, decider: UInt32(candidate.decider)))
+                verdicts.append(FilterVerdict(policy: candidate.rule.policy, decider: UInt32(candidate.decider)))
             }
         }
         self.direction = direction

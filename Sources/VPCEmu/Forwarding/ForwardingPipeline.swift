@@ -184,7 +184,7 @@ public struct ForwardingPipeline: Sendable {
     /// The id of the instance `name` (a `--bind`), or `.unknownInstance` with the nearest name.
     public static func instance(named name: String, in instanceNames: [String]) throws(OptionError) -> Int {
         guard let id = instanceNames.firstIndex(of: name) else {
-            throw .unknownInstance(name, suggestion: YAMLFieldReader.closest(to: name, in: instanceNames))
+            throw .unknownInstance(name, suggestion: NameSuggestion.closest(to: name, in: instanceNames))
         }
         return id
     }

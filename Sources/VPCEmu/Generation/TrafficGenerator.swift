@@ -40,7 +40,9 @@ public struct TrafficGenerator {
         func endpoint(_ word: String) throws(SpecError) -> IPAddress {
             if let address = IPAddress(word) { return address }
             guard let instance = topology.instances.first(where: { $0.name == word }), let address = instance.addresses.first else {
-                throw fail("\(word) is neither an instance of the topology nor an address")
+                let names = topology.instances.map(\.name)
+                throw fail("\(word) is neither an instance of the topology nor an address"
+                    + (NameSuggestion.closest(to: word, in: names).map { ": did you mean \($0)?" } ?? ""))
             }
             return address
         }

@@ -19,20 +19,8 @@ public struct EmulatedTime: Hashable, Comparable, Sendable, CustomStringConverti
     /// `t=90s` style, in the largest unit that divides the value.
     public var description: String { "t=\(EmulatedDuration(nanoseconds: nanoseconds))" }
 
-    /// `t=1m1s`, `t=7d`, `t=10m1s`: days, hours, minutes and seconds, then any fraction of a second,
-    /// so that times shown together read alike (`description` picks one unit per value: `t=61s`
-    /// next to `t=1m`).
-    public var compoundDescription: String {
-        guard nanoseconds > 0 else { return description }
-        var rest = nanoseconds
-        var text = ""
-        for unit in EmulatedDuration.units.prefix(4) where rest >= unit.nanoseconds {
-            text += "\(rest / unit.nanoseconds)\(unit.suffix)"
-            rest %= unit.nanoseconds
-        }
-        if rest > 0 { text += "\(EmulatedDuration(nanoseconds: rest))" }
-        return "t=\(text)"
-    }
+    /// The time in human units, as text output shows it (`EmulatedDuration.humanDescription`).
+    public var humanDescription: String { EmulatedDuration(nanoseconds: nanoseconds).humanDescription }
 
     /// Parses a time given as a duration since time zero (`90s`, `2h`, `7d`, plain seconds).
     public init?(parsing text: String) {
@@ -111,6 +99,28 @@ public struct EmulatedDuration: Hashable, Comparable, Sendable, CustomStringConv
     }
 
     public var seconds: Double { Double(nanoseconds) / 1e9 }
+
+    /// The CLI's one human form of an emulated time or span, for text output (JSON keeps integer
+    /// nanoseconds, docs/json.md): `0 s`; below a minute one unit with a tenth, rounded (`850 ns`,
+    /// `100.0 us`, `250.0 ms`, `28.0 s`); from a minute on the two largest units, truncated
+    /// (`27 m 12 s`, `2 h`, `3 d 4 h`). `description` stays the exact form a flag or file takes.
+    public var humanDescription: String {
+        guard nanoseconds >= 0 else { return "-" + EmulatedDuration(nanoseconds: nanoseconds == .min ? .max : -nanoseconds).humanDescription }
+        if nanoseconds == 0 { return "0 s" }
+        if nanoseconds < 1_000 { return "\(nanoseconds) ns" }
+        // Tenths of us, ms, s; one that rounds up to 1000.0 goes to the next unit.
+        for (suffix, unit) in [("us", Int64(1_000)), ("ms", 1_000_000), ("s", 1_000_000_000)] where nanoseconds < 1_000 * unit {
+            let tenths = (nanoseconds * 10 + unit / 2) / unit
+            if suffix != "s", tenths >= 10_000 { continue }
+            if suffix == "s", nanoseconds >= 60 * unit { break }
+            return "\(tenths / 10).\(tenths % 10) \(suffix)"
+        }
+        let compound = Self.units.prefix(4)  // d, h, m, s
+        guard let major = compound.firstIndex(where: { nanoseconds >= $0.nanoseconds }) else { return "\(nanoseconds) ns" }
+        let first = compound[major], second = compound[major + 1]
+        let minor = nanoseconds % first.nanoseconds / second.nanoseconds
+        return "\(nanoseconds / first.nanoseconds) \(first.suffix)" + (minor > 0 ? " \(minor) \(second.suffix)" : "")
+    }
 }
 
 extension StringProtocol {

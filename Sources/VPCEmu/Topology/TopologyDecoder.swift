@@ -121,7 +121,7 @@ struct TopologyDecoder {
         if let v = reader.duration(fields["acceptance_timeout"], "settings.acceptance_timeout") { settings.acceptanceTimeout = v }
         if let v = reader.duration(fields["activation_delay"], "settings.activation_delay") { settings.activationDelay = v }
         if let v = reader.duration(fields["deletion_delay"], "settings.deletion_delay") { settings.deletionDelay = v }
-        if let v = reader.duration(fields["intra_region_latency"], "settings.intra_region_latency") { settings.intraRegionLatency = v }
+        if let v = reader.duration(fields["intra_region_latency"], "settings.intra_region_latency", likelyUnits: ("us", "ms")) { settings.intraRegionLatency = v }
         if let v = reader.int(fields["default_inter_region_bandwidth"], "settings.default_inter_region_bandwidth",
                               in: 1...1_000_000, unit: " Mbit/s") {
             settings.defaultInterRegionBandwidthMbps = v
@@ -168,7 +168,7 @@ struct TopologyDecoder {
                     guard let other = reader.string(key, fields.path("latency"), expected: "a region name") else { continue }
                     let valuePath = "\(fields.path("latency")).\(other)"
                     reader.remember(key, valuePath)
-                    if let latency = reader.duration(value, valuePath) { region.latencyTo[other] = latency }
+                    if let latency = reader.duration(value, valuePath, likelyUnits: ("ms", "us")) { region.latencyTo[other] = latency }
                 }
             } else {
                 reader.error(latencyNode, fields.path("latency"), "wrong type", found: YAMLFieldReader.describe(latencyNode),
@@ -341,7 +341,8 @@ struct TopologyDecoder {
                                  ports: ports, peer: peer, description: description)
     }
 
-    /// `ports`: `22`, `80-443`, `80/443` (the console's form) or `all`; only TCP and UDP rules carry ports.
+    /// `ports`: `22`, `80-443`, `80/443` (the console's form: 80 through 443) or `all`; only TCP
+    /// and UDP rules carry ports.
     mutating func decodePorts(_ fields: MappingFields, ipProtocol: RuleProtocol?) -> PortRange? {
         guard let node = fields["ports"] else { return .any }
         let path = fields.path("ports")
@@ -351,6 +352,9 @@ struct TopologyDecoder {
         if let ipProtocol, !ipProtocol.hasPorts, range != .any {
             reader.error(node, path, "\(ipProtocol.rawValue) has no ports", found: range.description, expected: "no ports key, or all")
             return nil
+        }
+        if case .scalar(let scalar) = node, let warning = PortRangeNotation.listLookalikeWarning(scalar.string, range: range) {
+            reader.warning(node, path, warning)
         }
         return range
     }

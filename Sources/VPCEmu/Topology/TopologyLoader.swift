@@ -81,9 +81,11 @@ public enum TopologyLoader {
         let topology = decoder.decode(root)
         let sourceMap = decoder.sourceMap
         var diagnostics = decoder.reader.diagnostics
+        // The decoder's warnings (a value valid but likely not meant) do not stop the checks.
+        func hasErrors() -> Bool { diagnostics.contains { $0.severity == .error } }
         var validator = TopologyValidator(topology: topology, sourceMap: sourceMap, file: file, incompleteKinds: decoder.incompleteKinds)
-        diagnostics += validator.validate(replayControlPlane: diagnostics.isEmpty)
-        if diagnostics.isEmpty {
+        diagnostics += validator.validate(replayControlPlane: !hasErrors())
+        if !hasErrors() {
             diagnostics += warnings(topology, sourceMap: sourceMap, file: file)
         }
         diagnostics.sort { ($0.location ?? SourceLocation(line: .max, column: 0)) < ($1.location ?? SourceLocation(line: .max, column: 0)) }

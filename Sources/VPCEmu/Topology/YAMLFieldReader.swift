@@ -22,6 +22,12 @@ struct YAMLFieldReader {
                                               path: path, message: message, found: found, expected: expected))
     }
 
+    /// A warning about a value that is valid but probably not what was meant.
+    mutating func warning(_ node: Node?, _ path: String, _ message: String) {
+        diagnostics.append(TopologyDiagnostic(.warning, file: file, location: node.flatMap(Self.location) ?? locations[path],
+                                              path: path, message: message))
+    }
+
     mutating func add(_ diagnostic: TopologyDiagnostic) { diagnostics.append(diagnostic) }
 
     mutating func remember(_ node: Node, _ path: String) {
@@ -62,7 +68,7 @@ struct YAMLFieldReader {
             }
             let childPath = path.isEmpty ? name : "\(path).\(name)"
             guard allowed.contains(name) else {
-                let hint = Self.closest(to: name, in: allowed).map { "did you mean '\($0)'?" }
+                let hint = NameSuggestion.closest(to: name, in: allowed).map { "did you mean '\($0)'?" }
                 error(key, childPath, "unknown key" + (hint.map { ", \($0)" } ?? ""),
                       found: "'\(name)'", expected: "one of \(allowed.joined(separator: ", "))")
                 continue
@@ -139,9 +145,18 @@ struct YAMLFieldReader {
         return value(node, path, expected: "one of \(names.joined(separator: ", "))") { T(rawValue: $0.lowercased()) ?? T(rawValue: $0) }
     }
 
-    /// A duration (or a time since start) of at most `TopologyLimits.durationDays`.
-    mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d") -> EmulatedDuration? {
+    /// A duration (or a time since start) of at most `TopologyLimits.durationDays`, with its unit:
+    /// a bare number is refused, suggesting it with `likelyUnits` (`intra_region_latency: 100`
+    /// meant 100 µs or 100 ms far more likely than the 100 s a default unit would make it).
+    mutating func duration(_ node: Node?, _ path: String, expected: String = "a duration such as 90s, 250ms, 2h or 7d",
+                           likelyUnits: (String, String) = ("s", "ms")) -> EmulatedDuration? {
         guard let text = string(node, path, expected: expected) else { return nil }
+        let number = text.trimmingWhitespace
+        if !number.isEmpty, number.allSatisfy({ $0.isASCIIDigit || $0 == "." }) {
+            error(node, path, "\(number) has no unit: did you mean \(number)\(likelyUnits.0) or \(number)\(likelyUnits.1)?",
+                  found: "'\(text)'", expected: expected)
+            return nil
+        }
         let tooLarge = "at most \(TopologyLimits.durationDays)d (100 years)"
         do {
             let duration = try EmulatedDuration(validating: text)
@@ -174,23 +189,6 @@ struct YAMLFieldReader {
     mutating func address(_ node: Node?, _ path: String, family: AddressFamily) -> IPAddress? {
         let expected = family == .ipv4 ? "an IPv4 address such as 10.0.1.10" : "an IPv6 address such as fd00::10"
         return value(node, path, expected: expected) { text in IPAddress(text).flatMap { $0.family == family ? $0 : nil } }
-    }
-
-    /// The allowed name nearest to a misspelt key (edit distance at most 2).
-    static func closest(to name: String, in candidates: [String]) -> String? {
-        candidates.map { ($0, editDistance(Array(name), Array($0))) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
-    }
-
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, ca) in a.enumerated() {
-            var current = [i + 1]
-            for (j, cb) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

@@ -55,9 +55,11 @@ import Testing
 
     @Test func errorsNameTheFlagAndTheValue() throws {
         let file = "two-vpcs-same-account.yaml"
-        #expect(try Self.error(file, "ecs-a", "ecs-z") == .unknownInstance(flag: "--to", name: "ecs-z", acceptsAddress: true))
+        #expect(try Self.error(file, "ecs-a", "ecs-z") == .unknownInstance(flag: "--to", name: "ecs-z", suggestion: "ecs-a"))
         #expect(try Self.error(file, "ecs-a", "ecs-z")?.description
-            == "--to 'ecs-z' is neither an instance of the topology nor an IP address")
+            == "--to 'ecs-z' is neither an instance of the topology nor an IP address: did you mean ecs-a?")
+        #expect(try Self.error(file, "web-server", "ecs-a")?.description
+            == "--from 'web-server' is neither an instance of the topology nor an IP address")
         #expect(try Self.error(file, "ecs-a", "ecs-b", ipv6: true) == .noAddress(flag: "--from", instance: "ecs-a", family: .ipv6))
         #expect(try Self.error(file, "ecs-a", "ecs-b", ipv6: true)?.description == "--from ecs-a: the instance has no IPv6 address")
         #expect(try Self.error(file, "ecs-a", "2408::1") == .noAddress(flag: "--from", instance: "ecs-a", family: .ipv6))
@@ -71,12 +73,13 @@ import Testing
         #expect(try Self.error(file, "ecs-a", "10.0.0.1", ipv6: true)?.description == "-6 asks for IPv6, but --to 10.0.0.1 is an IPv4 address")
     }
 
-    /// ping's and traceroute's `--from` takes an instance name only; DEST may be a gateway.
+    /// ping's and traceroute's `--from` takes an instance name or an address, as analyze does (the
+    /// address's only owner is the source instance); DEST may be a gateway.
     @Test func probeEndsAndGateways() throws {
         let topology = try loadCapture("hub-and-spoke.yaml").topology
-        #expect(throws: PingError.endpoint(.addressNotAccepted(flag: "--from", address: address("10.1.1.10")))) {
-            try DiagnosticEndpoints.probe(topology: topology, from: "10.1.1.10", to: "ecs-hub", ipv6: false)
-        }
+        let byAddress = try DiagnosticEndpoints.probe(topology: topology, from: "10.1.1.10", to: "ecs-hub", ipv6: false)
+        #expect(byAddress.sourceInstance == "ecs-b1")
+        #expect(byAddress.sourceAddress == address("10.1.1.10"))
         let own = try DiagnosticEndpoints.probe(topology: topology, from: "ecs-b1", to: "10.1.1.253", ipv6: false)
         #expect(own.gateway == DiagnosticEndpoints.Gateway(vswitch: "vsw-b1", isSourceVSwitch: true))
         let peer = try DiagnosticEndpoints.probe(topology: topology, from: "ecs-b1", to: "10.0.1.253", ipv6: false)

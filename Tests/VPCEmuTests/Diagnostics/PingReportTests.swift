@@ -14,7 +14,7 @@ import Testing
     }
 
     static func reply(_ sequence: Int, milliseconds: Int64) -> Ping.Reply {
-        Ping.Reply(sequence: sequence, sentAt: Int64(sequence - 1) * 1_000_000_000, status: .reply, ttl: 62,
+        Ping.Reply(sequence: sequence, sentAtNanoseconds: Int64(sequence - 1) * 1_000_000_000, status: .reply, ttl: 62,
                    rttNanoseconds: milliseconds * 1_000_000)
     }
 
@@ -22,19 +22,19 @@ import Testing
 
     @Test func statisticsBlockArithmetic() throws {
         let replies = (1...4).map { Self.reply($0, milliseconds: Int64($0)) } + [
-            Ping.Reply(sequence: 5, sentAt: 4_000_000_000, status: .dropped, drop: Self.drop),
-            Ping.Reply(sequence: 6, sentAt: 5_000_000_000, status: .late, rttNanoseconds: 11_000_000_000),
+            Ping.Reply(sequence: 5, sentAtNanoseconds: 4_000_000_000, status: .dropped, drop: Self.drop),
+            Ping.Reply(sequence: 6, sentAtNanoseconds: 5_000_000_000, status: .late, rttNanoseconds: 11_000_000_000),
         ]
         let statistics = PingStatistics(replies, interval: .seconds(1))
         #expect(statistics.transmitted == 6)
         #expect(statistics.received == 4)
         #expect(statistics.errors == 1)
-        #expect(statistics.timeMilliseconds == 5_000)
-        #expect(statistics.rttMinMilliseconds == 1)
-        #expect(statistics.rttAvgMilliseconds == 2.5)
-        #expect(statistics.rttMaxMilliseconds == 4)
-        // sqrt((1 + 4 + 9 + 16) / 4 − 2.5²) = sqrt(1.25)
-        #expect(abs((statistics.rttMdevMilliseconds ?? 0) - 1.25.squareRoot()) < 1e-12)
+        #expect(statistics.timeNanoseconds == 5_000_000_000)
+        #expect(statistics.rttMinNanoseconds == 1_000_000)
+        #expect(statistics.rttAvgNanoseconds == 2_500_000)
+        #expect(statistics.rttMaxNanoseconds == 4_000_000)
+        // sqrt((1 + 4 + 9 + 16) / 4 − 2.5²) = sqrt(1.25) ms, to the nanosecond
+        #expect(statistics.rttMdevNanoseconds == Int64((1.25.squareRoot() * 1e6).rounded()))
         let text = try Self.result(replies).text
         #expect(text.hasSuffix("""
 
@@ -48,9 +48,9 @@ import Testing
     }
 
     @Test func noReplyLeavesOutTheRTTLine() throws {
-        let replies = [Ping.Reply(sequence: 1, sentAt: 0, status: .dropped, drop: Self.drop)]
+        let replies = [Ping.Reply(sequence: 1, sentAtNanoseconds: 0, status: .dropped, drop: Self.drop)]
         let result = try Self.result(replies)
-        #expect(result.statistics.rttAvgMilliseconds == nil)
+        #expect(result.statistics.rttAvgNanoseconds == nil)
         #expect(result.text.hasSuffix("1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n"))
         #expect(result.exitStatus == 1)
     }
@@ -69,13 +69,14 @@ import Testing
         options.count = 1
         let result = try Ping.run(loadCapture("hub-and-spoke.yaml").topology, options)
         let object = try #require(JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["endpoints", "payload_bytes", "interval_nanoseconds", "start_nanoseconds", "replies",
-                                     "statistics", "exit_status"])
+        // docs/json.md: times are integer nanoseconds with `_ns` in the key; the answer, not the exit status.
+        #expect(Set(object.keys) == ["endpoints", "payload_bytes", "interval_ns", "start_ns", "replies", "statistics"])
         let endpoints = try #require(object["endpoints"] as? [String: Any])
         #expect(endpoints["source_address"] as? String == "10.1.1.10")
         #expect(endpoints["destination_instance"] as? String == "ecs-b2")
         let reply = try #require((object["replies"] as? [[String: Any]])?.first)
         #expect(reply["status"] as? String == "dropped")
+        #expect(reply["sent_at_ns"] as? Int == 0)
         let drop = try #require(reply["drop"] as? [String: Any])
         #expect(drop["code"] as? String == "non-transitive")
         #expect(drop["location"] as? String == "pcx-hub-b1")
@@ -83,7 +84,9 @@ import Testing
         let statistics = try #require(object["statistics"] as? [String: Any])
         #expect(statistics["transmitted"] as? Int == 1)
         #expect(statistics["loss_percent"] as? Double == 100)
-        #expect(object["exit_status"] as? Int == 1)
+        #expect(statistics["received"] as? Int == 0)
+        #expect(statistics["time_ns"] as? Int == 0)
+        #expect(statistics["rtt_avg_ns"] == nil)
     }
 
     @Test func badNamesAndFlagsAreErrors() throws {
@@ -94,14 +97,16 @@ import Testing
             do { _ = try Ping.run(topology, options) } catch { return error }
             return nil
         }
-        #expect(error("ecs-nope", "ecs-hub") == .endpoint(.unknownInstance(flag: "--from", name: "ecs-nope", acceptsAddress: false)))
-        #expect(error("10.1.1.10", "ecs-hub") == .endpoint(.addressNotAccepted(flag: "--from", address: address("10.1.1.10"))))
-        #expect(error("ecs-b1", "nowhere") == .endpoint(.unknownInstance(flag: "DEST", name: "nowhere", acceptsAddress: true)))
+        #expect(error("ecs-nope", "ecs-hub") == .endpoint(.unknownInstance(flag: "--from", name: "ecs-nope")))
+        #expect(error("10.1.1.10", "ecs-hub") == nil)
+        #expect(error("ecs-b1", "nowhere") == .endpoint(.unknownInstance(flag: "DEST", name: "nowhere")))
         // Neither has an IPv6 address; the source is resolved first.
         #expect(error("ecs-b1", "ecs-hub") { $0.ipv6 = true } == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
         #expect(error("ecs-b1", "2001:db8::1") == .endpoint(.noAddress(flag: "--from", instance: "ecs-b1", family: .ipv6)))
         #expect(error("ecs-b1", "10.0.1.10") { $0.ipv6 = true } == .endpoint(.ipv6WithIPv4Address(flag: "DEST", address: address("10.0.1.10"))))
-        #expect(error("ecs-nope", "ecs-hub")?.description == "--from 'ecs-nope': the topology declares no instance of that name")
+        #expect(error("ecs-nope", "ecs-hub")?.description == "--from 'ecs-nope' is neither an instance of the topology nor an IP address")
+        #expect(error("ecs-b1", "ecs-hub") { $0.ttl = 0 } == .invalidOption("-t must be between 1 and 255, not 0"))
+        #expect(error("ecs-b1", "ecs-hub") { $0.deadline = .seconds(0) } == .invalidOption("-w must be longer than 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.count = 0 } == .invalidOption("-c must be between 1 and 1000000, not 0"))
         #expect(error("ecs-b1", "ecs-hub") { $0.payloadSize = 65_508 } == .invalidOption("-s must be between 0 and 65507 for IPv4, not 65508"))
         #expect(error("ecs-b1", "ecs-hub") { $0.timeout = .seconds(0) } == .invalidOption("-W must be longer than 0"))
@@ -154,5 +159,39 @@ import Testing
         #expect(result.statistics.received == 0)
         #expect(result.statistics.errors == 0)
         #expect(result.exitStatus == 1)
+    }
+
+    /// `-w`: requests leave every -i before the deadline (at most -c); a reply that arrives after
+    /// it is lost; with -c too, ping needs -c replies to exit 0 (iputils).
+    @Test func deadlineBoundsTheRequestsAndTheReplies() throws {
+        var options = Ping.Options(source: "client-hz", destination: "web-sv")
+        options.count = Ping.Options.maximumCount
+        options.deadline = .milliseconds(2_100)
+        #expect(options.requests == 3)
+        // Each round trip over the inter-region peering takes 160 ms: the third reply (sent at 2 s)
+        // would arrive at 2.16 s, after the deadline.
+        let result = try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options)
+        #expect(result.replies.map(\.status) == [.reply, .reply, .late])
+        #expect(result.exitStatus == 0)
+        options.count = 3
+        options.requiredReplies = 3
+        #expect(try Ping.run(loadCapture("inter-region-bandwidth.yaml").topology, options).exitStatus == 1)
+        options.deadline = .seconds(2)
+        options.count = 5
+        #expect(options.requests == 2)
+    }
+
+    /// `-q` keeps the header and the statistics; `-n` names the destination by its address.
+    @Test func quietAndNumericText() throws {
+        var options = Ping.Options(source: "ecs-b1", destination: "ecs-hub")
+        options.count = 2
+        options.quiet = true
+        let quiet = try Ping.run(loadCapture("hub-and-spoke.yaml").topology, options).text
+        #expect(!quiet.contains("icmp_seq"))
+        #expect(quiet.contains("2 packets transmitted, 2 received"))
+        options.quiet = false
+        options.numeric = true
+        let numeric = try Ping.run(loadCapture("hub-and-spoke.yaml").topology, options).text
+        #expect(numeric.contains("64 bytes from 10.0.1.10: icmp_seq=2 ttl=62"))
     }
 }

@@ -54,7 +54,7 @@ import Testing
         #expect(before.forward.block?.reason == "peering pcx-alice-bob is Accepting, not Activated")
         #expect(before.forward.block?.fix.hasPrefix("accept the peering as account bob") == true)
         let updating = try analyze("cross-account-acceptance.yaml", "ecs-a", "ecs-b", at: time("60500ms"))
-        #expect(updating.forward.block?.fix == "wait: the accepted peering becomes Activated at t=1m1s")
+        #expect(updating.forward.block?.fix == "wait: the accepted peering becomes Activated at 1 m 1 s")
         #expect(try analyze("cross-account-acceptance.yaml", "ecs-a", "ecs-b", at: time("61s"), reverse: true).isReachable)
     }
 
@@ -149,7 +149,7 @@ import Testing
         let json = try ReachabilityReport.json([report])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let first = try #require(object.first)
-        #expect(Set(first.keys) == ["time_seconds", "flow", "reachable", "forward", "reverse"])
+        #expect(Set(first.keys) == ["time_ns", "flow", "reachable", "forward", "reverse"])
         #expect(first["reachable"] as? Bool == false)
         let flow = try #require(first["flow"] as? [String: Any])
         #expect(flow["protocol"] as? String == "tcp")

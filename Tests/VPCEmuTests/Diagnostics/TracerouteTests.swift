@@ -75,10 +75,58 @@ import Testing
         #expect(udp.hops.last?.probes.first?.drop?.location == "web-sv")
         let icmp = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
             $0.queries = 1
-            $0.icmp = true
+            $0.method = .icmp
         }
         #expect(Self.hopList(icmp) == ["172.16.1.253", "192.168.1.253", "192.168.1.20"])
         #expect(icmp.hops.map { $0.probes.first?.rttNanoseconds } == [200_000, 160_000_000, 160_000_000])
+    }
+
+    /// `-T`: SYN probes to -p (80 by default), answered with SYN-ACK; `-f` skips the first hops.
+    @Test func tcpProbesAndTheFirstTTL() throws {
+        let tcp = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .tcp
+            $0.firstTTL = 2
+        }
+        #expect(tcp.hops.map(\.ttl) == [2, 3])
+        #expect(Self.hopList(tcp) == ["192.168.1.253", "192.168.1.20"])
+        #expect(tcp.text.hasPrefix("traceroute to web-sv (192.168.1.20) from client-hz (172.16.1.10), 30 hops max, 60 byte packets\n 2  "))
+        let closed = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .tcp
+            $0.port = 443
+        }
+        #expect(Self.hopList(closed) == ["172.16.1.253", "192.168.1.253", "* security-group-denied"])
+        let syn = PacketSpec(source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.0.2")!,
+                             transport: .tcp(TCPSegmentSpec(sourcePort: 44_444, destinationPort: 80, sequence: 7)))
+        #expect(Traceroute.answer(to: syn)?.transport == .tcp(TCPSegmentSpec(sourcePort: 80, destinationPort: 44_444,
+                                                                              acknowledgment: 8, flags: [.syn, .ack])))
+    }
+
+    /// `-w`: an answer slower than the wait is a `*`.
+    @Test func waitTurnsSlowAnswersIntoStars() throws {
+        let result = try Self.trace("inter-region-bandwidth.yaml", from: "client-hz", to: "web-sv") {
+            $0.queries = 1
+            $0.method = .icmp
+            $0.wait = .milliseconds(100)
+        }
+        #expect(result.hops.count == 2)
+        #expect(result.hops[1].probes.map(\.address) == [nil])
+        #expect(!result.reached)
+    }
+
+    /// AWS's documentation is silent on whether the VPC router decrements the TTL, so the `aws`
+    /// profile keeps the `alibaba` behaviour (docs/topology.md, "Profile differences"): each VPC
+    /// router is a hop, answering from the profile's gateway address (the subnet's second).
+    @Test func awsProfileRoutersAreHopsAtTheirGatewayAddresses() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("captures/hub-and-spoke.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "profile: alibaba\n", with: "profile: aws\n")
+        let topology = try TopologyLoader.load(yaml: text, file: "hub-and-spoke-aws.yaml").topology
+        #expect(topology.profile == .aws)
+        let result = try Traceroute.run(topology, Traceroute.Options(source: "ecs-b1", destination: "ecs-hub"))
+        #expect(Self.hopList(result) == ["10.1.1.1", "10.0.1.1", "10.0.1.10"])
+        let ping = try Ping.run(topology, Ping.Options(source: "ecs-b1", destination: "ecs-hub"))
+        #expect(ping.replies.map(\.ttl) == [62, 62, 62, 62])
     }
 
     @Test func dualStackOverIPv6() throws {
@@ -107,7 +155,12 @@ import Testing
         let result = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") { $0.maxHops = 2 }
         #expect(Self.hopList(result) == ["10.1.1.253", "10.0.1.253"])
         #expect(!result.reached)
-        #expect(result.exitStatus == 1)
+        #expect(result.exitStatus == 0)
+        let verdict = try Self.trace("hub-and-spoke.yaml", from: "ecs-b1", to: "ecs-hub") {
+            $0.maxHops = 2
+            $0.exitStatusIsVerdict = true
+        }
+        #expect(verdict.exitStatus == 1)
     }
 
     @Test func jsonShape() throws {

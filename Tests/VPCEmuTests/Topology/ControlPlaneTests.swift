@@ -268,12 +268,45 @@ import Testing
         #expect(try EmulatedDuration(validating: "106751d") == .seconds(106_751 * 86_400))
     }
 
-    @Test func compoundTimesSpellEveryUnit() {
-        #expect(time("61s").compoundDescription == "t=1m1s")
-        #expect(time("60s").compoundDescription == "t=1m")
-        #expect(time("601s").compoundDescription == "t=10m1s")
-        #expect(time("8d").compoundDescription == "t=8d")
-        #expect(time("90061.5s").compoundDescription == "t=1d1h1m1s500ms")
-        #expect(EmulatedTime.zero.compoundDescription == "t=0s")
+    /// The CLI's one human form of a time: one unit with a tenth below a minute, the two largest
+    /// units from a minute on (`28.0 s`, `3 d 4 h`), never `27999600us`.
+    @Test func humanTimesUseOneOrTwoUnits() {
+        #expect(EmulatedDuration(nanoseconds: 27_999_600_000).humanDescription == "28.0 s")
+        #expect(EmulatedDuration.seconds(3 * 86_400 + 4 * 3_600 + 5 * 60).humanDescription == "3 d 4 h")
+        #expect(time("61s").humanDescription == "1 m 1 s")
+        #expect(time("60s").humanDescription == "1 m")
+        #expect(time("601s").humanDescription == "10 m 1 s")
+        #expect(time("8d").humanDescription == "8 d")
+        #expect(time("90061.5s").humanDescription == "1 d 1 h")
+        #expect(EmulatedTime.zero.humanDescription == "0 s")
+        #expect(EmulatedDuration(nanoseconds: 850).humanDescription == "850 ns")
+        #expect(EmulatedDuration.microseconds(100).humanDescription == "100.0 us")
+        #expect(EmulatedDuration(nanoseconds: 999_960).humanDescription == "1.0 ms")
+        #expect(EmulatedDuration.milliseconds(250).humanDescription == "250.0 ms")
+        #expect(EmulatedDuration(nanoseconds: -1_500_000_000).humanDescription == "-1.5 s")
+        #expect(EmulatedDuration(nanoseconds: .max).humanDescription == "106751 d 23 h")
+        // 1613592 minutes, the span a replay summary once printed as `1613592m`.
+        #expect(EmulatedDuration(nanoseconds: 1_613_592 * 60_000_000_000).humanDescription == "1120 d 13 h")
+    }
+
+    /// Against the obvious reading on seeded random spans: below a minute the number times the
+    /// unit is within half a tenth of the span; above, the two units floor it within one minor unit.
+    @Test func humanTimesReadBackAsTheSpan() {
+        var random = SeededGenerator(seed: 21)
+        let scale: [String: Double] = ["ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9, "m": 6e10, "h": 3.6e12, "d": 8.64e13]
+        for _ in 0..<2_000 {
+            let nanoseconds = Int64.random(in: 0...(Int64(1) << Int64.random(in: 0...62, using: &random)), using: &random)
+            let words = EmulatedDuration(nanoseconds: nanoseconds).humanDescription.split(separator: " ").map(String.init)
+            if words.count == 2, let value = Double(words[0]), let unit = scale[words[1]] {
+                let tolerance = words[1] == "ns" ? 0 : unit / 20
+                #expect(abs(value * unit - Double(nanoseconds)) <= tolerance + 1e-6 * Double(nanoseconds), "\(nanoseconds)")
+            } else {
+                #expect(words.count == 4, "\(nanoseconds)")
+                guard words.count == 4, let major = Double(words[0]), let minor = Double(words[2]),
+                      let first = scale[words[1]], let second = scale[words[3]] else { continue }
+                let floor = major * first + minor * second
+                #expect(floor <= Double(nanoseconds) * (1 + 1e-12) && Double(nanoseconds) < floor + second * (1 + 1e-9), "\(nanoseconds)")
+            }
+        }
     }
 }

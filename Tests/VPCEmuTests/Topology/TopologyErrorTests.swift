@@ -181,4 +181,57 @@ import Testing
             }
         }
     }
+
+    /// A duration without a unit is an error with the likely units, at the field's line and
+    /// column, not silently seconds (`intra_region_latency: 100` made ping report 200000 ms).
+    @Test func aDurationWithoutAUnitIsAnErrorWithASuggestion() throws {
+        let yaml = try String(contentsOf: packageRoot.appendingPathComponent("captures/two-vpcs-same-account.yaml"), encoding: .utf8)
+        #expect(TopologyLoader.check(yaml: yaml, file: "two.yaml").0 != nil)
+        let bare = yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                             with: "name: two-vpcs-same-account\nsettings:\n  intra_region_latency: 100\n")
+        let (loaded, diagnostics) = TopologyLoader.check(yaml: bare, file: "two.yaml")
+        #expect(loaded == nil)
+        let diagnostic = try #require(diagnostics.first)
+        #expect(diagnostics.count == 1)
+        #expect(diagnostic.path == "settings.intra_region_latency")
+        #expect(diagnostic.message == "100 has no unit: did you mean 100us or 100ms?")
+        let line = bare.split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.contains("intra_region_latency: 100") }.map { $0 + 1 }
+        #expect(diagnostic.location?.line == line)
+        #expect(diagnostic.description.hasPrefix("two.yaml:\(line ?? 0):25: error: settings.intra_region_latency: 100 has no unit"))
+        // A timeline time gets seconds first; a fraction is a number too.
+        let at = yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                           with: "name: two-vpcs-same-account\ntimeline:\n  - {at: 1.5, action: delete_peering, peering: pcx-ab}\n")
+        #expect(TopologyLoader.check(yaml: at, file: "two.yaml").1.map(\.message).contains("1.5 has no unit: did you mean 1.5s or 1.5ms?"))
+        #expect(TopologyLoader.check(yaml: yaml.replacingOccurrences(of: "name: two-vpcs-same-account\n",
+                                                                   with: "name: two-vpcs-same-account\nsettings:\n  intra_region_latency: 100us\n"),
+                                     file: "two.yaml").0?.topology.settings.intraRegionLatency == .microseconds(100))
+    }
+
+    /// `ports: 80/443` is Alibaba's range notation (80 through 443). Both bounds well-known
+    /// service ports read like a list: a warning at the field, and the rule still loads as the range.
+    @Test func aSlashRangeOfTwoServicePortsWarns() throws {
+        let yaml = try String(contentsOf: packageRoot.appendingPathComponent("captures/inter-region-bandwidth.yaml"), encoding: .utf8)
+        func warnings(_ ports: String) throws -> (TopologyDiagnostic?, PortRange?) {
+            let edited = yaml.replacingOccurrences(of: "ports: 80, cidr: 172.16.0.0/16}", with: "ports: \(ports), cidr: 172.16.0.0/16}")
+            let (loaded, diagnostics) = TopologyLoader.check(yaml: edited, file: "ports.yaml")
+            let rule = loaded?.topology.securityGroups.flatMap(\.rules).first { $0.id == "http" }
+            return (diagnostics.first { $0.path.hasSuffix(".ports") }, rule?.ports)
+        }
+        let (warning, range) = try warnings("80/443")
+        #expect(range == PortRange(80, 443))
+        #expect(warning?.severity == .warning)
+        #expect(warning?.path == "vpcs[1].security_groups[0].rules[0].ports")
+        #expect(warning?.message == "ports 80/443 is the range 80 through 443 (364 ports), not the two ports 80 (http) and 443 (https); "
+            + "for those, write one rule per port")
+        // The route precheck of the file still runs beside it.
+        #expect(TopologyLoader.check(yaml: yaml.replacingOccurrences(of: "ports: 80,", with: "ports: 80/443,"), file: "ports.yaml").1
+            .contains { $0.message.contains("peering does not transit") })
+        for plain in ["80-443", "22", "80/80", "1024/65535", "80/1000"] {
+            let (none, loaded) = try warnings(plain)
+            #expect(none == nil, "\(plain)")
+            #expect(loaded != nil)
+        }
+        #expect(try warnings("22/3306").0?.message.hasPrefix("ports 22/3306 is the range 22 through 3306 (3285 ports)") == true)
+    }
 }
