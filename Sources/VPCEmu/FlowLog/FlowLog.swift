@@ -76,6 +76,8 @@ public struct FlowLog: Sendable {
     public private(set) var issues: [FlowLogIssue] = []
     /// Header fields AWS does not document, read past: `file:line: name, name`.
     public private(set) var notes: [String] = []
+    /// The first malformed line of the file being read.
+    private var firstIssueOfFile: FlowLogIssue?
 
     public static let issueLimit = 100
     /// Two records of one direction of a 5-tuple from different interfaces are one flow seen at
@@ -100,9 +102,11 @@ public struct FlowLog: Sendable {
         var log = FlowLog(files: [name])
         var interfaces: [String: Int32] = [:]
         var format: FlowLogFormat?
+        let before = log.counts
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             try log.take(line, number: number + 1, file: 0, format: &format, interfaces: &interfaces)
         }
+        try log.refuseIfNothingRead(since: before, file: name)
         log.arrange()
         return log
     }
@@ -121,6 +125,8 @@ public struct FlowLog: Sendable {
         let reader = try FlowLogLineReader(path: path)
         var format: FlowLogFormat?
         var number = 0
+        let before = counts
+        firstIssueOfFile = nil
         while let line = try reader.next() {
             number += 1
             switch line {
@@ -131,6 +137,17 @@ public struct FlowLog: Sendable {
                                        problem: "longer than \(FlowLogLineReader.maximumLine) bytes: not a flow-log record"))
             }
         }
+        try refuseIfNothingRead(since: before, file: path)
+    }
+
+    /// A file none of whose lines is a record or a status line is not a flow log (a wrong file
+    /// given): refused, with its first problem, rather than replayed as nothing.
+    private mutating func refuseIfNothingRead(since before: Counts, file: String) throws(FlowLogError) {
+        let malformed = counts.malformed - before.malformed
+        guard malformed > 0, counts.records == before.records, counts.noData == before.noData, counts.skipData == before.skipData,
+              let first = firstIssueOfFile else { return }
+        throw .unusableFormat(file: file, line: first.line, problem: "not a flow log: none of its \(malformed) non-blank lines is a record ("
+                              + (first.field.map { "\($0): " } ?? "") + first.problem + ")")
     }
 
     private mutating func take(_ raw: Substring, number: Int, file: Int32, format: inout FlowLogFormat?,
@@ -180,6 +197,7 @@ public struct FlowLog: Sendable {
     }
 
     private mutating func malformed(_ issue: FlowLogIssue) {
+        if firstIssueOfFile == nil { firstIssueOfFile = issue }
         counts.malformed += 1
         if issues.count < Self.issueLimit { issues.append(issue) }
     }

@@ -100,8 +100,9 @@ enum FlowLogFormat: Sendable, Equatable {
     ]
 
     /// The field names of `line` when it is an AWS header line: every word a field name
-    /// (lowercase letters, digits and '-', optionally as `${name}`) and at least one of them
-    /// documented. A record never is one: its fields hold numbers, addresses or `-`.
+    /// (lowercase letters, digits and '-', optionally as `${name}`) and most of them documented
+    /// (so that a sentence of plain words is not taken for one). A record never is one: its
+    /// fields hold numbers, addresses or `-`.
     static func headerNames(_ line: Substring) -> [String]? {
         let words = line.split(whereSeparator: \.isFlowLogSpace)
         guard !words.isEmpty else { return nil }
@@ -113,7 +114,7 @@ enum FlowLogFormat: Sendable, Equatable {
                   name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else { return nil }
             names.append(String(name))
         }
-        return names.contains(where: documentedAWSFields.contains) ? names : nil
+        return 2 * names.filter(documentedAWSFields.contains).count > names.count ? names : nil
     }
 
     /// What one line holds.
