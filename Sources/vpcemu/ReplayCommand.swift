@@ -32,7 +32,7 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Topology file (YAML).", completion: .file())
     var topology: String
 
-    @Argument(help: "Capture files (pcap or pcapng); none with --generate.", completion: .file())
+    @Argument(help: "Capture files (pcap or pcapng); none with --generate or --flow-log.", completion: .file())
     var captures: [String] = []
 
     @Option(help: "Replay generated traffic instead of captures: a flow as `vpcemu generate --flow` takes it (repeatable).")
@@ -76,6 +76,9 @@ struct ReplayCommand: ParsableCommand {
         }
         if seed != nil, generate.isEmpty, flowLogs.isEmpty { throw ValidationError("--seed applies only to --generate and --flow-log") }
         if checkActions, flowLogs.isEmpty { throw ValidationError("--check-actions applies only to --flow-log") }
+        if checkActions, !mapping.bind.isEmpty {
+            throw ValidationError("--check-actions judges each record by its addresses and cannot take --bind")
+        }
         _ = try intervalNanoseconds()
         _ = try denseSpan()
         _ = try mapping.bindings(instances: nil)
@@ -125,7 +128,8 @@ struct ReplayCommand: ParsableCommand {
         let report = try Self.replay(loaded.topology, input: input, out: out, options: options, inputs: [topology] + captures + flowLogs)
         if report == nil { throw ExitCode(1) }
         if checkActions, let flowLog {
-            let check = FlowLogActionCheck(log: flowLog, topology: loaded.topology, start: options.pipeline.start)
+            let check = FlowLogActionCheck(log: flowLog, topology: loaded.topology, start: options.pipeline.start,
+                                           addressMap: options.input.addressMap)
             print(check.text, terminator: "")
             if !check.disagreements.isEmpty { throw ExitCode(1) }
         }

@@ -61,6 +61,7 @@ import Testing
         (["--flow-log", fixtures + "aws-default.log", "--generate", "ping bastion web"], 64,
          "give capture files, --generate SPEC or --flow-log FILE, only one of them"),
         ([], 64, "give capture files, --generate SPEC or --flow-log FILE"),
+        (["--flow-log", fixtures + "aws-default.log", "--check-actions", "--bind", "172.31.0.0/16=web"], 64, "cannot take --bind"),
     ] as [([String], Int32, String)])
     func badInputsStopBeforeAnythingIsWritten(arguments: [String], status: Int32, printed: String) throws {
         try withScratch { scratch in

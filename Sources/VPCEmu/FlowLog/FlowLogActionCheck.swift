@@ -38,8 +38,9 @@ public struct FlowLogActionCheck: Sendable {
 
     public var disagreeing: Int { disagreements.reduce(0) { $0 + $1.records } }
 
-    /// Checks every flow of `log`; `start` is the emulated time of the log's first packet (`replay --start`).
-    public init(log: FlowLog, topology: Topology, start: Int64 = 0) {
+    /// Checks every flow of `log`; `start` is the emulated time of the log's first packet (`replay
+    /// --start`), `addressMap` what `replay --map` rewrites the packets' addresses with.
+    public init(log: FlowLog, topology: Topology, start: Int64 = 0, addressMap: AddressMap? = nil) {
         var owners: [IPAddress: String] = [:]
         for instance in topology.instances {
             for address in instance.addresses where owners[address] == nil { owners[address] = instance.name }
@@ -57,7 +58,8 @@ public struct FlowLogActionCheck: Sendable {
                 skipped["no action logged ('-')", default: 0] += 1
                 continue
             }
-            let (client, server) = flow.isReply ? (flow.destination, flow.source) : (flow.source, flow.destination)
+            let (logClient, logServer) = flow.isReply ? (flow.destination, flow.source) : (flow.source, flow.destination)
+            let client = addressMap?.map(logClient) ?? logClient, server = addressMap?.map(logServer) ?? logServer
             let (clientPort, serverPort) = flow.isReply ? (flow.destinationPort, flow.sourcePort) : (flow.sourcePort, flow.destinationPort)
             guard let clientName = owners[client], let serverName = owners[server] else {
                 skipped["an endpoint is not an instance of the topology (outside the model)", default: 0] += 1

@@ -4,8 +4,6 @@
 public struct FlowLogRecord: Sendable, Hashable {
     public enum Action: UInt8, Sendable, Hashable {
         case accept, reject
-
-        public var text: String { self == .accept ? "ACCEPT" : "REJECT" }
     }
 
     /// Which way the traffic crossed the logging interface (AWS `flow-direction`, Alibaba `direction`).
@@ -52,9 +50,6 @@ public struct FlowLogRecord: Sendable, Hashable {
         self.tcpFlags = tcpFlags
         self.interface = interface
     }
-
-    /// Whether the protocol carries ports (TCP, UDP, SCTP's and DCCP's are not modelled).
-    var hasPorts: Bool { ipProtocol == IPProtocolNumber.tcp || ipProtocol == IPProtocolNumber.udp }
 }
 
 /// A line that could not be read, located: `flows.log:12: srcport: expected a port 0-65535, got 'x'`.

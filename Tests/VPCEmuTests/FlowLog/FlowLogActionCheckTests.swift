@@ -56,6 +56,14 @@ import Testing
         #expect(shifted.agreeing == 1 && shifted.disagreeing == 3)
     }
 
+    /// `replay --map`: the records' addresses are judged as the packets are rewritten.
+    @Test func theAddressMapOfTheReplayAppliesToTheCheck() throws {
+        let log = try FlowLog.parse("2 1 eni-1 10.31.16.139 10.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK")
+        let map = try AddressMap([AddressMap.Rule(parsing: "10.31.0.0/16=172.31.0.0/16")])
+        #expect(FlowLogActionCheck(log: log, topology: try examples(), addressMap: map).agreeing == 1)
+        #expect(FlowLogActionCheck(log: log, topology: try examples()).unchecked.map { $0.records } == [1])
+    }
+
     /// A reply is the reverse path: let in by the tracked connection, refused with its request;
     /// a record only the sender logged is judged by the sender's side.
     @Test func repliesAndSenderOnlyRecordsAreJudgedOnTheirOwnPath() throws {
