@@ -153,7 +153,7 @@ public struct FlowLog: Sendable {
     private mutating func take(_ raw: Substring, number: Int, file: Int32, format: inout FlowLogFormat?,
                                interfaces: inout [String: Int32]) throws(FlowLogError) {
         let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-        guard line.contains(where: { !$0.isFlowLogSpace }) else { return }
+        guard line.utf8.contains(where: { !$0.isFlowLogSpace }) else { return }
         counts.lines += 1
         let path = files[Int(file)]
         if let names = FlowLogFormat.headerNames(line) {
@@ -168,7 +168,7 @@ public struct FlowLog: Sendable {
             }
             return
         }
-        let current = format ?? (line.first(where: { !$0.isFlowLogSpace }) == "{" ? .alibabaJSON : .aws(.defaultVersion2))
+        let current = format ?? (line.utf8.first(where: { !$0.isFlowLogSpace }) == UInt8(ascii: "{") ? .alibabaJSON : .aws(.defaultVersion2))
         format = current
         do {
             switch try current.parse(line) {

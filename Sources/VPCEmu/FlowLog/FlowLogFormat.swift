@@ -104,6 +104,10 @@ enum FlowLogFormat: Sendable, Equatable {
     /// (so that a sentence of plain words is not taken for one). A record never is one: its
     /// fields hold numbers, addresses or `-`.
     static func headerNames(_ line: Substring) -> [String]? {
+        // A record begins with a digit, an address, '-' or '{': most lines are not headers at their first byte.
+        guard let first = line.utf8.first(where: { !$0.isFlowLogSpace }), (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains(first) || first == UInt8(ascii: "$") else {
+            return nil
+        }
         let words = line.split(whereSeparator: \.isFlowLogSpace)
         guard !words.isEmpty else { return nil }
         var names: [String] = []
@@ -134,7 +138,7 @@ enum FlowLogFormat: Sendable, Equatable {
     func parse(_ line: Substring) throws(LineProblem) -> Line {
         switch self {
         case .aws(let fields):
-            let words = line.split(whereSeparator: \.isFlowLogSpace)
+            let words = line.utf8.split(whereSeparator: \.isFlowLogSpace).map(Substring.init)
             guard words.count == fields.names.count else {
                 let missing = words.count < fields.names.count ? fields.names[words.count] : nil
                 throw LineProblem(field: missing, problem: words.count < fields.names.count
@@ -254,4 +258,9 @@ private enum JSONScalar: Decodable {
 extension Character {
     /// Field separators of AWS flow-log lines (records in the documentation have runs of spaces).
     var isFlowLogSpace: Bool { self == " " || self == "\t" }
+}
+
+extension UInt8 {
+    /// `Character.isFlowLogSpace` of a UTF-8 byte.
+    var isFlowLogSpace: Bool { self == 0x20 || self == 0x09 }
 }
