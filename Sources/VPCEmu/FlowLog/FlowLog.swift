@@ -275,6 +275,19 @@ public struct FlowLog: Sendable {
             let isNew = seen.insert(key).inserted
             kept[index].opens = flags.map { $0 & syn != 0 } ?? isNew
         }
+        // A reply stamped before its request (the other interface's clock: AWS stamps up to 60 s
+        // late) starts with the request instead, so that the request is forwarded first.
+        var openerStart: [DirectionKey: Int64] = [:]
+        for flow in kept where !flow.isReply {
+            let key = DirectionKey(flow).unordered
+            openerStart[key] = min(openerStart[key] ?? .max, flow.start)
+        }
+        for index in kept.indices where kept[index].isReply {
+            guard let start = openerStart[DirectionKey(kept[index]).unordered], start > kept[index].start,
+                  start - kept[index].start <= Self.deduplicationWindow else { continue }
+            kept[index].start = start
+            kept[index].end = max(kept[index].end, start)
+        }
         kept.sort { ($0.start, $0.isReply ? 1 : 0, $0.file, $0.line) < ($1.start, $1.isReply ? 1 : 0, $1.file, $1.line) }
         flows = kept
     }

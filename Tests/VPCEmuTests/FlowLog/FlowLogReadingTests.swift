@@ -160,6 +160,20 @@ func flowLogText(_ name: String) throws -> String {
         #expect(log.flows.map(\.action) == [.reject, .accept, .accept, .accept])
     }
 
+    /// A reply stamped up to 60 s before its request (logged by the other interface) starts with
+    /// the request, after it; an earlier one keeps its time.
+    @Test func aReplyStampedBeforeItsRequestStartsWithIt() throws {
+        let log = try FlowLog.parse("""
+            2 1 eni-srv 10.0.0.2 10.0.0.1 443 40000 6 10 1000 995 1030 ACCEPT OK
+            2 1 eni-cli 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1000 1030 ACCEPT OK
+            2 1 eni-srv 10.0.0.2 10.0.0.1 443 40001 6 10 1000 900 990 ACCEPT OK
+            2 1 eni-cli 10.0.0.1 10.0.0.2 40001 443 6 10 1000 1000 1030 ACCEPT OK
+            """)
+        #expect(log.flows.map(\.line) == [3, 2, 4, 1])
+        #expect(log.flows.map(\.start) == [900, 1000, 1000, 1000] && log.flows.map(\.end) == [990, 1030, 1030, 1030])
+        #expect(log.flows.map(\.isReply) == [true, false, false, true])
+    }
+
     @Test func recordsOutOfOrderAreSortedAndTheRecordTypeStaysCompact() throws {
         var random = SeededGenerator(seed: 7)
         let lines = (0 ..< 200).map { index in
@@ -170,6 +184,14 @@ func flowLogText(_ name: String) throws -> String {
         #expect(zip(log.flows, log.flows.dropFirst()).allSatisfy { ($0.start, $0.line) < ($1.start, $1.line) })
         // docs/flow-logs.md states the memory per record.
         #expect(MemoryLayout<FlowLog.Flow>.stride == 104)
+    }
+
+    @Test func severalFilesAreMergedByTimeAndKeepTheirNames() throws {
+        let paths = [flowLogFixture("aws-tcp-flags.log"), flowLogFixture("aws-default.log")]
+        let log = try FlowLog.read(paths)
+        #expect(log.counts.records == 13 && log.flows.count == 13)
+        #expect(log.flows.map(\.start) == log.flows.map(\.start).sorted())
+        #expect(log.flows.first.map(log.location) == paths[1] + ":1" && log.flows.last.map(log.location) == paths[0] + ":9")
     }
 
     @Test func filesThatCannotBeReadAreRefusedAndGzipIsRead() throws {
@@ -210,7 +232,7 @@ func flowLogText(_ name: String) throws -> String {
     @Test(arguments: ["aws-default.log", "aws-tcp-flags.log", "alibaba.jsonl"])
     func everyTruncationIsAccountedFor(fixture: String) throws {
         let text = Array(try flowLogText(fixture).utf8)
-        for cut in stride(from: 0, through: text.count, by: 7) {
+        for cut in 0 ... text.count {
             let prefix = String(decoding: text.prefix(cut), as: UTF8.self)
             let newlines = text.indices.filter { text[$0] == 10 }
             // A header cut short lacks fields; a first record cut short leaves no record in the file.
