@@ -10,10 +10,11 @@ import Darwin
 /// The files are read whole before anything is replayed (so a bad file is refused before any
 /// output is written), and the records are sorted by start time: the records of a file are not in
 /// time order (AWS writes each interface's windows as they close). Memory is one compact `Flow` per
-/// record (`MemoryLayout<Flow>.stride`, 96 bytes on 64-bit platforms: about 96 MB for a million records),
-/// plus, while reading, one dictionary entry per distinct flow for the deduplication; it grows
-/// with the records, never with the time they span. A malformed line is a located, counted skip
-/// (the first `issueLimit` are kept to show); NODATA and SKIPDATA lines are counted.
+/// record (`MemoryLayout<Flow>.stride`, 104 bytes on 64-bit platforms: about 100 MB for a million
+/// records, deduplicated in place), plus, while reading, a few dictionary entries per distinct
+/// flow (deduplication, who opened); it grows with the records, never with the time they span. A
+/// malformed line is a located, counted skip (the first `issueLimit` are kept to show); NODATA and
+/// SKIPDATA lines are counted.
 public struct FlowLog: Sendable {
     /// One record as it is replayed.
     public struct Flow: Sendable, Hashable {
@@ -229,67 +230,67 @@ public struct FlowLog: Sendable {
         flows.sort { ($0.start, $0.file, $0.line) < ($1.start, $1.file, $1.line) }
         // One interface per direction of a flow: a record from another interface within the
         // window after the chosen one's records is the same packets, seen at the other end.
+        // Compacted in place: `flows[..<kept]` are the records kept so far.
         var chosen: [DirectionKey: (interface: Int32, latestEnd: Int64, kept: Int)] = [:]
-        var kept: [Flow] = []
-        kept.reserveCapacity(flows.count)
-        for flow in flows {
-            guard flow.interface >= 0 else {
-                kept.append(flow)
-                continue
+        var kept = 0
+        for index in flows.indices {
+            let flow = flows[index]
+            if flow.interface >= 0 {
+                let key = DirectionKey(flow)
+                if let first = chosen[key], first.interface != flow.interface, flow.start <= first.latestEnd + Self.deduplicationWindow {
+                    flows[first.kept].absorb(flow)
+                    counts.duplicates += 1
+                    continue
+                }
+                if let first = chosen[key], first.interface == flow.interface {
+                    chosen[key] = (first.interface, max(first.latestEnd, flow.end), kept)
+                } else {
+                    chosen[key] = (flow.interface, flow.end, kept)
+                }
             }
-            let key = DirectionKey(flow)
-            if let first = chosen[key], first.interface != flow.interface, flow.start <= first.latestEnd + Self.deduplicationWindow {
-                kept[first.kept].absorb(flow)
-                counts.duplicates += 1
-                continue
-            }
-            if let first = chosen[key], first.interface == flow.interface {
-                chosen[key] = (first.interface, max(first.latestEnd, flow.end), kept.count)
-            } else {
-                chosen[key] = (flow.interface, flow.end, kept.count)
-            }
-            kept.append(flow)
+            flows[kept] = flow
+            kept += 1
         }
+        flows.removeLast(flows.count - kept)
         chosen = [:]
         // Who opened the connection: TCP flags when logged (SYN without ACK opens, SYN-ACK
         // answers); else the lower port is the server's (IANA's well-known and registered ports
         // below the ephemeral range, RFC 6335); else the direction logged first.
         var firstDirection: [DirectionKey: DirectionKey] = [:]
         var seen: Set<DirectionKey> = []
-        for index in kept.indices {
-            let flow = kept[index]
+        for index in flows.indices {
+            let flow = flows[index]
             let key = DirectionKey(flow)
             let syn = TCPFlags.syn.rawValue, synAck = TCPFlags.syn.rawValue | TCPFlags.ack.rawValue
             let flags = flow.ipProtocol == IPProtocolNumber.tcp ? flow.tcpFlags : nil
             if let flags, flags & synAck == syn {
-                kept[index].isReply = false
+                flows[index].isReply = false
             } else if let flags, flags & synAck == synAck {
-                kept[index].isReply = true
+                flows[index].isReply = true
             } else if flow.hasPorts, flow.sourcePort != flow.destinationPort {
-                kept[index].isReply = flow.sourcePort < flow.destinationPort
+                flows[index].isReply = flow.sourcePort < flow.destinationPort
             } else if let first = firstDirection[key.unordered] {
-                kept[index].isReply = first != key
+                flows[index].isReply = first != key
             } else {
                 firstDirection[key.unordered] = key
             }
             let isNew = seen.insert(key).inserted
-            kept[index].opens = flags.map { $0 & syn != 0 } ?? isNew
+            flows[index].opens = flags.map { $0 & syn != 0 } ?? isNew
         }
         // A reply stamped before its request (the other interface's clock: AWS stamps up to 60 s
         // late) starts with the request instead, so that the request is forwarded first.
         var openerStart: [DirectionKey: Int64] = [:]
-        for flow in kept where !flow.isReply {
+        for flow in flows where !flow.isReply {
             let key = DirectionKey(flow).unordered
             openerStart[key] = min(openerStart[key] ?? .max, flow.start)
         }
-        for index in kept.indices where kept[index].isReply {
-            guard let start = openerStart[DirectionKey(kept[index]).unordered], start > kept[index].start,
-                  start - kept[index].start <= Self.deduplicationWindow else { continue }
-            kept[index].start = start
-            kept[index].end = max(kept[index].end, start)
+        for index in flows.indices where flows[index].isReply {
+            guard let start = openerStart[DirectionKey(flows[index]).unordered], start > flows[index].start,
+                  start - flows[index].start <= Self.deduplicationWindow else { continue }
+            flows[index].start = start
+            flows[index].end = max(flows[index].end, start)
         }
-        kept.sort { ($0.start, $0.isReply ? 1 : 0, $0.file, $0.line) < ($1.start, $1.isReply ? 1 : 0, $1.file, $1.line) }
-        flows = kept
+        flows.sort { ($0.start, $0.isReply ? 1 : 0, $0.file, $0.line) < ($1.start, $1.isReply ? 1 : 0, $1.file, $1.line) }
     }
 }
 
