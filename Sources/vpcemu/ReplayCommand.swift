@@ -13,6 +13,9 @@ struct ReplayCommand: ParsableCommand {
             topology before forwarding; --bind names the sender of a source address or block. \
             With --generate SPEC (repeatable, the flows of `vpcemu generate`) the generated traffic \
             is fed straight into the pipeline instead, with the same results as `generate` + `replay`. \
+            With --flow-log FILE (repeatable) the records of AWS VPC or Alibaba Cloud flow logs are \
+            replayed as packets (docs/flow-logs.md); --check-actions then also compares each record's \
+            logged ACCEPT or REJECT with the model's verdict and exits with status 1 when they disagree. \
             Writes into DIR, each file atomically: INSTANCE.pcap per instance (what it received, \
             stamped with its arrival time), dropped.pcapng (reason and hop trail as packet \
             comments), report.json, metrics.csv, throughput.svg, and verdicts.jsonl with \
@@ -29,14 +32,22 @@ struct ReplayCommand: ParsableCommand {
     @Argument(help: "Topology file (YAML).", completion: .file())
     var topology: String
 
-    @Argument(help: "Capture files (pcap or pcapng); none with --generate.", completion: .file())
+    @Argument(help: "Capture files (pcap or pcapng); none with --generate or --flow-log.", completion: .file())
     var captures: [String] = []
 
     @Option(help: "Replay generated traffic instead of captures: a flow as `vpcemu generate --flow` takes it (repeatable).")
     var generate: [String] = []
 
-    @Option(help: "Seed for --generate's ports and random mixes (default 1).")
+    @Option(help: "Seed for --generate's ports and random mixes and --flow-log's packet times (default 1).")
     var seed: UInt64?
+
+    @Option(name: .customLong("flow-log"), help: ArgumentHelp(
+        "Replay the records of a flow log instead of captures: AWS VPC (default or custom format) or Alibaba Cloud, plain or gzip (repeatable).",
+        valueName: "file"), completion: .file())
+    var flowLogs: [String] = []
+
+    @Flag(help: "With --flow-log: list the records whose logged ACCEPT/REJECT the model disagrees with (exit status 1 when any).")
+    var checkActions = false
 
     @Option(help: "Output directory (created if needed).")
     var out: String
@@ -59,10 +70,15 @@ struct ReplayCommand: ParsableCommand {
     var denseMetrics: String?
 
     func validate() throws {
-        if captures.isEmpty == generate.isEmpty {
-            throw ValidationError(captures.isEmpty ? "give capture files or --generate SPEC" : "give capture files or --generate SPEC, not both")
+        let inputKinds = [captures.isEmpty, generate.isEmpty, flowLogs.isEmpty].filter { !$0 }.count
+        if inputKinds != 1 {
+            throw ValidationError("give capture files, --generate SPEC or --flow-log FILE" + (inputKinds > 1 ? ", only one of them" : ""))
         }
-        if seed != nil, generate.isEmpty { throw ValidationError("--seed applies only to --generate") }
+        if seed != nil, generate.isEmpty, flowLogs.isEmpty { throw ValidationError("--seed applies only to --generate and --flow-log") }
+        if checkActions, flowLogs.isEmpty { throw ValidationError("--check-actions applies only to --flow-log") }
+        if checkActions, !mapping.bind.isEmpty {
+            throw ValidationError("--check-actions judges each record by its addresses and cannot take --bind")
+        }
         _ = try intervalNanoseconds()
         _ = try denseSpan()
         _ = try mapping.bindings(instances: nil)
@@ -103,8 +119,37 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode.validationFailure
             }
         }
-        let report = try Self.replay(loaded.topology, input: input, out: out, options: options, inputs: [topology] + captures)
+        var flowLog: FlowLog?
+        if !flowLogs.isEmpty {
+            let log = try Self.readFlowLogs(flowLogs)
+            input = .flowLog(FlowLogTraffic(log: log, seed: seed ?? 1))
+            flowLog = log
+        }
+        let report = try Self.replay(loaded.topology, input: input, out: out, options: options, inputs: [topology] + captures + flowLogs)
         if report == nil { throw ExitCode(1) }
+        if checkActions, let flowLog {
+            let check = FlowLogActionCheck(log: flowLog, topology: loaded.topology, start: options.pipeline.start,
+                                           addressMap: options.input.addressMap)
+            print(check.text, terminator: "")
+            if !check.disagreements.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// Reads the flow logs before anything is written (exit 2 for a file that cannot be used) and
+    /// reports the lines skipped, located, on stderr.
+    static func readFlowLogs(_ paths: [String]) throws -> FlowLog {
+        let log: FlowLog
+        do { log = try FlowLog.read(paths) } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        log.notes.forEach { printError($0) }
+        log.issues.forEach { printError("\($0) (line skipped)") }
+        let counts = log.counts
+        if counts.malformed > log.issues.count { printError("… \(counts.malformed - log.issues.count) more malformed lines skipped") }
+        printError("flow log: \(counts.records) records (\(counts.duplicates) seen at both ends kept once), \(counts.noData) NODATA, "
+                   + "\(counts.skipData) SKIPDATA, \(counts.malformed) malformed lines skipped; \(log.totalPackets) packets to replay")
+        return log
     }
 
     /// Checks what the replay needs before it writes anything, runs it and prints the summary; nil

@@ -1,13 +1,16 @@
 import Foundation
 
 /// Where a replay's packets come from: capture files (merged in timestamp order or concatenated,
-/// `MergedCaptureReader`), or generated traffic fed straight into the pipeline (`replay
-/// --generate`), batch by batch in both cases, so memory does not grow with the input.
+/// `MergedCaptureReader`), generated traffic fed straight into the pipeline (`replay
+/// --generate`) or flow-log records turned into packets (`replay --flow-log`), batch by batch in
+/// every case, so memory does not grow with the packets.
 public enum ReplayInput {
     case captures([String])
     /// Stamped from `TrafficGenerator.defaultEpoch`, as `generate` writes them: a replay of the
     /// generated stream and a replay of the file `generate` writes give the same outputs.
     case generated(TrafficGenerator)
+    /// `--flow-log`: each record as packets stamped with its Unix time (docs/flow-logs.md).
+    case flowLog(FlowLogTraffic)
 
     /// Opens every capture file and reads its header, so that a missing, unreadable or damaged
     /// file is reported before any output is written; returns their link types in order
@@ -27,8 +30,11 @@ public enum ReplayInput {
 
     /// Generated packets in all (nil for captures); counted without generating them.
     public var totalPackets: Int? {
-        guard case .generated(let generator) = self else { return nil }
-        return generator.stream().totalPackets
+        switch self {
+        case .captures: nil
+        case .generated(let generator): generator.stream().totalPackets
+        case .flowLog(let traffic): traffic.stream().totalPackets
+        }
     }
 
     /// Large enough for a progress line: 32 MiB of captures (about a second of reading and forwarding)
@@ -123,14 +129,26 @@ extension ReplaySession {
             }
         case .generated(let generator):
             var stream = generator.stream()
-            var batch = PacketBatch()
-            while stream.nextBatch(into: &batch) {
-                options.input.addressMap?.rewrite(&batch)
-                try process(batch)
-                packets += batch.count
-                progress(Progress(packets: packets, totalPackets: stream.totalPackets))
-                if shouldStop() { return .stopped }
-            }
+            return try feedBuilt(total: stream.totalPackets, shouldStop: shouldStop, progress: progress) { stream.nextBatch(into: &$0) }
+        case .flowLog(let traffic):
+            var stream = traffic.stream()
+            return try feedBuilt(total: stream.totalPackets, shouldStop: shouldStop, progress: progress) { stream.nextBatch(into: &$0) }
+        }
+        return .completed
+    }
+
+    /// Feeds packets built in memory (generated, or from flow-log records), `total` in all:
+    /// `next` refills the batch, false at the end.
+    private func feedBuilt(total: Int, shouldStop: () -> Bool, progress: (Progress) -> Void,
+                           next: (inout PacketBatch) -> Bool) throws(ReplayError) -> FeedEnd {
+        var packets = 0
+        var batch = PacketBatch()
+        while next(&batch) {
+            options.input.addressMap?.rewrite(&batch)
+            try process(batch)
+            packets += batch.count
+            progress(Progress(packets: packets, totalPackets: total))
+            if shouldStop() { return .stopped }
         }
         return .completed
     }
