@@ -196,6 +196,8 @@ public struct CompiledTopology: Sendable {
             case .peering(let peering): .peering(peeringIDs[peering] ?? .max)
             case .instance(let instance): .instance(UInt32(state.index.instances[instance] ?? 0))
             case .blackhole: .blackhole
+            // Until the walk learns the external disposition, a packet leaving the model stops here.
+            case .external: .blackhole
             }
             table.insert(route.destination, nextHop: RouteSlot(route: UInt32(position), target: target))
         }
