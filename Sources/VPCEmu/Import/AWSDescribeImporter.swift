@@ -111,7 +111,10 @@ public enum AWSDescribeImporter {
                         }
                     }
                     for item in items {
-                        let id = (try? item.object())?.members.first { $0.key.hasSuffix("Id") && $0.key != "OwnerId" }.flatMap { try? $0.value.string() }
+                        // The object's own id (`VpnConnections[0].VpnConnectionId`), else its first id.
+                        let members = (try? item.object())?.members ?? []
+                        let own = members.first { $0.key == String(key.dropLast()) + "Id" } ?? members.first { $0.key.hasSuffix("Id") && $0.key != "OwnerId" }
+                        let id = own.flatMap { try? $0.value.string() }
                         network.notices.add(kind, fate: fate, id: id)
                     }
                 } else {
