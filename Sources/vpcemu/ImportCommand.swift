@@ -13,7 +13,7 @@ struct ImportCommand: ParsableCommand {
             a topology in the documented format (docs/topology.md) that passes `vpcemu topology check`. \
             Every input object that is not modelled is listed on stderr with its count and fate.
             """,
-        subcommands: [AWS.self]
+        subcommands: [AWS.self, Terraform.self, Alibaba.self]
     )
 
     /// The options every importer takes.
@@ -69,14 +69,50 @@ struct ImportCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
-            try refuseOverwritingInputs()
+            if let out = output.output { try Self.refuseOverwriting(inputs: [directory], with: [out]) }
             var warnings: [String] = []
             let result = Result { () throws(ImportError) in try AWSDescribeImporter.importDirectory(directory, warnings: &warnings) }
             try output.finish(result, warnings: warnings, input: directory)
         }
+    }
 
-        func refuseOverwritingInputs() throws {
+    struct Terraform: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "terraform",
+            abstract: "Import `terraform show -json` output (of a state or a saved plan) or a raw state file.",
+            discussion: "A plan imports its planned values, so a change can be checked before it is applied. The objects the cloud adds implicitly (local routes, the main route table, the default security group and network ACL) are added back and marked in the output. Secrets in the state (keys, passwords, user data) are never copied."
+        )
+
+        @Argument(help: ArgumentHelp("`terraform show -json` output, or a terraform.tfstate file.", valueName: "FILE"))
+        var file: String
+
+        @OptionGroup var output: Output
+
+        func run() throws {
+            if let out = output.output { try Self.refuseOverwriting(inputs: [file], with: [out]) }
+            var warnings: [String] = []
+            let result = Result { () throws(ImportError) in try TerraformImporter.importFile(file, warnings: &warnings) }
+            try output.finish(result, warnings: warnings, input: file)
+        }
+    }
+
+    struct Alibaba: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "alibaba",
+            abstract: "Import a folder of Alibaba Cloud API JSON outputs.",
+            discussion: "Outputs of DescribeVpcs, DescribeVSwitches, DescribeRouteTableList, DescribeRouteEntryList, DescribeInstances, DescribeSecurityGroupAttribute (one file per group), DescribeNetworkAcls and ListVpcPeerConnections, recognised by their top-level key."
+        )
+
+        @Argument(help: ArgumentHelp("The folder of API outputs.", valueName: "DIR"))
+        var directory: String
+
+        @OptionGroup var output: Output
+
+        func run() throws {
             if let out = output.output { try Self.refuseOverwriting(inputs: [directory], with: [out]) }
+            var warnings: [String] = []
+            let result = Result { () throws(ImportError) in try AlibabaAPIImporter.importDirectory(directory, warnings: &warnings) }
+            try output.finish(result, warnings: warnings, input: directory)
         }
     }
 }

@@ -289,39 +289,18 @@ public enum AWSDescribeImporter {
             network.securityGroups.append(CloudNetwork.SecurityGroup(id: id, nameTag: name, vpc: try group.string("VpcId"), rules: rules, origin: origin))
         }
 
-        /// Protocol and ports of an `IpPermissions` item or a network ACL entry: `-1` or a number
-        /// or a name; ports for TCP and UDP; ICMP type/code (in FromPort/ToPort) widen to all ICMP.
+        /// Protocol and ports of an `IpPermissions` item or a network ACL entry (ports under
+        /// `PortRange` there, ICMP under `IcmpTypeCode`).
         mutating func protocolAndPorts(_ object: JSONObject, protocolKey: String, context: String) throws(ImportError) -> (RuleProtocol, PortRange)? {
             let value = try object.required(protocolKey)
             let text: String
             if case .string(let written) = value.value { text = written } else { text = String(try value.int()) }
-            let ipProtocol: RuleProtocol? = switch text.lowercased() {
-            case "-1", "all": .all
-            case "6", "tcp": .tcp
-            case "17", "udp": .udp
-            case "1", "icmp": .icmp
-            case "58", "icmpv6": .icmpv6
-            default: nil
-            }
-            guard let ipProtocol else {
-                network.notices.add("\(context) for IP protocols other than TCP, UDP, ICMP and ICMPv6", fate: "omitted (the model filters those four or all)", id: "protocol \(text)")
-                return nil
-            }
-            var ports = PortRange.any
             let range = try object.optional("PortRange")?.object() ?? object
-            let from = try range.optional("FromPort")?.int(), to = try range.optional("ToPort")?.int()
-            if ipProtocol.hasPorts, let from, let to, from >= 0 {
-                guard from <= to, to <= 65535 else {
-                    throw ImportError(file: range.node.file, path: range.path + ".ToPort", "bad port range \(from)-\(to)", expected: "0 ≤ FromPort ≤ ToPort ≤ 65535")
-                }
-                ports = PortRange(UInt16(from), UInt16(to))
-            } else if !ipProtocol.hasPorts, ipProtocol != .all, let from, from != -1 {
-                network.notices.add("\(context) for one ICMP type or code", fate: "widened to every ICMP type (the model has no ICMP type match)", id: "type \(from)")
-            }
-            if let icmp = try object.optional("IcmpTypeCode")?.object(), let type = try icmp.optional("Type")?.int(), type != -1 {
-                network.notices.add("\(context) for one ICMP type or code", fate: "widened to every ICMP type (the model has no ICMP type match)", id: "type \(type)")
-            }
-            return (ipProtocol, ports)
+            var from = try range.optional("FromPort")?.int()
+            let to = try range.optional("ToPort")?.int()
+            if let icmp = try object.optional("IcmpTypeCode")?.object() { from = try icmp.optional("Type")?.int() }
+            return try network.awsProtocolAndPorts(text, from: from, to: to, at: CloudNetwork.Origin(file: range.node.file, path: range.path + ".ToPort"),
+                                                   context: context)
         }
 
         mutating func readPermission(_ permission: JSONObject, direction: TrafficDirection, group: String) throws(ImportError) -> [CloudNetwork.Rule] {

@@ -137,6 +137,8 @@ struct CloudNetwork {
         var requesterVPC: String
         var accepterVPC: String
         var status: PeeringStatus
+        /// Alibaba Cloud inter-region peerings only (Mbit/s).
+        var bandwidthMbps: Int? = nil
         var origin: Origin
     }
 
@@ -164,6 +166,36 @@ struct CloudNetwork {
             throw origin.error("duplicate \(kind) id '\(id)' (first read at \(first))", expected: "each object once across the input files")
         }
         seen[id] = origin
+    }
+}
+
+extension CloudNetwork {
+    /// An AWS rule's protocol (`-1`, a number or a name) and ports (TCP and UDP; for ICMP the
+    /// type, which the model cannot match on: the rule widens to every ICMP type, and says so).
+    /// Nil, with a notice, for protocols the model does not filter (GRE, ESP, …).
+    mutating func awsProtocolAndPorts(_ text: String, from: Int?, to: Int?, at origin: Origin, context: String) throws(ImportError) -> (RuleProtocol, PortRange)? {
+        let ipProtocol: RuleProtocol? = switch text.lowercased() {
+        case "-1", "all": .all
+        case "6", "tcp": .tcp
+        case "17", "udp": .udp
+        case "1", "icmp": .icmp
+        case "58", "icmpv6": .icmpv6
+        default: nil
+        }
+        guard let ipProtocol else {
+            notices.add("\(context) for IP protocols other than TCP, UDP, ICMP and ICMPv6", fate: "omitted (the model filters those four or all)", id: "protocol \(text)")
+            return nil
+        }
+        var ports = PortRange.any
+        if ipProtocol.hasPorts, let from, let to, from >= 0 {
+            guard from <= to, to <= 65535 else {
+                throw origin.error("bad port range \(from)-\(to)", expected: "0 ≤ from ≤ to ≤ 65535")
+            }
+            ports = PortRange(UInt16(from), UInt16(to))
+        } else if ipProtocol == .icmp || ipProtocol == .icmpv6, let from, from != -1 {
+            notices.add("\(context) for one ICMP type or code", fate: "widened to every ICMP type (the model has no ICMP type match)", id: "type \(from)")
+        }
+        return (ipProtocol, ports)
     }
 }
 

@@ -325,8 +325,10 @@ struct CloudNetworkBuilder {
                 network.notices.add("provisioning peerings", fate: "modelled as active", id: peering.id)
             }
             accepted = accepted || events.contains { if case .acceptPeering = $0 { true } else { false } }
+            let interRegion = requester.region != accepter.region
             topology.peerings.append(PeeringConnection(name: name, requesterVPC: self.name(.vpc, requester.id)!,
-                                                       accepterVPC: self.name(.vpc, accepter.id)!))
+                                                       accepterVPC: self.name(.vpc, accepter.id)!,
+                                                       bandwidthMbps: interRegion && network.profile == .alibaba ? peering.bandwidthMbps : nil))
             topology.timeline += events.map { TimelineEvent(time: .zero, action: $0) }
             if requester.region != accepter.region { latencies.insert([requester.region, accepter.region].sorted()) }
         }
