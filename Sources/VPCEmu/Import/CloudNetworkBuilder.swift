@@ -109,7 +109,7 @@ struct CloudNetworkBuilder {
         try buildInstances()
         try buildPeerings()
         try buildSecurityGroups()
-        buildNetworkACLs()
+        try buildNetworkACLs()
         try buildRouteTables()
         try buildSubnets()
     }
@@ -221,9 +221,9 @@ struct CloudNetworkBuilder {
         }
     }
 
-    mutating func buildNetworkACLs() {
+    mutating func buildNetworkACLs() throws(ImportError) {
         for acl in network.networkACLs.sorted(by: { ($0.vpc, $0.id) < ($1.vpc, $1.id) }) {
-            guard let vpc = name(.vpc, acl.vpc) else { continue }
+            let vpc = try vpcName(acl.vpc, at: acl.origin)
             let aclName = name(.networkACL, acl.id)!
             if let note = acl.implicitNote { notes[TopologySourceMap.key(.networkACL, aclName)] = note }
             // Entries in rule-number order; the first match decides (VPC User Guide, "Network ACL rules").

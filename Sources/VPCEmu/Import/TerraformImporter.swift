@@ -210,7 +210,9 @@ public enum TerraformImporter {
                 throw ImportError(file: root.node.file, path: "", "the file holds both aws_ and alicloud_ resources",
                                   expected: "one cloud per import (import each provider's resources separately)")
             }
+            let notices = network.notices  // data sources, counted while collecting
             network = CloudNetwork(profile: alicloud ? .alibaba : .aws)
+            network.notices = notices
             let types = alicloud ? TerraformImporter.alicloudTypes : TerraformImporter.awsTypes
             let known = Set(types)
             for resource in resources where !known.contains(resource.type) {
@@ -220,7 +222,7 @@ public enum TerraformImporter {
             for type in types {
                 for resource in resources where resource.type == type { try read(resource) }
             }
-            if alicloud { addAlibabaImplicitObjects() } else { addAWSImplicitObjects() }
+            if !alicloud { addAWSImplicitObjects() }
             network.headerNotes.insert("imported from \(isPlan ? "the planned values of a saved Terraform plan" : "a Terraform state")"
                                        + (isPlan ? "; ids not known before apply are the resource addresses" : ""), at: 0)
             network.headerNotes.append("local (system) routes: derived from each VPC's blocks, as the cloud adds them (Terraform does not hold them)")
@@ -246,11 +248,7 @@ public enum TerraformImporter {
             for vpc in network.vpcs {
                 let ids = implicitIDs[vpc.id]
                 let allTraffic = [try! IPNetwork(parsing: "0.0.0.0/0")] + (vpc.ipv6CIDRs.isEmpty ? [] : [try! IPNetwork(parsing: "::/0")])
-                if !network.routeTables.contains(where: { $0.vpc == vpc.id && $0.isMain }) {
-                    network.routeTables.append(CloudNetwork.RouteTable(
-                        id: ids?.mainTable ?? "\(vpc.id)-main", nameTag: nil, vpc: vpc.id, isMain: true, subnets: [], routes: [], origin: vpc.origin,
-                        implicitNote: "added: the VPC's main route table, which AWS creates with the VPC (local routes only; not in the Terraform file)"))
-                }
+                if !network.routeTables.contains(where: { $0.vpc == vpc.id && $0.isMain }) { addAWSMainTable(vpc: vpc.id) }
                 let defaultGroup = ids?.securityGroup ?? "\(vpc.id)-default-sg"
                 if !network.securityGroups.contains(where: { $0.id == defaultGroup }) {
                     // AWS's default group: all traffic from its own members, all traffic out (VPC User Guide, "Default security groups").
@@ -275,12 +273,12 @@ public enum TerraformImporter {
             }
         }
 
-        mutating func addAlibabaImplicitObjects() {
-            for vpc in network.vpcs where !network.routeTables.contains(where: { $0.vpc == vpc.id && $0.isMain }) {
-                network.routeTables.append(CloudNetwork.RouteTable(
-                    id: implicitIDs[vpc.id]?.mainTable ?? "\(vpc.id)-system", nameTag: nil, vpc: vpc.id, isMain: true, subnets: [], routes: [],
-                    origin: vpc.origin, implicitNote: "added: the VPC's system route table, which Alibaba Cloud creates with the VPC (not in the Terraform file)"))
-            }
+        /// The main route table AWS creates with a VPC: local routes only until routes are added to it.
+        mutating func addAWSMainTable(vpc: String) {
+            let origin = network.vpcs.first { $0.id == vpc }!.origin
+            network.routeTables.append(CloudNetwork.RouteTable(
+                id: implicitIDs[vpc]?.mainTable ?? "\(vpc)-main", nameTag: nil, vpc: vpc, isMain: true, subnets: [], routes: [], origin: origin,
+                implicitNote: "added: the VPC's main route table, which AWS creates with the VPC (not in the Terraform file)"))
         }
 
         // MARK: resources
@@ -323,6 +321,9 @@ public enum TerraformImporter {
                                                                    isMain: isDefault, subnets: [], routes: routes, origin: r.origin))
             case "aws_route":
                 let table = try required(r, "route_table_id", "the route table's id")
+                if !network.routeTables.contains(where: { $0.id == table }), let vpc = implicitIDs.first(where: { $0.value.mainTable == table })?.key {
+                    addAWSMainTable(vpc: vpc)  // a route added to the main table AWS created with the VPC
+                }
                 guard let position = network.routeTables.firstIndex(where: { $0.id == table }) else {
                     throw r.origin.error("\(r.address): route of unknown route table '\(table)'", expected: "an aws_route_table of the same file")
                 }
@@ -458,7 +459,10 @@ public enum TerraformImporter {
                 network.vpcs.append(CloudNetwork.VPC(id: id, nameTag: try Self.tagName(r, ["vpc_name", "name"]), account: "account",
                                                      region: providerRegion ?? "unknown-region", cidrs: cidrs,
                                                      ipv6CIDRs: try network(r, "ipv6_cidr_block", family: .ipv6).map { [$0] } ?? [], origin: r.origin))
-                implicitIDs[id] = (try Self.string(r, "route_table_id"), nil, nil)
+                // The system route table Alibaba Cloud creates with the VPC; Terraform names it only by id.
+                network.routeTables.append(CloudNetwork.RouteTable(
+                    id: try Self.string(r, "route_table_id") ?? "\(id)-system", nameTag: nil, vpc: id, isMain: true, subnets: [], routes: [], origin: r.origin,
+                    implicitNote: "added: the VPC's system route table, which Alibaba Cloud creates with the VPC (not in the Terraform file)"))
             case "alicloud_vpc_peer_connection":
                 let id = try id(r)
                 try network.claim(id, kind: "peering", at: r.origin)

@@ -27,7 +27,7 @@ import Testing
     @Test func vpcPeeringOutcomesMatchBatfish() throws {
         let (imported, topology) = try Self.load("test-vpc-peering")
         #expect(topology.vpcs.map(\.name) == ["VPC-B", "VPC-A", "VPC-C"])
-        #expect(imported.cloudIDs["vpc:VPC-A"] == "vpc-0404e08ceddf7f650")
+        #expect(imported.cloudIDs[TopologySourceMap.key(.vpc, "VPC-A")] == "vpc-0404e08ceddf7f650")
         #expect(topology.peerings.map(\.name) == ["A-B", "A-C"])
         let a = "10.10.10.157", b = "192.168.1.106", c = "192.168.2.229"
 

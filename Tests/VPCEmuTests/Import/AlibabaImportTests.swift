@@ -23,7 +23,7 @@ import Testing
         #expect(topology.accounts.map(\.name) == ["1111222233334444", "5555666677778888"])
         #expect(topology.vpcs.map(\.name) == ["shop", "analytics"])
         #expect(topology.vpc(named: "shop")?.secondaryCIDRs == [try IPNetwork(parsing: "172.17.0.0/16")])
-        #expect(imported.cloudIDs["vpc:shop"] == "vpc-bp1hz0000000000000001")
+        #expect(imported.cloudIDs[TopologySourceMap.key(.vpc, "shop")] == "vpc-bp1hz0000000000000001")
         #expect(topology.vswitches.map(\.name) == ["db", "web", "analytics-a"])
         // vSwitch db uses its custom table and its network ACL; web the VPC's system table.
         #expect(topology.vswitch(named: "db")?.routeTable == "db-routes")
