@@ -33,7 +33,7 @@ let benchmarks: @Sendable () -> Void = {
         for i in benchmark.scaledIterations {
             now.nanoseconds &+= 1_000
             runtime.advance(to: now)
-            if let slot = runtime.compiled.route(table: 0, to: probes[i & 7]) { sum &+= slot.route }
+            if let slot = runtime.dataPlane.route(table: 0, to: probes[i & 7]) { sum &+= slot.route }
         }
         blackHole(sum)
     }
@@ -46,15 +46,15 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(hits)
     }
 
-    Benchmark("CompiledTopology build (3 VPCs)", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2))) { benchmark in
+    Benchmark("DataPlane build (3 VPCs)", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2))) { benchmark in
         let state = TopologyTimeline.state(of: topology, at: .zero)
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(CompiledTopology(state)) }
+        for _ in benchmark.scaledIterations { blackHole(DataPlane(state)) }
     }
 
     Benchmark("Route table change: rebuild one table's FIB", configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxDuration: .seconds(2))) { benchmark in
         let state = TopologyTimeline.state(of: topology, at: .zero)
-        var compiled = CompiledTopology(state)
+        var compiled = DataPlane(state)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { compiled.apply([.routeTable("rt-1")], from: state) }
         blackHole(compiled.tables.count)

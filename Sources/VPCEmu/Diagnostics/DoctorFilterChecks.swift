@@ -3,7 +3,7 @@
 extension TopologyDoctor {
     func filterChecks(_ kind: DoctorCheck.Kind, _ requester: VPC, _ accepter: VPC) -> [DoctorCheck] {
         let left = instances(in: requester), right = instances(in: accepter)
-        if kind == .networkACLs, !(left + right).contains(where: { compiled.vswitchFilters[Int(compiled.instanceVSwitch[Int($0)])] != nil }) {
+        if kind == .networkACLs, !(left + right).contains(where: { dataPlane.vswitchFilters[Int(dataPlane.instanceVSwitch[Int($0)])] != nil }) {
             return [DoctorCheck(kind: kind, status: .pass, message: "no network ACL is bound to the vSwitches of the instances of \(requester.name) and \(accepter.name)")]
         }
         var checks: [DoctorCheck] = []
@@ -17,8 +17,8 @@ extension TopologyDoctor {
     }
 
     private func instances(in vpc: VPC) -> [UInt32] {
-        guard let id = compiled.vpcNames.firstIndex(of: vpc.name) else { return [] }
-        return compiled.instanceNames.indices.map(UInt32.init).filter { compiled.vswitchVPC[Int(compiled.instanceVSwitch[Int($0)])] == UInt32(id) }
+        guard let id = dataPlane.vpcNames.firstIndex(of: vpc.name) else { return [] }
+        return dataPlane.instanceNames.indices.map(UInt32.init).filter { dataPlane.vswitchVPC[Int(dataPlane.instanceVSwitch[Int($0)])] == UInt32(id) }
     }
 
     /// nil when the two instances share no address family.
@@ -34,7 +34,7 @@ extension TopologyDoctor {
             if allowed.isEmpty, let first = probes.first, let (reason, tuple) = denials[0] {
                 let tried = probes.map(probeName).joined(separator: ", ")
                 return DoctorCheck(kind: kind, status: .fail,
-                                   message: "\(from.name) -> \(to.name) (\(family)): none of \(tried) gets through; \(probeName(first)): \(reason.describe(in: compiled))",
+                                   message: "\(from.name) -> \(to.name) (\(family)): none of \(tried) gets through; \(probeName(first)): \(reason.describe(in: dataPlane))",
                                    fix: analyzer.fix(for: reason, tuple: tuple))
             }
             allowedByFamily.append("\(allowed.map(probeName).joined(separator: ", "))\(family == .ipv6 ? " (IPv6)" : "")")
@@ -70,17 +70,17 @@ extension TopologyDoctor {
         let request = flow.tuple(reply: false), reply = flow.tuple(reply: true)
         if kind == .securityGroups {
             for (instance, direction) in [(sender, TrafficDirection.egress), (receiver, .ingress)] {
-                guard let filters = compiled.instanceFilters[Int(instance)] else { return (.securityGroupUnavailable(instance: instance), request) }
+                guard let filters = dataPlane.instanceFilters[Int(instance)] else { return (.securityGroupUnavailable(instance: instance), request) }
                 let verdict = (direction == .egress ? filters.egress : filters.ingress).evaluate(request)
                 if verdict.policy != .accept { return (.securityGroupDenied(direction, instance: instance, decider: verdict.decider), request) }
             }
             return nil
         }
-        let senderVSwitch = compiled.instanceVSwitch[Int(sender)], receiverVSwitch = compiled.instanceVSwitch[Int(receiver)]
+        let senderVSwitch = dataPlane.instanceVSwitch[Int(sender)], receiverVSwitch = dataPlane.instanceVSwitch[Int(receiver)]
         let stages = [(senderVSwitch, TrafficDirection.egress, request), (receiverVSwitch, .ingress, request),
                       (receiverVSwitch, .egress, reply), (senderVSwitch, .ingress, reply)]
         for (vswitch, direction, tuple) in stages {
-            guard let filters = compiled.vswitchFilters[Int(vswitch)] else { continue }
+            guard let filters = dataPlane.vswitchFilters[Int(vswitch)] else { continue }
             let verdict = (direction == .egress ? filters.egress : filters.ingress).evaluate(tuple)
             if verdict.policy != .accept { return (.aclDenied(direction, vswitch: vswitch, decider: verdict.decider), tuple) }
         }

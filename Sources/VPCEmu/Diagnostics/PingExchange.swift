@@ -37,7 +37,7 @@ public struct ProbeDrop: Sendable, Hashable, Codable {
     /// Whether the answer (echo reply, port unreachable) was dropped rather than the probe.
     public var onAnswer: Bool
 
-    public init(_ reason: DropReason, in topology: CompiledTopology, onAnswer: Bool) {
+    public init(_ reason: DropReason, in topology: DataPlane, onAnswer: Bool) {
         code = reason.code
         location = reason.location(in: topology)
         description = reason.describe(in: topology)
@@ -54,7 +54,7 @@ public struct ProbeDrop: Sendable, Hashable, Codable {
 
 extension DropReason {
     /// The name of the object that dropped the packet, as ping prints it after `From`.
-    public func location(in topology: CompiledTopology) -> String {
+    public func location(in topology: DataPlane) -> String {
         func name(_ names: [String], _ id: UInt32) -> String { Int(id) < names.count ? names[Int(id)] : "#\(id)" }
         switch self {
         // Decided before any topology object is reached.
@@ -109,7 +109,7 @@ struct PingExchange {
         do { pipeline = try ForwardingPipeline(topology: topology, options: options) } catch { throw .pipeline(error) }
     }
 
-    var topology: CompiledTopology { pipeline.topology }
+    var topology: DataPlane { pipeline.topology }
 
     /// Forwards `count` probes, `probe(index)` in departure order; `answer` gives the packet the
     /// destination sends back for a delivered probe (by its index), which leaves when the probe

@@ -10,15 +10,15 @@ extension ReachabilityAnalyzer {
                 ? "use the address of an instance as the source (or name the instance with --from)"
                 : "the address is used in overlapping VPCs (\(owners.map(\.name).joined(separator: ", "))): renumber one of them, or bind the address to one instance when replaying (--bind)"
         case .securityGroupUnavailable(let instance):
-            let errors = compiled.compileErrors.filter { $0.hasPrefix("instance \(name(instance)):") }
+            let errors = dataPlane.compileErrors.filter { $0.hasPrefix("instance \(name(instance)):") }
             return "fix the security groups of \(name(instance)): \(errors.joined(separator: "; "))"
         case .securityGroupDenied(let direction, let instance, let decider):
-            guard let filters = compiled.instanceFilters[Int(instance)] else { return "fix the security groups of \(name(instance))" }
+            guard let filters = dataPlane.instanceFilters[Int(instance)] else { return "fix the security groups of \(name(instance))" }
             let rules = direction == .ingress ? filters.ingress : filters.egress
             return securityGroupFix(ConnectionTracker.decider(of: FilterVerdict(policy: .drop, decider: decider), rules: rules),
                                     direction: direction, instance: instance, tuple: tuple)
         case .aclDenied(let direction, let vswitch, let decider):
-            guard let filters = compiled.vswitchFilters[Int(vswitch)] else { return "fix the network ACL of \(compiled.vswitchNames[Int(vswitch)])" }
+            guard let filters = dataPlane.vswitchFilters[Int(vswitch)] else { return "fix the network ACL of \(dataPlane.vswitchNames[Int(vswitch)])" }
             let acl = direction == .ingress ? filters.ingress : filters.egress
             let allow = "\(direction) entry allowing \(protocolPhrase(tuple)) \(remotePhrase(direction, tuple))"
             switch acl.decider(of: FilterVerdict(policy: .drop, decider: decider)) {
@@ -33,25 +33,25 @@ extension ReachabilityAnalyzer {
             case .noDestination(let problem): return "\(problem): check the destination address"
             }
         case .blackholeRoute(let table, let route):
-            let routes = compiled.tables[Int(table)].routes
+            let routes = dataPlane.tables[Int(table)].routes
             let entry = Int(route) < routes.count ? "\(routes[Int(route)].destination)" : "#\(route)"
-            let blackhole = "route \(entry) in \(compiled.tables[Int(table)].name) is a blackhole"
+            let blackhole = "route \(entry) in \(dataPlane.tables[Int(table)].name) is a blackhole"
             switch routeFix(table: table, tuple: tuple, verb: "replace it with a route") {
             case .route(let action): return "\(blackhole): remove it, or \(action)"
             case .noDestination(let problem): return "\(blackhole) and \(problem), so no route can replace it: check the destination address"
             }
         case .peeringNotActive(let id, let peeringState):
-            return peeringFix(Int(id) < compiled.peerings.count ? compiled.peerings[Int(id)].name : "#\(id)", state: peeringState)
+            return peeringFix(Int(id) < dataPlane.peerings.count ? dataPlane.peerings[Int(id)].name : "#\(id)", state: peeringState)
         case .nonTransitive(let id, let vpc):
-            guard Int(id) < compiled.peerings.count else { return "peering #\(id) does not transit" }
-            let peering = compiled.peerings[Int(id)]
-            let from = compiled.vpcNames[Int(peering.peer(of: vpc))]
+            guard Int(id) < dataPlane.peerings.count else { return "peering #\(id) does not transit" }
+            let peering = dataPlane.peerings[Int(id)]
+            let from = dataPlane.vpcNames[Int(peering.peer(of: vpc))]
             guard let owner = owningVPC(tuple.destination, excluding: from) else {
                 return "no VPC has \(tuple.destination); remove the route that sends it to peering \(peering.name)"
             }
-            return "peering \(peering.name) does not transit through \(compiled.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
+            return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
         case .noInstance(let vpc):
-            return "no instance of \(compiled.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
+            return "no instance of \(dataPlane.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
         case .malformed, .notIP, .throttled, .queueFull, .ttlExpired, .connectionTableFull:
             return "not predicted by the analysis (it depends on the packets, not the topology)"
         }
@@ -78,8 +78,8 @@ extension ReachabilityAnalyzer {
     }
 
     private func routeFix(table: UInt32, tuple: FiveTuple, verb: String) -> RouteAdvice {
-        let tableName = compiled.tables[Int(table)].name
-        let sourceVPC = compiled.vpcNames[Int(compiled.tables[Int(table)].vpc)]
+        let tableName = dataPlane.tables[Int(table)].name
+        let sourceVPC = dataPlane.vpcNames[Int(dataPlane.tables[Int(table)].vpc)]
         guard let owner = owningVPC(tuple.destination, excluding: sourceVPC) else {
             let own = state.topology.vpc(named: sourceVPC)?.allCIDRs.contains { $0.contains(tuple.destination) } ?? false
             return .noDestination(own ? "\(tuple.destination) is in \(sourceVPC)'s block but in none of its vSwitches"

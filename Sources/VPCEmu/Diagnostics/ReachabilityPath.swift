@@ -22,7 +22,7 @@ public struct ReachabilityHop: Sendable, Hashable, Codable {
 }
 
 /// Where the analysis of one direction ended: at an instance, or blocked with the reason the
-/// pipeline would give (the same `DropReason`, resolved in the same compiled topology).
+/// pipeline would give (the same `DropReason`, resolved in the same data plane).
 public enum ReachabilityOutcome: Sendable, Hashable {
     case delivered(instance: UInt32)
     case dropped(DropReason)
@@ -60,7 +60,7 @@ public struct ReachabilityReport: Sendable, Hashable {
     public var time: EmulatedTime
     public var forward: ReachabilityPath
     public var reverse: ReachabilityPath?
-    /// The compiled topology's names, kept to describe delivered instances.
+    /// The data plane's names, kept to describe delivered instances.
     var instanceNames: [String]
 
     /// Every analyzed direction delivers.

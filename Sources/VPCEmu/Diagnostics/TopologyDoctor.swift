@@ -5,7 +5,7 @@
 /// groups and network ACLs let the peer's addresses through both ways; no route expects the
 /// peering to transit to a third VPC.
 ///
-/// Filters are judged by the compiled filters the pipeline uses (`CompiledTopology`), with
+/// Filters are judged by the compiled filters the pipeline uses (`DataPlane`), with
 /// probe flows: ICMP echo, TCP 22, 80 and 443, and the TCP/UDP ports the receiver's security
 /// groups accept. A direction passes when at least one probe gets through.
 public struct TopologyDoctor: Sendable {
@@ -31,7 +31,7 @@ public struct TopologyDoctor: Sendable {
 
     var state: ControlPlaneState { analyzer.state }
     var topology: Topology { analyzer.state.topology }
-    var compiled: CompiledTopology { analyzer.compiled }
+    var dataPlane: DataPlane { analyzer.dataPlane }
 
     /// Every declared peering (by name), or only `peering`.
     public func diagnose(peering: String? = nil) throws(DoctorError) -> DoctorReport {
@@ -170,15 +170,15 @@ public struct TopologyDoctor: Sendable {
     /// the resources are, and cover them). Fails when it sends none, warns when only some.
     func vswitchTableChecks(_ name: String, _ local: VPC, _ peer: VPC) -> [DoctorCheck] {
         // A VPC without any route to the peering already fails routes-to-peer.
-        guard !routes(of: local, to: name).isEmpty, let peeringID = compiled.peerings.firstIndex(where: { $0.name == name }) else { return [] }
+        guard !routes(of: local, to: name).isEmpty, let peeringID = dataPlane.peerings.firstIndex(where: { $0.name == name }) else { return [] }
         let peerInstances = topology.instances.filter { topology.vpc(ofInstance: $0.name) == peer.name }
         return topology.vswitches.enumerated().filter { $0.element.vpc == local.name }.compactMap { position, vswitch in
             let instances = topology.instances.filter { $0.vswitch == vswitch.name }.map(\.name)
             guard !instances.isEmpty else { return nil }
-            let table = compiled.vswitchTable[position]
+            let table = dataPlane.vswitchTable[position]
             let subject = "vSwitch \(vswitch.name) (\(instances.joined(separator: ", "))) uses route table \(vswitch.routeTable)"
             let missed = peerInstances.flatMap { instance in
-                instance.addresses.filter { compiled.route(table: table, to: $0)?.target != .peering(UInt32(peeringID)) }.map { (instance.name, $0) }
+                instance.addresses.filter { dataPlane.route(table: table, to: $0)?.target != .peering(UInt32(peeringID)) }.map { (instance.name, $0) }
             }
             guard let (firstName, firstAddress) = missed.first else {
                 return DoctorCheck(kind: .vswitchRouteTable, status: .pass,

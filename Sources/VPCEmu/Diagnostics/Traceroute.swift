@@ -127,7 +127,7 @@ public enum Traceroute {
     }
 
     private static func probe(_ record: PingExchange.Record, endpoints: DiagnosticEndpoints, routers: [IPAddress: String],
-                              topology: CompiledTopology, intraRegionLatency: Int64) -> Probe {
+                              topology: DataPlane, intraRegionLatency: Int64) -> Probe {
         let departure = record.sent.verdict.departure
         if let router = record.sent.timeExceededFrom {
             // The answer comes back the way the probe went: one intra-region hop, or the peering

@@ -165,7 +165,13 @@ public struct ConnectionTracker: Sendable {
     /// Runs `body` with `storage` moved out of `self` (so it is unique and `self` stays free to
     /// mutate) and put back after; `body` must not read `storage`. Reserves room for one entry first.
     private mutating func withSlots<R>(_ body: (inout Self, UnsafeMutablePointer<Entry>) -> R) -> R {
-        reserve(1)
+        withStorage(reserving: 1, body)
+    }
+
+    /// `withSlots` for a caller that adds up to `additional` entries through the pointer (the
+    /// reachability analyzer's walks).
+    mutating func withStorage<R>(reserving additional: Int, _ body: (inout Self, UnsafeMutablePointer<Entry>) -> R) -> R {
+        reserve(additional)
         var slots = storage
         storage = []
         defer { storage = slots }

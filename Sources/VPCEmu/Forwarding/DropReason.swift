@@ -1,5 +1,5 @@
 /// Why the pipeline dropped a packet: one documented set (docs/forwarding.md), each case
-/// carrying the object that caused it as an id into the `CompiledTopology` the packet was
+/// carrying the object that caused it as an id into the `DataPlane` the packet was
 /// forwarded through. The values are small integers, so a verdict costs no allocation;
 /// `code` is the stable machine-readable name, `describe(in:)` the sentence for people.
 public enum DropReason: Hashable, Sendable {
@@ -95,7 +95,7 @@ public enum DropReason: Hashable, Sendable {
 
     /// A sentence naming the objects involved, resolved against `topology` (use the compiled
     /// topology the packet was forwarded through, before later events change it).
-    public func describe(in topology: CompiledTopology) -> String {
+    public func describe(in topology: DataPlane) -> String {
         func name(_ names: [String], _ id: UInt32) -> String { Int(id) < names.count ? names[Int(id)] : "#\(id)" }
         func peering(_ id: UInt32) -> String { Int(id) < topology.peerings.count ? topology.peerings[Int(id)].name : "#\(id)" }
         func table(_ id: UInt32) -> String { Int(id) < topology.tables.count ? topology.tables[Int(id)].name : "#\(id)" }

@@ -1,10 +1,11 @@
-/// The table lookups of the pipeline's walk, remembered per flow (5-tuple and direction): the
+/// The table lookups of the walk (`FlowLookups`), remembered per flow (5-tuple and direction): the
 /// source instance (attribution), the egress and ingress network ACL verdicts, the two route
 /// lookups (the source VPC's table, the peer VPC's table) and the instance owning the destination.
 /// They depend only on the tuple and the forwarding tables, so an established flow reads them back
 /// instead of probing host tables, scanning ACLs and walking Poptries again.
 /// Everything with state — connection tracking, token buckets, TTL, counters — still runs for
-/// every packet, in the walk's order.
+/// every packet, in the walk's order. The memo wraps the data plane's lookups from outside
+/// (`Lookups`): the stages ask, and do not know whether the answer was remembered.
 ///
 /// Direct-mapped: a flow's tuple picks one slot, a different flow in that slot is replaced. A
 /// rebuild of the tables (a timeline event) bumps the generation, which empties every slot at
@@ -22,9 +23,9 @@ struct FlowDecisionCache {
         var egressACL: FilterVerdict?
         var ingressACL: FilterVerdict?
         var routeKnown = false
-        var route: CompiledTopology.RouteSlot?
+        var route: DataPlane.RouteSlot?
         var farRouteKnown = false
-        var farRoute: CompiledTopology.RouteSlot?
+        var farRoute: DataPlane.RouteSlot?
 
         init(_ tuple: FiveTuple, generation: UInt32) {
             self.tuple = tuple
@@ -78,5 +79,65 @@ struct FlowDecisionCache {
             slots[slot] = Decisions(tuple, generation: generation)
         }
         return slot
+    }
+
+    /// The walk's lookups for the flow whose slot is `memo`: each answered by `plane` the first
+    /// time and read back from the slot afterwards. The slot is written through the pointer (a
+    /// copy of `Decisions` in and out costs two `memcpy` calls per packet), so an established
+    /// flow's packet only reads it.
+    struct Lookups: FlowLookups {
+        let plane: DataPlane.View
+        let memo: UnsafeMutablePointer<Decisions>
+
+        @inline(__always)
+        func sourceOwner(_ address: IPAddress) -> UInt32? {
+            if !memo.pointee.sourceOwnerKnown {
+                memo.pointee.sourceOwner = plane.owner(of: address)
+                memo.pointee.sourceOwnerKnown = true
+            }
+            return memo.pointee.sourceOwner
+        }
+
+        @inline(__always)
+        func route(_ table: UInt32, to address: IPAddress) -> DataPlane.RouteSlot? {
+            if !memo.pointee.routeKnown {
+                memo.pointee.route = plane.route(table, to: address)
+                memo.pointee.routeKnown = true
+            }
+            return memo.pointee.route
+        }
+
+        @inline(__always)
+        func peerRoute(_ table: UInt32, to address: IPAddress) -> DataPlane.RouteSlot? {
+            if !memo.pointee.farRouteKnown {
+                memo.pointee.farRoute = plane.route(table, to: address)
+                memo.pointee.farRouteKnown = true
+            }
+            return memo.pointee.farRoute
+        }
+
+        /// Within one generation of the data plane a flow's destination VPC is always the same.
+        @inline(__always)
+        func destinationOwner(in vpc: UInt32, _ address: IPAddress) -> UInt32? {
+            if !memo.pointee.destinationOwnerKnown {
+                memo.pointee.destinationOwner = plane.instance(in: vpc, owning: address)
+                memo.pointee.destinationOwnerKnown = true
+            }
+            return memo.pointee.destinationOwner
+        }
+
+        @inline(__always)
+        func acl(_ direction: TrafficDirection, _ id: UInt32, _ tuple: FiveTuple) -> FilterVerdict {
+            if direction == .egress {
+                if let known = memo.pointee.egressACL { return known }
+                let verdict = plane.evaluate(id, tuple)
+                memo.pointee.egressACL = verdict
+                return verdict
+            }
+            if let known = memo.pointee.ingressACL { return known }
+            let verdict = plane.evaluate(id, tuple)
+            memo.pointee.ingressACL = verdict
+            return verdict
+        }
     }
 }

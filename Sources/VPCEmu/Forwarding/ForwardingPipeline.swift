@@ -1,11 +1,11 @@
 import CPrefetch
 
-/// The data path of one packet through the emulated VPCs (docs/forwarding.md):
-///
-///     parse → attribute the source instance → SG egress (stateful) → ACL egress of the source
-///     vSwitch → route lookup in its table → local, or across an Activated peering (token bucket
-///     of the direction when inter-region; the destination must be local at the other end) →
-///     ACL ingress → SG ingress (stateful) → delivered at departure + shaping delay + latency.
+/// The data path of packets through the emulated VPCs (docs/forwarding.md): each frame is
+/// parsed and walks the stages of `Walk` over the data plane of its moment — attribution, SG
+/// egress, ACL egress, route, peering (+ token bucket), accepter route, ACL ingress, SG ingress,
+/// with the hop limit at each VPC router — and is delivered at departure + shaping delay +
+/// latency, or dropped with a `DropReason`. The pipeline's observer (`Meter`) meters the
+/// peering directions; verdicts are counted per kind and instance.
 ///
 /// Time is emulated: the first packet's timestamp is time 0 (or `Options.start`), and timeline events are applied
 /// when a packet reaches their time, so results never depend on the machine's speed.
@@ -54,7 +54,7 @@ public struct ForwardingPipeline: Sendable {
         }
     }
 
-    /// Where a packet went: the objects it met, as ids into `topology` (`UInt32.max`: not reached).
+    /// Where a packet went: the objects it met, as ids into the data plane (`UInt32.max`: not reached).
     public struct HopTrail: Hashable, Sendable {
         public var sourceInstance = UInt32.max
         public var table = UInt32.max
@@ -81,7 +81,7 @@ public struct ForwardingPipeline: Sendable {
         }
 
         /// `ecs-a > rt-a[10.2.0.0/16 -> peering pcx] > pcx > ecs-b`, the steps reached.
-        public func describe(in topology: CompiledTopology) -> String {
+        public func describe(in topology: DataPlane) -> String {
             var steps: [String] = []
             if Int(sourceInstance) < topology.instanceNames.count { steps.append(topology.instanceNames[Int(sourceInstance)]) }
             if Int(table) < topology.tables.count {
@@ -147,54 +147,39 @@ public struct ForwardingPipeline: Sendable {
     private var tracker: ConnectionTracker
     private var buckets: [TokenBucket?]
     private var bucketBandwidth: [Int?]
-    /// Address -> instance per VPC, and source attribution (`--bind` first); fixed for the run.
-    private let hosts: HostTablePool
-    private let owners: HostTablePool
-    /// The `--bind` blocks (no table when there are none), tried before `owners`.
-    private let bindings: FIBPool<UInt32>
-    /// Per VPC: its system route table, to decide whether a destination is local there.
-    private let vpcTable: [UInt32]
     /// Per vSwitch: its VPC and address blocks, to find the router that answers for a destination
     /// no instance owns (read only when a packet expires there).
     private let vswitchBlocks: [(vpc: UInt32, blocks: [IPNetwork])]
-    /// What the walk reads per packet, rebuilt when a timeline event changes `runtime.compiled`.
-    private var tables: ForwardingTables
-    /// The walk's lookups per flow in `tables`; invalidated whenever they are rebuilt.
+    /// The walk's lookups per flow in the data plane; invalidated whenever a timeline event changes it.
     private var flowCache: FlowDecisionCache
     /// Per vSwitch: the router address time-exceeded answers come from, per family.
     private let routerIPv4: [IPAddress?]
     private let routerIPv6: [IPAddress?]
-    private let intraRegionLatency: Int64
 
     public init(topology: Topology, options: Options = Options()) throws(OptionError) {
-        runtime = TopologyRuntime(topology: topology)
-        self.options = options
-        origin = options.origin
-        let compiled = runtime.compiled
-        tracker = ConnectionTracker(capacity: options.connectionCapacity ?? topology.settings.connectionTable)
-        flowCache = FlowDecisionCache(capacity: options.flowCacheCapacity)
         var bindings = RouteTable<UInt32>()
+        let instanceNames = topology.instances.map(\.name)
         for binding in options.bindings {
-            let id = try Self.instance(named: binding.instance, in: compiled.instanceNames)
+            let id = try Self.instance(named: binding.instance, in: instanceNames)
             bindings.insert(binding.network, nextHop: UInt32(id))
         }
-        self.bindings = FIBPool(bindings.count == 0 ? [] : [bindings.build()])
-        vpcTable = compiled.systemTables(of: topology)
+        runtime = TopologyRuntime(topology: topology, bindings: bindings)
+        self.options = options
+        origin = options.origin
+        let compiled = runtime.dataPlane
+        tracker = ConnectionTracker(capacity: options.connectionCapacity ?? topology.settings.connectionTable)
+        flowCache = FlowDecisionCache(capacity: options.flowCacheCapacity)
         vswitchBlocks = topology.vswitches.indices.map { (compiled.vswitchVPC[$0], topology.vswitches[$0].allCIDRs) }
         routerIPv4 = topology.vswitches.map { $0.routerAddress(family: .ipv4, profile: topology.profile) }
         routerIPv6 = topology.vswitches.map { $0.routerAddress(family: .ipv6, profile: topology.profile) }
-        intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
         counters = Counters(receivedByInstance: Array(repeating: 0, count: compiled.instanceNames.count),
                             directions: Array(repeating: DirectionCounters(), count: 2 * compiled.peerings.count))
         buckets = Array(repeating: nil, count: 2 * compiled.peerings.count)
         bucketBandwidth = Array(repeating: nil, count: compiled.peerings.count)
-        let candidates = topology.instances.flatMap(\.addresses)
-        hosts = HostTablePool(compiled.hosts, candidates: candidates)
-        owners = HostTablePool([compiled.sourceOwners], candidates: candidates)
-        tables = ForwardingTables(compiled, vpcTable: vpcTable, hosts: hosts, owners: owners, bindings: self.bindings)
     }
 
-    public var topology: CompiledTopology { runtime.compiled }
+    /// The data plane the packets are walking now (timeline events change it).
+    public var topology: DataPlane { runtime.dataPlane }
 
     /// The id of the instance `name` (a `--bind`), or `.unknownInstance` with the nearest name.
     public static func instance(named name: String, in instanceNames: [String]) throws(OptionError) -> Int {
@@ -236,9 +221,10 @@ public struct ForwardingPipeline: Sendable {
                         // The first packet and one that reaches a timeline change take the one-packet
                         // path, which applies the change; the packets between run on one view of the tables.
                         if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
-                            let tables = self.tables
-                            tables.withView { view in
+                            let plane = runtime.dataPlane
+                            plane.withView { view in
                                 withHotStorage { pipeline, hot in
+                                    var meter = Meter(directions: hot.directions)
                                     // Read through a pointer: the loop also reads the packet `prefetchDistance` ahead.
                                     batch.parsed.withUnsafeBufferPointer { parsed in
                                         while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
@@ -247,11 +233,11 @@ public struct ForwardingPipeline: Sendable {
                                                 if index &+ Self.prefetchDistance < batch.count {
                                                     pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
                                                 }
-                                                pipeline.forward(parsed[index], frame: frame, now: now, view, hot, into: &out[index])
+                                                pipeline.forward(parsed[index], frame: frame, now: now, view, hot, &meter, into: &out[index])
                                             } else {
                                                 packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                                              timestamp: batch.timestamps[index])
-                                                pipeline.forward(packet, frame: frame, now: now, view, hot, into: &out[index])
+                                                pipeline.forward(packet, frame: frame, now: now, view, hot, &meter, into: &out[index])
                                             }
                                             index &+= 1
                                         }
@@ -315,209 +301,73 @@ public struct ForwardingPipeline: Sendable {
         if origin == nil { origin = timestamp &- options.start }
         let now = timestamp &- start
         let changed = !runtime.advance(to: EmulatedTime(nanoseconds: now)).isEmpty
-        if changed {
-            tables = ForwardingTables(runtime.compiled, vpcTable: vpcTable, hosts: hosts, owners: owners, bindings: bindings)
-            flowCache.invalidate()
-        }
+        if changed { flowCache.invalidate() }
         if changed || isFirst { try refreshBuckets(now: now) }
-        let tables = self.tables
+        let plane = runtime.dataPlane
         var verdict = Verdict.unwritten
-        tables.withView { view in
-            withHotStorage { pipeline, hot in pipeline.forward(packet, frame: frame, now: now, view, hot, into: &verdict) }
+        plane.withView { view in
+            withHotStorage { pipeline, hot in
+                var meter = Meter(directions: hot.directions)
+                pipeline.forward(packet, frame: frame, now: now, view, hot, &meter, into: &verdict)
+            }
         }
         return verdict
     }
 
     /// One parsed frame at emulated time `now`, with the control plane already advanced to it.
     private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, now: Int64,
-                                  _ view: ForwardingTables.View, _ hot: HotStorage, into verdict: inout Verdict) {
+                                  _ view: DataPlane.View, _ hot: HotStorage, _ meter: inout Meter, into verdict: inout Verdict) {
         verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
         switch packet.outcome {
         case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
         case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
         case .ip:
-            verdict.ipLength = packet.headers.ipTotalLength
-            verdict.outcome = walk(packet.headers, flow: packet.flow, frame: frame, now: now, trail: &verdict.trail, view, hot)
+            let headers = packet.headers, flow = packet.flow
+            verdict.ipLength = headers.ipTotalLength
+            let slot = flowCache.slot(for: flow.tuple, hash: flow.directionalHash, in: hot.flowSlots)
+            let walked = WalkPacket(flow: flow, source: headers.source, destination: headers.destination,
+                                    tcpFlags: headers.tcpFlags.rawValue, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
+            verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(plane: view, memo: hot.flowSlots + slot),
+                                       tracker: &tracker, connections: hot.connections, buckets: hot.buckets,
+                                       trail: &verdict.trail, observer: &meter)
+            if case .dropped(.ttlExpired(let vpc)) = verdict.outcome {
+                expire(headers, frame: frame, vpc: vpc, vswitch: meter.expiredAt)
+            }
         }
         count(verdict, hot)
     }
 
-    private mutating func walk(_ headers: PacketHeaders, flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer, now: Int64,
-                               trail: inout HopTrail, _ view: ForwardingTables.View, _ hot: HotStorage) -> Outcome {
-        let source = headers.source, destination = headers.destination
-        let tuple = flow.tuple
-        let cached = flowCache.slot(for: tuple, hash: flow.directionalHash, in: hot.flowSlots)
-        if !hot.flowSlots[cached].sourceOwnerKnown {
-            hot.flowSlots[cached].sourceOwner = view.owner(of: source)
-            hot.flowSlots[cached].sourceOwnerKnown = true
-        }
-        guard let sourceInstance = hot.flowSlots[cached].sourceOwner, sourceInstance != CompiledTopology.ambiguousOwner else {
-            return .dropped(.unknownSource)
-        }
-        trail.sourceInstance = sourceInstance
-        let flags = headers.tcpFlags.rawValue
-        let clock = UInt64(max(0, now))
+    /// The pipeline's walk observer: meters each peering direction a packet crosses or is
+    /// throttled on, and notes the router a packet expires at; the other stages' reports cost nothing.
+    struct Meter: WalkObserver {
+        let directions: UnsafeMutableBufferPointer<DirectionCounters>
+        /// The vSwitch whose router answers the last expired packet (`WalkObserver.expired`).
+        var expiredAt: UInt32?
 
-        let sourceEntry = view.instances[Int(sourceInstance)]
-        guard sourceEntry.egressFilter != ForwardingTables.noFilter else {
-            return .dropped(.securityGroupUnavailable(instance: sourceInstance))
-        }
-        let egress = tracker.filter(flow, tcpFlags: flags, zone: sourceInstance, now: clock,
-                                    rules: ViewFilter(view: view, id: sourceEntry.egressFilter), hot.connections)
-        if egress.policy != .accept {
-            return .dropped(Self.securityGroupDrop(.egress, instance: sourceInstance, egress))
-        }
-        let sourceVSwitch = sourceEntry.vswitch
-        let sourceSwitch = view.vswitches[Int(sourceVSwitch)]
-        if sourceSwitch.egressACL != ForwardingTables.noFilter {
-            let verdict = Self.aclVerdict(sourceSwitch.egressACL, tuple, remembered: &hot.flowSlots[cached].egressACL, view)
-            if verdict.policy != .accept { return .dropped(.aclDenied(.egress, vswitch: sourceVSwitch, decider: verdict.decider)) }
+        init(directions: UnsafeMutableBufferPointer<DirectionCounters>) { self.directions = directions }
+
+        @inline(__always) mutating func crossed(direction: Int, bytes: UInt32, shapingDelay: Int64) {
+            directions[direction].packets &+= 1
+            directions[direction].bytes &+= UInt64(bytes)
+            directions[direction].shapingDelayNanoseconds &+= UInt64(shapingDelay)
         }
 
-        // The source VPC's router.
-        let sourceVPC = sourceSwitch.vpc
-        if let expired = hop(headers, frame: frame, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail) { return expired }
-        let table = sourceSwitch.table
-        trail.table = table
-        if !hot.flowSlots[cached].routeKnown {
-            hot.flowSlots[cached].route = view.route(table, to: destination)
-            hot.flowSlots[cached].routeKnown = true
-        }
-        guard let slot = hot.flowSlots[cached].route else { return .dropped(.noRoute(table: table)) }
-        trail.route = slot.route
+        @inline(__always) mutating func throttled(direction: Int) { directions[direction].throttled &+= 1 }
+        @inline(__always) mutating func expired(at vpc: UInt32, vswitch: UInt32?) { expiredAt = vswitch }
 
-        var destinationVPC = sourceVPC
-        var arrival = now &+ intraRegionLatency
-        var destinationInstance: UInt32?
-        switch slot.target {
-        case .blackhole: return .dropped(.blackholeRoute(table: table, route: slot.route))
-        case .local: break
-        case .instance(let instance): destinationInstance = instance
-        case .peering(let peeringID):
-            guard Int(peeringID) < view.peerings.count else { return .dropped(.peeringNotActive(peering: peeringID, state: nil)) }
-            trail.peering = peeringID
-            let peering = view.peerings[Int(peeringID)]
-            guard peering.state == .activated else { return .dropped(.peeringNotActive(peering: peeringID, state: peering.state)) }
-            let forward = sourceVPC == peering.requesterVPC
-            // A route of one VPC names only its own peerings (validation); the view's buffers are
-            // read unchecked, so a peering of other VPCs must not reach them.
-            guard forward || sourceVPC == peering.accepterVPC else { return .dropped(.nonTransitive(peering: peeringID, vpc: sourceVPC)) }
-            destinationVPC = forward ? peering.accepterVPC : peering.requesterVPC
-            let direction = 2 &* Int(peeringID) &+ (forward ? 0 : 1)
-            let directionName: PeeringDirectionKey.Direction = forward ? .requesterToAccepter : .accepterToRequester
-            var departure = now
-            if var bucket = hot.buckets[direction] {
-                let offered = bucket.offer(bytes: Int(headers.ipTotalLength), at: now)
-                hot.buckets[direction] = bucket
-                switch offered {
-                case .forwarded(let leaves): departure = leaves
-                case .dropped(let cause):
-                    hot.directions[direction].throttled &+= 1
-                    return .dropped(cause == .queueFull ? .queueFull(peering: peeringID, directionName)
-                                                        : .throttled(peering: peeringID, directionName, cause))
-                }
-            }
-            trail.crossedDirection = UInt32(direction)
-            trail.shapingDelay = departure &- now
-            hot.directions[direction].packets &+= 1
-            hot.directions[direction].bytes &+= UInt64(headers.ipTotalLength)
-            hot.directions[direction].shapingDelayNanoseconds &+= UInt64(departure &- now)
-            arrival = departure &+ (forward ? peering.latencyForward : peering.latencyReverse)
-            // The accepter VPC's router: the destination must be local there (no transit). Its
-            // time-exceeded answers come from the gateway of the destination's vSwitch.
-            let farTable = view.vpcTable[Int(destinationVPC)]
-            if !hot.flowSlots[cached].farRouteKnown {
-                hot.flowSlots[cached].farRoute = view.route(farTable, to: destination)
-                hot.flowSlots[cached].farRouteKnown = true
-            }
-            guard let far = hot.flowSlots[cached].farRoute, far.target == .local else {
-                return .dropped(.nonTransitive(peering: peeringID, vpc: destinationVPC))
-            }
-            destinationInstance = destinationOwner(in: destinationVPC, destination, cached: cached, view, hot)
-            let farVSwitch = destinationInstance.map { view.instances[Int($0)].vswitch }
-            if let expired = hop(headers, frame: frame, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail) { return expired }
-        }
-        guard let target = destinationInstance ?? destinationOwner(in: destinationVPC, destination, cached: cached, view, hot) else {
-            return .dropped(.noInstance(vpc: destinationVPC))
-        }
-        trail.destinationInstance = target
-        let targetEntry = view.instances[Int(target)]
-        let targetVSwitch = targetEntry.vswitch
-        let targetSwitch = view.vswitches[Int(targetVSwitch)]
-        if targetSwitch.ingressACL != ForwardingTables.noFilter {
-            let verdict = Self.aclVerdict(targetSwitch.ingressACL, tuple, remembered: &hot.flowSlots[cached].ingressACL, view)
-            if verdict.policy != .accept { return .dropped(.aclDenied(.ingress, vswitch: targetVSwitch, decider: verdict.decider)) }
-        }
-        guard targetEntry.ingressFilter != ForwardingTables.noFilter else {
-            return .dropped(.securityGroupUnavailable(instance: target))
-        }
-        let ingress = tracker.filter(flow, tcpFlags: flags, zone: target, now: clock,
-                                     rules: ViewFilter(view: view, id: targetEntry.ingressFilter), hot.connections)
-        if ingress.policy != .accept { return .dropped(Self.securityGroupDrop(.ingress, instance: target, ingress)) }
-        return .delivered(instance: target, arrival: arrival)
+        @inline(__always) func attributed(_ source: IPAddress, to owner: UInt32?, _ result: StageResult) {}
+        @inline(__always) func securityGroup(_ direction: TrafficDirection, of instance: UInt32, verdict: FilterVerdict?, _ result: StageResult) {}
+        @inline(__always) func networkACL(_ direction: TrafficDirection, of vswitch: UInt32, verdict: FilterVerdict, _ result: StageResult) {}
+        @inline(__always) func routed(table: UInt32, to destination: IPAddress, slot: DataPlane.RouteSlot?, _ result: StageResult) {}
+        @inline(__always) func peering(_ peering: UInt32, from vpc: UInt32, _ result: StageResult) {}
+        @inline(__always) func peerRouted(table: UInt32, in vpc: UInt32, to destination: IPAddress, slot: DataPlane.RouteSlot?,
+                                          _ result: StageResult) {}
+        @inline(__always) func noOwner(in vpc: UInt32, of destination: IPAddress) {}
+        @inline(__always) func delivered(to instance: UInt32, _ destination: IPAddress) {}
     }
 
-    /// Why the stateful filter of `instance` dropped a packet: its rules, or a full connection table.
-    @inline(__always)
-    private static func securityGroupDrop(_ direction: TrafficDirection, instance: UInt32, _ verdict: FilterVerdict) -> DropReason {
-        verdict.decider == ConnectionTracker.refusedDecider
-            ? .connectionTableFull(direction, instance: instance)
-            : .securityGroupDenied(direction, instance: instance, decider: verdict.decider)
-    }
-
-    /// The instance of `vpc` that owns `destination`, looked up once per flow (`cached` is the flow's
-    /// slot: within one generation of the tables a flow's destination VPC is always the same).
-    @inline(__always)
-    private mutating func destinationOwner(in vpc: UInt32, _ destination: IPAddress, cached: Int,
-                                           _ view: ForwardingTables.View, _ hot: HotStorage) -> UInt32? {
-        if !hot.flowSlots[cached].destinationOwnerKnown {
-            hot.flowSlots[cached].destinationOwner = view.instance(in: vpc, owning: destination)
-            hot.flowSlots[cached].destinationOwnerKnown = true
-        }
-        return hot.flowSlots[cached].destinationOwner
-    }
-
-    /// Network ACL `acl`'s verdict for `tuple`, evaluated once per flow: `remembered` is the flow
-    /// cache's field for that ACL, written only when it was unknown (the slot is read through a
-    /// pointer, so an established flow's packet only reads it).
-    @inline(__always)
-    private static func aclVerdict(_ acl: UInt32, _ tuple: FiveTuple, remembered: inout FilterVerdict?,
-                                   _ view: ForwardingTables.View) -> FilterVerdict {
-        if let known = remembered { return known }
-        let verdict = view.evaluate(acl, tuple)
-        remembered = verdict
-        return verdict
-    }
-
-    /// A security group of the view, as the connection tracker consults it. Holds only the view's
-    /// filters: a copy of the whole view per `filter` call cost a `memcpy` (~60 instructions).
-    private struct ViewFilter: StatelessFilter {
-        let filters: FlatFilters.View
-        let id: UInt32
-
-        init(view: ForwardingTables.View, id: UInt32) {
-            filters = view.filters
-            self.id = id
-        }
-
-        @inline(__always) func evaluate(_ tuple: FiveTuple) -> FilterVerdict { filters.evaluate(id, tuple) }
-    }
-
-    /// One VPC router hop: the TTL the packet arrived with, less the hops already taken, must
-    /// stay above zero (RFC 1812 5.3.1); otherwise a time-exceeded answer is built from the
-    /// router (gateway) address of `vswitch` (the packet's frame itself is never modified here).
-    @inline(__always)
-    private mutating func hop(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?,
-                              trail: inout HopTrail) -> Outcome? {
-        guard headers.ttl <= trail.routerHops &+ 1 else {
-            trail.routerHops &+= 1
-            return nil
-        }
-        return expire(headers, frame: frame, vpc: vpc, vswitch: vswitch)
-    }
-
-    /// The rare end of `hop` (kept out of line so the common case inlines): the packet expires at
-    /// `vpc`'s router.
+    /// A packet whose TTL ran out at `vpc`'s router (`HopLimitStage`), kept out of line: builds the
+    /// time-exceeded answer from the router (gateway) address of `vswitch`.
     @inline(never)
     private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) -> Outcome {
         // No vSwitch given: the destination is local in `vpc` but no instance owns it; the router
@@ -621,7 +471,7 @@ public struct ForwardingPipeline: Sendable {
     /// One bucket per direction of each Activated inter-region peering with a bandwidth;
     /// rebuilt (full) when the bandwidth changes, kept otherwise.
     private mutating func refreshBuckets(now: Int64) throws(OptionError) {
-        for (id, peering) in runtime.compiled.peerings.enumerated() {
+        for (id, peering) in runtime.dataPlane.peerings.enumerated() {
             let bandwidth = peering.isInterRegion ? peering.bandwidthMbps : nil
             guard bandwidth != bucketBandwidth[id] || (bandwidth != nil && buckets[2 * id] == nil) else { continue }
             bucketBandwidth[id] = bandwidth

@@ -4,13 +4,14 @@
 /// and rebuilds what they changed, so the packet sees the new state.
 public struct TopologyRuntime: Sendable {
     public private(set) var timeline: TopologyTimeline
-    public private(set) var compiled: CompiledTopology
+    public private(set) var dataPlane: DataPlane
     /// The time of the next change, or `.max`-like sentinel when nothing is pending.
     public private(set) var nextChange: EmulatedTime
 
-    public init(topology: Topology) {
+    /// `bindings`: the data plane's `--bind` blocks (`DataPlane.init`).
+    public init(topology: Topology, bindings: RouteTable<UInt32> = RouteTable()) {
         timeline = TopologyTimeline(topology: topology)
-        compiled = CompiledTopology(timeline.state)
+        dataPlane = DataPlane(timeline.state, bindings: bindings)
         nextChange = timeline.nextChangeTime ?? Self.never
     }
 
@@ -27,7 +28,7 @@ public struct TopologyRuntime: Sendable {
 
     @usableFromInline mutating func applyDueChanges(upTo time: EmulatedTime) -> [ControlPlaneChange] {
         let changes = timeline.advance(to: time)
-        compiled.apply(changes, from: timeline.state)
+        dataPlane.apply(changes, from: timeline.state)
         nextChange = timeline.nextChangeTime ?? Self.never
         return changes
     }

@@ -129,7 +129,7 @@ import Testing
 
     /// `From LOCATION`: the object each kind of drop names.
     @Test func dropLocationsNameTheObject() throws {
-        let compiled = CompiledTopology(TopologyTimeline.state(of: try loadCapture("hub-and-spoke.yaml").topology, at: .zero))
+        let compiled = DataPlane(TopologyTimeline.state(of: try loadCapture("hub-and-spoke.yaml").topology, at: .zero))
         func id(_ names: [String], _ name: String) -> UInt32 { UInt32(names.firstIndex(of: name) ?? -1) }
         let peering = id(compiled.peerings.map(\.name), "pcx-hub-b2")
         let cases: [(DropReason, String)] = [

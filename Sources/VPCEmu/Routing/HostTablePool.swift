@@ -1,5 +1,5 @@
 /// Exact-match tables from address to instance id, several in one flat open-addressing pool,
-/// standing in on the hot path for the FIBs that hold host routes only: `CompiledTopology.hosts`,
+/// standing in on the hot path for the FIBs that hold host routes only: `DataPlane.hosts`,
 /// and `sourceOwners` (`--bind` blocks are a Poptrie of their own). A /32 (/128) lookup walks a Poptrie four or five
 /// levels deep; here it is one hash and usually one slot.
 ///

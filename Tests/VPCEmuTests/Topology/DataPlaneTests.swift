@@ -2,7 +2,7 @@ import Testing
 @testable import VPCEmu
 
 /// The compiled data plane agrees with the slow control-plane model, and follows the timeline.
-@Suite struct CompiledTopologyTests {
+@Suite struct DataPlaneTests {
     /// Addresses worth probing in a topology: instance addresses, both ends of every declared
     /// block and route, and seeded random addresses inside and around the VPC blocks.
     static func probes(_ topology: Topology, using generator: inout SeededGenerator) -> [IPAddress] {
@@ -44,7 +44,7 @@ import Testing
             try compare(runtime, probes)
         }
         try compare(runtime, probes)
-        #expect(runtime.compiled.compileErrors.isEmpty)
+        #expect(runtime.dataPlane.compileErrors.isEmpty)
         #expect(checkpoints.count == Set(checkpoints).count)
     }
 
@@ -52,23 +52,23 @@ import Testing
         let state = runtime.state
         for (id, table) in state.topology.routeTables.enumerated() {
             let routes = state.effectiveRoutes(table: table.name)
-            #expect(runtime.compiled.tables[id].routes == routes)
+            #expect(runtime.dataPlane.tables[id].routes == routes)
             for probe in probes {
                 let slow = ControlPlaneState.longestMatch(probe, in: routes)
-                let fast = runtime.compiled.route(table: UInt32(id), to: probe)
-                let fastRoute = fast.map { runtime.compiled.tables[id].routes[Int($0.route)] }
+                let fast = runtime.dataPlane.route(table: UInt32(id), to: probe)
+                let fastRoute = fast.map { runtime.dataPlane.tables[id].routes[Int($0.route)] }
                 #expect(fastRoute == slow, "\(table.name) \(probe) at \(state.time)")
                 if let fast, let slow {
                     switch (fast.target, slow.target) {
                     case (.local, .local), (.blackhole, .blackhole): break
-                    case (.peering(let id), .peering(let name)): #expect(runtime.compiled.peerings[Int(id)].name == name)
-                    case (.instance(let id), .instance(let name)): #expect(runtime.compiled.instanceNames[Int(id)] == name)
+                    case (.peering(let id), .peering(let name)): #expect(runtime.dataPlane.peerings[Int(id)].name == name)
+                    case (.instance(let id), .instance(let name)): #expect(runtime.dataPlane.instanceNames[Int(id)] == name)
                     default: Issue.record("target \(fast.target) vs \(slow.target)")
                     }
                 }
             }
         }
-        for (id, peering) in runtime.compiled.peerings.enumerated() {
+        for (id, peering) in runtime.dataPlane.peerings.enumerated() {
             #expect(peering.state == state.peering(named: peering.name)?.state, "peering \(id)")
             #expect(peering.bandwidthMbps == state.peering(named: peering.name)?.bandwidthMbps)
         }
@@ -76,11 +76,11 @@ import Testing
 
     @Test func eventsReachTheDataPlaneAtTheirTime() throws {
         var runtime = TopologyRuntime(topology: try loadCapture("peering-lifecycle.yaml").topology)
-        let compiled = { (runtime: TopologyRuntime) in runtime.compiled }
+        let compiled = { (runtime: TopologyRuntime) in runtime.dataPlane }
         let rtAlice = UInt32(try #require(runtime.state.index.routeTables["rt-alice"]))
-        let dave = try #require(runtime.compiled.instanceNames.firstIndex(of: "ecs-dave"))
+        let dave = try #require(runtime.dataPlane.instanceNames.firstIndex(of: "ecs-dave"))
         let ssh = FiveTuple(source: address("10.1.1.10"), destination: address("10.4.1.10"), sourcePort: 40000, destinationPort: 22, ipProtocol: 6)
-        let pcx = try #require(runtime.compiled.peerings.firstIndex { $0.name == "pcx-deleted" })
+        let pcx = try #require(runtime.dataPlane.peerings.firstIndex { $0.name == "pcx-deleted" })
 
         #expect(runtime.advance(to: time("299s")).count == 3)   // accepted, activated, rejected
         #expect(compiled(runtime).peerings[pcx].state == .activated)
@@ -101,7 +101,7 @@ import Testing
     }
 
     @Test func hostsAndSourceOwners() throws {
-        let compiled = CompiledTopology(ControlPlaneState(topology: try loadCapture("dual-stack.yaml").topology))
+        let compiled = DataPlane(ControlPlaneState(topology: try loadCapture("dual-stack.yaml").topology))
         let v6a = try #require(compiled.vpcNames.firstIndex(of: "vpc-v6a"))
         #expect(compiled.instance(in: UInt32(v6a), owning: address("2408:4000:1000:1::10")).map { compiled.instanceNames[Int($0)] } == "ecs-v6a")
         #expect(compiled.instance(in: UInt32(v6a), owning: address("2408:4000:2000:1::10")) == nil)
@@ -110,21 +110,21 @@ import Testing
         var topology = ControlPlaneTests.topology(vpcs: 2)
         topology.instances.append(Instance(name: "twin", vswitch: "vsw1", addresses: [address("10.0.1.10")]))
         topology.vswitches[1].cidr = network("10.0.1.0/24")
-        let overlapping = CompiledTopology(ControlPlaneState(topology: topology))
-        #expect(overlapping.sourceOwners.lookup(address("10.0.1.10")) == CompiledTopology.ambiguousOwner)
+        let overlapping = DataPlane(ControlPlaneState(topology: topology))
+        #expect(overlapping.sourceOwners.lookup(address("10.0.1.10")) == DataPlane.ambiguousOwner)
         #expect(overlapping.instance(in: 1, owning: address("10.0.1.10")).map { overlapping.instanceNames[Int($0)] } == "twin")
     }
 
     @Test func interRegionPeeringCarriesLatencyAndBandwidth() throws {
         var runtime = TopologyRuntime(topology: try loadCapture("inter-region-bandwidth.yaml").topology)
-        let peering = try #require(runtime.compiled.peerings.first { $0.name == "pcx-hz-sv" })
+        let peering = try #require(runtime.dataPlane.peerings.first { $0.name == "pcx-hz-sv" })
         #expect(peering.isInterRegion && peering.bandwidthMbps == 10 && peering.burstBytes == 64_000)
         #expect(peering.latencyForward == .milliseconds(80) && peering.latencyReverse == .milliseconds(80))
         runtime.advance(to: time("120s"))
-        #expect(runtime.compiled.peerings.first { $0.name == "pcx-hz-sv" }?.bandwidthMbps == 20)
-        let acl = try #require(runtime.compiled.vswitchFilters[0])
+        #expect(runtime.dataPlane.peerings.first { $0.name == "pcx-hz-sv" }?.bandwidthMbps == 20)
+        let acl = try #require(runtime.dataPlane.vswitchFilters[0])
         let tuple = FiveTuple(source: address("172.16.1.10"), destination: address("192.168.1.20"), sourcePort: 1, destinationPort: 80, ipProtocol: 6)
         #expect(acl.egress.evaluate(tuple).policy == .accept)
-        #expect(runtime.compiled.vswitchFilters[1] == nil)
+        #expect(runtime.dataPlane.vswitchFilters[1] == nil)
     }
 }

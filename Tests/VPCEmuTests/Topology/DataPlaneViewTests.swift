@@ -2,10 +2,10 @@ import Foundation
 import Testing
 @testable import VPCEmu
 
-/// The pipeline's flat tables against the structures they are built from: `FlatFilters` against
-/// `CompiledFilter.evaluate` (decision tree), `ForwardingTables` against `CompiledTopology`, and
-/// the batch path (runs of packets on one view) against forwarding one frame at a time.
-@Suite struct ForwardingTablesTests {
+/// The data plane's flat form against the structures it is built from: `FlatFilters` against
+/// `CompiledFilter.evaluate` (decision tree), `DataPlane.View` against the data plane's compiled
+/// objects, and the batch path (runs of packets on one view) against forwarding one frame at a time.
+@Suite struct DataPlaneViewTests {
     /// A filter of `ruleCount` random rules with random policies, each rule its own decider.
     static func randomFilter(_ random: inout ClassifierTests.RandomRuleSet, ruleCount: Int) -> (CompiledFilter, [ClassifierRule]) {
         let rules = (0..<ruleCount).map { _ in random.rule(families: [.ipv4, .ipv6]) }
@@ -47,13 +47,9 @@ import Testing
         #expect(decidedByRule > 3000)
     }
 
-    @Test func tablesMirrorTheCompiledTopology() throws {
+    @Test func tablesMirrorTheDataPlane() throws {
         let loaded = try TopologyLoader.load(contentsOf: packageRoot.appendingPathComponent("Benchmarks/topologies/three-vpcs-acl.yaml").path)
-        let compiled = TopologyRuntime(topology: loaded.topology).compiled
-        let candidates = loaded.topology.instances.flatMap(\.addresses)
-        let tables = ForwardingTables(compiled, vpcTable: compiled.systemTables(of: loaded.topology),
-                                      hosts: HostTablePool(compiled.hosts, candidates: candidates),
-                                      owners: HostTablePool([compiled.sourceOwners], candidates: candidates), bindings: FIBPool([]))
+        let compiled = TopologyRuntime(topology: loaded.topology).dataPlane
         var random = ClassifierTests.RandomRuleSet(seed: 7)
         let ports: [UInt16] = [22, 53, 80, 443, 5003, 7050, 8085, 9999, 30_000]
         func tuple(_ source: String, _ destination: String) -> FiveTuple {
@@ -63,7 +59,7 @@ import Testing
                       ipProtocol: [6, 17].randomElement(using: &random.generator) ?? 6)
         }
         let peers = ["10.1.1.10", "10.2.2.10", "10.3.1.10", "192.0.2.7", "172.16.0.1"]
-        tables.withView { view in
+        compiled.withView { view in
             for name in ["ecs-a1", "ecs-b2", "ecs-c2"] {
                 guard let instance = compiled.instanceNames.firstIndex(of: name),
                       let groups = compiled.instanceFilters[instance] else {

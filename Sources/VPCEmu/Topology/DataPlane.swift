@@ -1,17 +1,24 @@
-/// The data-plane form of a `ControlPlaneState`: everything the forwarding pipeline reads per
-/// packet, indexed by small integers, with no names or dictionaries on the lookup path.
+/// The data plane: everything a packet's walk (`Walk`, docs/forwarding.md) reads, for the
+/// forwarding pipeline's packets and the reachability analyzer's flows alike, compiled from a
+/// `ControlPlaneState` and indexed by small integers.
 ///
-/// - one FIB per route table, compiled from its installed effective routes (routes to a
-///   peering that is not Activated stay installed: the pipeline drops their packets with the
-///   peering's state, as the cloud does);
-/// - per instance, its security groups compiled for each direction; per vSwitch, its network
-///   ACL compiled for each direction (nil: no ACL bound, everything passes);
-/// - per peering, its state, bandwidth and one-way latencies, updated in place;
-/// - per VPC, a host table from address to instance for local delivery, and one global table
-///   for attributing a packet to its source instance.
+/// It has two faces over the same facts:
+/// - the compiled objects, with names, for describing what happened (`DropReason.describe`,
+///   the analyzer's hops): one FIB per route table, compiled from its installed effective routes
+///   (routes to a peering that is not Activated stay installed: the walk drops their packets with
+///   the peering's state, as the cloud does); per instance, its security groups compiled for each
+///   direction; per vSwitch, its network ACL compiled for each direction (nil: no ACL bound,
+///   everything passes); per peering, its state, bandwidth and one-way latencies; per VPC, a
+///   host table from address to instance, and one global table attributing a source address;
+/// - the same facts in flat arrays of plain values (`View`), which the walk reads through unsafe
+///   buffers entered once per run of packets: filters packed in `FlatFilters`, the FIBs pooled in
+///   `FIBPool`, the host tables in `HostTablePool`. Reading the compiled objects' nested arrays
+///   from the pipeline's mutating walk made Swift copy each element it touched (about 18
+///   retain/release pairs per packet); through the view's buffers the walk reads in place.
 ///
-/// `apply(_:from:)` rebuilds exactly the parts an event changed.
-public struct CompiledTopology: Sendable {
+/// `apply(_:from:)` recompiles exactly the objects an event changed, then rebuilds the flat
+/// arrays; the host tables and `--bind` blocks never change with events.
+public struct DataPlane: Sendable {
     /// Where an installed route sends a packet; ids index the arrays of this structure.
     public enum Target: Hashable, Sendable {
         case local
@@ -89,10 +96,29 @@ public struct CompiledTopology: Sendable {
     /// Security-group or ACL compile problems (none for a validated topology).
     public private(set) var compileErrors: [String] = []
 
+    /// Per VPC: its system route table, which decides whether a destination is local there.
+    public let systemTables: ContiguousArray<UInt32>
+    /// One-way latency within a region (`settings.intra_region_latency`), ns.
+    public let intraRegionLatency: Int64
+
     private let peeringIDs: [String: UInt32]
     private let tableIDs: [String: UInt32]
 
-    public init(_ state: ControlPlaneState) {
+    // The flat form (`View`).
+    private var instanceEntries: ContiguousArray<InstanceEntry> = []
+    private var vswitchEntries: ContiguousArray<VSwitchEntry> = []
+    private var peeringEntries: ContiguousArray<PeeringEntry> = []
+    private var flatFilters = FlatFilters()
+    private var routePool: FIBPool<RouteSlot>
+    /// `hosts` and `sourceOwners` as exact-match tables.
+    private let hostPool: HostTablePool
+    private let ownerPool: HostTablePool
+    /// The `--bind` blocks (a pool of none or one table), tried before `sourceOwners`.
+    private let bindingPool: FIBPool<UInt32>
+
+    /// `bindings`: source blocks attributed to an instance whatever the topology says
+    /// (`replay --bind`, ping's source), longest match first.
+    public init(_ state: ControlPlaneState, bindings: RouteTable<UInt32> = RouteTable()) {
         let topology = state.topology
         let index = state.index
         vpcNames = topology.vpcs.map(\.name)
@@ -124,6 +150,16 @@ public struct CompiledTopology: Sendable {
         }
         hosts = hostTables.map { $0.build() }
         sourceOwners = owners.build()
+        let candidates = topology.instances.flatMap(\.addresses)
+        hostPool = HostTablePool(hosts, candidates: candidates)
+        ownerPool = HostTablePool([sourceOwners], candidates: candidates)
+        bindingPool = FIBPool(bindings.count == 0 ? [] : [bindings.build()])
+        intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
+        routePool = FIBPool([])
+        // `tables` is compiled in the order of `topology.routeTables`.
+        systemTables = ContiguousArray(topology.vpcs.map { vpc in
+            UInt32(topology.routeTables.firstIndex { $0.isSystem && $0.vpc == vpc.name } ?? 0)
+        })
 
         tables = []
         instanceFilters = []
@@ -132,6 +168,7 @@ public struct CompiledTopology: Sendable {
         let members = Self.members(topology)
         instanceFilters = topology.instances.map { compileInstance($0, topology, members) }
         vswitchFilters = topology.vswitches.map { compileACL($0, topology) }
+        rebuildView()
     }
 
     // MARK: updates
@@ -166,6 +203,35 @@ public struct CompiledTopology: Sendable {
             }
         }
         for table in staleTables.sorted() { tables[table] = compileTable(tables[table].name, state) }
+        if !changes.isEmpty { rebuildView() }
+    }
+
+    /// The flat arrays, from the compiled objects.
+    private mutating func rebuildView() {
+        flatFilters = FlatFilters()
+        instanceEntries = []
+        for (instance, groups) in instanceFilters.enumerated() {
+            var entry = InstanceEntry(vswitch: instanceVSwitch[instance], egressFilter: Self.noFilter, ingressFilter: Self.noFilter)
+            if let groups {
+                entry.egressFilter = flatFilters.add(groups.egress.filter)
+                entry.ingressFilter = flatFilters.add(groups.ingress.filter)
+            }
+            instanceEntries.append(entry)
+        }
+        vswitchEntries = []
+        for (vswitch, acl) in vswitchFilters.enumerated() {
+            var entry = VSwitchEntry(vpc: vswitchVPC[vswitch], table: vswitchTable[vswitch], egressACL: Self.noFilter, ingressACL: Self.noFilter)
+            if let acl {
+                entry.egressACL = flatFilters.add(acl.egress.filter)
+                entry.ingressACL = flatFilters.add(acl.ingress.filter)
+            }
+            vswitchEntries.append(entry)
+        }
+        peeringEntries = ContiguousArray(peerings.map {
+            PeeringEntry(requesterVPC: $0.requesterVPC, accepterVPC: $0.accepterVPC, state: $0.state,
+                         latencyForward: $0.latencyForward.nanoseconds, latencyReverse: $0.latencyReverse.nanoseconds)
+        })
+        routePool = FIBPool(tables.map(\.fib))
     }
 
     // MARK: compiling
@@ -230,6 +296,98 @@ public struct CompiledTopology: Sendable {
     func compileACL(_ vswitch: VSwitch, _ topology: Topology) -> ACLFilters? {
         guard let name = vswitch.networkACL, let acl = topology.networkACLs.first(where: { $0.name == name }) else { return nil }
         return ACLFilters(ingress: NetworkACLFilter(acl, direction: .ingress), egress: NetworkACLFilter(acl, direction: .egress))
+    }
+
+    // MARK: the flat form
+
+    /// A missing filter id: no ACL bound (everything passes), or security groups that failed to
+    /// compile (the instance's traffic is dropped).
+    static let noFilter = UInt32.max
+
+    struct InstanceEntry {
+        var vswitch: UInt32
+        var egressFilter: UInt32
+        var ingressFilter: UInt32
+    }
+
+    struct VSwitchEntry {
+        var vpc: UInt32
+        var table: UInt32
+        var egressACL: UInt32
+        var ingressACL: UInt32
+    }
+
+    struct PeeringEntry {
+        var requesterVPC: UInt32
+        var accepterVPC: UInt32
+        var state: PeeringState?
+        var latencyForward: Int64
+        var latencyReverse: Int64
+    }
+
+    /// The flat form as unsafe buffers, valid only inside `withView`'s body.
+    struct View {
+        let instances: UnsafeBufferPointer<InstanceEntry>
+        let vswitches: UnsafeBufferPointer<VSwitchEntry>
+        let peerings: UnsafeBufferPointer<PeeringEntry>
+        /// Per VPC: its system route table.
+        let systemTables: UnsafeBufferPointer<UInt32>
+        let filters: FlatFilters.View
+        let routes: FIBPool<RouteSlot>.View
+        let hosts: HostTablePool.View
+        let owners: HostTablePool.View
+        let bindings: FIBPool<UInt32>.View
+        let intraRegionLatency: Int64
+
+        /// The instance `address` is attributed to (possibly `DataPlane.ambiguousOwner`).
+        @inline(__always)
+        func owner(of address: IPAddress) -> UInt32? {
+            if bindings.entries.count != 0, let bound = bindings.lookup(0, address) { return bound }
+            for table in owners.tables.indices {
+                if let owner = owners.lookup(table, address) { return owner }
+            }
+            return nil
+        }
+
+        /// The route `table` takes to `address`.
+        @inline(__always)
+        func route(_ table: UInt32, to address: IPAddress) -> RouteSlot? {
+            routes.lookup(Int(table), address)
+        }
+
+        /// The instance of `vpc` that owns `address`.
+        @inline(__always)
+        func instance(in vpc: UInt32, owning address: IPAddress) -> UInt32? {
+            hosts.lookup(Int(vpc), address)
+        }
+
+        /// The verdict of filter `id` (not `noFilter`) for `tuple`.
+        @inline(__always)
+        func evaluate(_ id: UInt32, _ tuple: FiveTuple) -> FilterVerdict { filters.evaluate(id, tuple) }
+    }
+
+    func withView<R>(_ body: (View) throws -> R) rethrows -> R {
+        try instanceEntries.withUnsafeBufferPointer { instances in
+            try vswitchEntries.withUnsafeBufferPointer { vswitches in
+                try peeringEntries.withUnsafeBufferPointer { peerings in
+                    try systemTables.withUnsafeBufferPointer { systemTables in
+                        try flatFilters.withView { filters in
+                            try routePool.withView { routes in
+                                try hostPool.withView { hosts in
+                                    try ownerPool.withView { owners in
+                                        try bindingPool.withView { bindings in
+                                            try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
+                                                          systemTables: systemTables, filters: filters, routes: routes, hosts: hosts,
+                                                          owners: owners, bindings: bindings, intraRegionLatency: intraRegionLatency))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     // MARK: lookups

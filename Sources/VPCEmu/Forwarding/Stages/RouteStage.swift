@@ -1,0 +1,22 @@
+/// Stage 4: the longest-prefix match in the source vSwitch's route table. No route, or a
+/// blackhole route, drops the packet; a local, instance or peering route says where it goes next
+/// (`slot`).
+enum RouteStage {
+    @inline(__always)
+    static func run<L: FlowLookups, O: WalkObserver>(_ packet: WalkPacket, table: UInt32, _ lookups: L,
+                                                     trail: inout ForwardingPipeline.HopTrail, _ observer: inout O,
+                                                     slot: inout DataPlane.RouteSlot) -> StageResult {
+        trail.table = table
+        guard let found = lookups.route(table, to: packet.destination) else {
+            let result = StageResult.drop(.noRoute(table: table))
+            observer.routed(table: table, to: packet.destination, slot: nil, result)
+            return result
+        }
+        trail.route = found.route
+        slot = found
+        // An `external` target (the import work) ends the walk here: `.leave(through:)`.
+        let result: StageResult = found.target == .blackhole ? .drop(.blackholeRoute(table: table, route: found.route)) : .proceed
+        observer.routed(table: table, to: packet.destination, slot: found, result)
+        return result
+    }
+}
