@@ -91,6 +91,40 @@ import Testing
         #expect(state.lookupRoute(IPAddress("13.58.55.60")!, table: privateTable)?.target == vgw)
         // The private subnet has no association: the main table serves it.
         #expect(topology.routeTable(named: privateTable)?.isSystem == true)
+
+        // The analyzer: each flow leaves the modelled network through its gateway, never no-route.
+        let internet = ExternalGateway(id: "igw-0eac198308206c358", kind: .internetGateway)
+        let vpn = ExternalGateway(id: "vgw-070087240d6fa2989", kind: .vpnGateway)
+        for (from, to, gateway) in [(publicInstance, "8.8.8.8", internet), (publicInstance, "19.168.0.1", internet),
+                                    (privateInstance, "19.168.0.1", vpn), (privateInstance, "8.8.8.8", vpn), (privateInstance, "13.58.55.60", vpn)] {
+            let report = try ImportFixtures.analyze(topology, from, to, .tcp, port: 443)
+            #expect(report.forward.leaves == gateway, "\(from) -> \(to)")
+            #expect(report.forward.block == nil)
+            #expect(report.reverse == nil)
+            #expect(report.text.contains("=> left the modelled network through \(gateway)"))
+        }
+        // Replayed packets: counted apart from delivered and dropped.
+        var pipeline = try ForwardingPipeline(topology: topology)
+        var headers = PacketHeaders()
+        for (index, (from, to)) in [(publicInstance, "8.8.8.8"), (privateInstance, "8.8.8.8"), (privateInstance, publicInstance)].enumerated() {
+            let frame = PacketBuilder.frame(for: PacketSpec(source: IPAddress(from)!, destination: IPAddress(to)!, ttl: 64,
+                                                            transport: .icmpEcho(isRequest: true, identifier: 1, sequence: 1), payload: []))
+            let verdict = try frame.withUnsafeBytes { bytes in
+                try pipeline.forward(bytes, linkType: .raw, timestamp: Int64(index) * 1_000_000, headers: &headers)
+            }
+            if index < 2 { #expect(verdict.outcome == .left(gateway: index == 0 ? 1 : 0), "\(from) -> \(to)") }
+        }
+        #expect(pipeline.topology.externals == [vpn, internet])
+        #expect(pipeline.counters.left == 2)
+        #expect(pipeline.counters.dropped == 1)
+        #expect(pipeline.counters.delivered == 0)
+        // Ping: no reply expected, the request leaves through the gateway.
+        var options = Ping.Options(source: "i-094a9e5b545a4fde4", destination: "8.8.8.8")
+        options.count = 2
+        let ping = try Ping.run(topology, options)
+        #expect(ping.replies.map(\.status) == [.left, .left])
+        #expect(ping.replies.first?.leftThrough == "internet-gateway igw-0eac198308206c358")
+        #expect(ping.text.contains("icmp_seq=1 no reply expected: leaves through internet-gateway igw-0eac198308206c358"))
     }
 
     @Test(arguments: ["test-vpc-peering", "test-public-private-subnet"])
