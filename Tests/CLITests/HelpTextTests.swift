@@ -12,6 +12,8 @@ import Testing
         (["ping", "--help"], "vpcemu-ping-help.txt"),
         (["replay", "--help"], "vpcemu-replay-help.txt"),
         (["generate", "--help"], "vpcemu-generate-help.txt"),
+        (["import", "--help"], "vpcemu-import-help.txt"),
+        (["import", "terraform", "--help"], "vpcemu-import-terraform-help.txt"),
     ])
     func helpMatchesGoldenFile(arguments: [String], goldenName: String) throws {
         let result = try VPCEmuProcess.run(arguments)
