@@ -107,6 +107,12 @@ struct CloudNetworkBuilder {
             }
         }
         try buildInstances()
+        // Instances grouped by their VPC, in the VPCs' order (account, region, id).
+        let vpcOrder = Dictionary(uniqueKeysWithValues: vpcs.enumerated().map { ($1.id, $0) })
+        let subnetVPC = Dictionary(network.subnets.map { (name(.vswitch, $0.id) ?? $0.id, vpcOrder[$0.vpc] ?? .max) }, uniquingKeysWith: min)
+        topology.instances = topology.instances.enumerated().sorted {
+            (subnetVPC[$0.element.vswitch] ?? .max, $0.offset) < (subnetVPC[$1.element.vswitch] ?? .max, $1.offset)
+        }.map(\.element)
         try buildPeerings()
         try buildSecurityGroups()
         try buildNetworkACLs()

@@ -182,7 +182,13 @@ struct TopologyYAMLWriter {
     mutating func writeInstances() {
         guard !topology.instances.isEmpty else { return }
         lines.append("instances:")
+        let vpcOfVSwitch = Dictionary(topology.vswitches.map { ($0.name, $0.vpc) }, uniquingKeysWith: { a, _ in a })
+        var vpc: String?
         for instance in topology.instances {
+            if let current = vpcOfVSwitch[instance.vswitch], current != vpc {
+                lines.append("  # VPC \(current)")
+                vpc = current
+            }
             let ipv4 = instance.addresses.filter { $0.family == .ipv4 }.map(\.description)
             let ipv6 = instance.addresses.filter { $0.family == .ipv6 }.map { Self.scalar($0.description) }
             lines.append("  - " + Self.flow([("name", instance.name), ("vswitch", instance.vswitch),
