@@ -7,6 +7,7 @@ enum ReplaySummary {
         let counters = pipeline.counters
         let topology = pipeline.topology
         var lines = ["packets \(counters.packets)   delivered \(counters.delivered)   dropped \(counters.dropped)   "
+                     + (counters.left > 0 ? "left the model \(counters.left)   " : "")
                      + "emulated " + (report.emulatedStart == 0 ? "" : "\(EmulatedTime(nanoseconds: report.emulatedStart).humanDescription) to ")
                      + "\(EmulatedTime(nanoseconds: report.emulatedEnd).humanDescription)"]
         lines.append("")

@@ -12,6 +12,7 @@ struct VPCEmuCommand: ParsableCommand {
             DemoCommand.self,
             DoctorCommand.self,
             GenerateCommand.self,
+            ImportCommand.self,
             InspectCommand.self,
             PingCommand.self,
             ReplayCommand.self,

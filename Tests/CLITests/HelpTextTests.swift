@@ -13,6 +13,8 @@ import Testing
         (["traceroute", "--help"], "vpcemu-traceroute-help.txt"),
         (["replay", "--help"], "vpcemu-replay-help.txt"),
         (["generate", "--help"], "vpcemu-generate-help.txt"),
+        (["import", "--help"], "vpcemu-import-help.txt"),
+        (["import", "terraform", "--help"], "vpcemu-import-terraform-help.txt"),
     ])
     func helpMatchesGoldenFile(arguments: [String], goldenName: String) throws {
         let result = try VPCEmuProcess.run(arguments)

@@ -104,6 +104,8 @@ public enum Ping {
             case dropped
             /// The reply came back after the timeout (`-W`).
             case late
+            /// The request was routed out of the modelled network (`leftThrough`): no reply is expected.
+            case left
         }
 
         /// icmp_seq, from 1.
@@ -116,6 +118,8 @@ public enum Ping {
         /// Modeled round trip: latencies and shaping delays of both directions, ns.
         public var rttNanoseconds: Int64?
         public var drop: ProbeDrop?
+        /// The gateway outside the model the request left through (`internet-gateway igw-…`).
+        public var leftThrough: String?
     }
 
     public struct Result: Sendable, Hashable {
@@ -194,6 +198,9 @@ public enum Ping {
 
     private static func reply(to record: PingExchange.Record, sequence: Int, options: Options) -> Reply {
         let sentAt = record.sent.verdict.departure
+        if let gateway = record.sent.left {
+            return Reply(sequence: sequence, sentAt: sentAt, status: .left, leftThrough: gateway.description)
+        }
         if let drop = record.sent.drop ?? record.answer?.drop {
             return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .dropped, drop: drop)
         }
@@ -228,7 +235,7 @@ public struct PingTally: Sendable, Hashable {
         transmitted += 1
         switch reply.status {
         case .dropped: errors += 1
-        case .late: break
+        case .late, .left: break
         case .reply:
             guard let nanoseconds = reply.rttNanoseconds else { return }
             let rtt = Double(nanoseconds) / 1e6

@@ -83,6 +83,8 @@ struct PingExchange {
         var drop: ProbeDrop?
         /// The router that answered with time exceeded, when the TTL ran out.
         var timeExceededFrom: IPAddress?
+        /// The gateway outside the model the packet was routed to.
+        var left: ExternalGateway?
 
         var arrival: Int64? {
             if case .delivered(_, let arrival) = verdict.outcome { return arrival }
@@ -173,8 +175,10 @@ struct PingExchange {
         case .failure(let error): throw .pipeline(error)
         }
         var sent = Sent(verdict: verdict)
-        if case .dropped(let reason) = verdict.outcome {
-            sent.drop = ProbeDrop(reason, in: pipeline.topology, onAnswer: isAnswer)
+        switch verdict.outcome {
+        case .dropped(let reason): sent.drop = ProbeDrop(reason, in: pipeline.topology, onAnswer: isAnswer)
+        case .left(let gateway): sent.left = pipeline.topology.externals[Int(gateway)]
+        case .delivered: break
         }
         if pipeline.answerOffsets.count > answersBefore, let start = pipeline.answerOffsets.last {
             sent.timeExceededFrom = Self.source(ofAnswerAt: start, in: pipeline.answers)

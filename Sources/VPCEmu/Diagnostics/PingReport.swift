@@ -47,6 +47,8 @@ extension Ping.Result: ProbeReport {
         case .dropped:
             guard let drop = reply.drop else { return "From ? icmp_seq=\(reply.sequence)" }
             return "From \(drop.location) icmp_seq=\(reply.sequence) \(Self.what(drop)) (\(drop.description))"
+        case .left:
+            return "icmp_seq=\(reply.sequence) no reply expected: leaves through \(reply.leftThrough ?? "a gateway outside the model")"
         case .late:
             let rtt = reply.rttNanoseconds.map { ", reply after \(Self.milliseconds(Double($0) / 1e6)) ms" } ?? ""
             return "no answer yet for icmp_seq=\(reply.sequence)\(rtt)"

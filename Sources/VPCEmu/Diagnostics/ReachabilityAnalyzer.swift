@@ -28,7 +28,8 @@ public struct ReachabilityAnalyzer: Sendable {
         // A fresh tracker holds the one connection, exactly as the pipeline's would.
         var tracker = ConnectionTracker(capacity: 4)
         let forward = walk(flow, reply: false, tracker: &tracker)
-        let reply = reverse ? walk(flow, reply: true, tracker: &tracker) : nil
+        // A flow that leaves the modelled network gets no reply the model could analyze.
+        let reply = reverse && forward.leaves == nil ? walk(flow, reply: true, tracker: &tracker) : nil
         return ReachabilityReport(flow: flow, time: time, forward: forward, reverse: reply, instanceNames: dataPlane.instanceNames)
     }
 
@@ -52,6 +53,7 @@ public struct ReachabilityAnalyzer: Sendable {
         var path = ReachabilityPath(flow: tuple, flowDescription: flow.describe(reply: reply), hops: recorder.hops, outcome: .dropped(.unknownSource))
         switch outcome {
         case .delivered(let instance, _): path.outcome = .delivered(instance: instance)
+        case .left(let gateway): path.outcome = .left(dataPlane.externals[Int(gateway)])
         case .dropped(let reason):
             path.outcome = .dropped(reason)
             if let last = recorder.hops.last {
@@ -74,7 +76,11 @@ public struct ReachabilityAnalyzer: Sendable {
         private var plane: DataPlane { analyzer.dataPlane }
 
         private mutating func hop(_ stage: ReachabilityHop.Stage, _ component: String, _ detail: String, _ result: StageResult) {
-            hops.append(ReachabilityHop(stage: stage, component: component, detail: detail, passed: result == .proceed))
+            let passed = switch result {
+            case .proceed, .leave: true
+            case .drop: false
+            }
+            hops.append(ReachabilityHop(stage: stage, component: component, detail: detail, passed: passed))
         }
 
         mutating func attributed(_ source: IPAddress, to owner: UInt32?, _ result: StageResult) {
@@ -111,7 +117,7 @@ public struct ReachabilityAnalyzer: Sendable {
             guard Int(id) < plane.peerings.count else { return hop(.peering, "#\(id)", "not declared", result) }
             let peering = plane.peerings[Int(id)]
             switch result {
-            case .proceed: hop(.peering, peering.name, analyzer.peeringText(peering, from: vpc), result)
+            case .proceed, .leave: hop(.peering, peering.name, analyzer.peeringText(peering, from: vpc), result)
             case .drop(.peeringNotActive):
                 hop(.peering, peering.name, "\(peering.state.map(\.rawValue) ?? "not created yet"), not Activated", result)
             case .drop(let reason): hop(.peering, peering.name, reason.describe(in: plane), result)

@@ -26,6 +26,8 @@ public struct ReachabilityHop: Sendable, Hashable, Codable {
 public enum ReachabilityOutcome: Sendable, Hashable {
     case delivered(instance: UInt32)
     case dropped(DropReason)
+    /// Routed out of the modelled network through a gateway VPCEmu does not model.
+    case left(ExternalGateway)
 }
 
 /// Why a path is blocked and what to change.
@@ -52,6 +54,11 @@ public struct ReachabilityPath: Sendable, Hashable {
     public var isDelivered: Bool {
         if case .delivered = outcome { true } else { false }
     }
+
+    /// The gateway the path leaves the modelled network through, if it does.
+    public var leaves: ExternalGateway? {
+        if case .left(let gateway) = outcome { gateway } else { nil }
+    }
 }
 
 /// What `vpcemu analyze` reports: the forward path and, with `--reverse`, the reply's.
@@ -70,7 +77,8 @@ public struct ReachabilityReport: Sendable, Hashable {
         var out = "Reachability of \(flow) at \(time.humanDescription)\n"
         out += describe(forward, title: "forward")
         if let reverse { out += describe(reverse, title: "reverse (reply)") }
-        out += "verdict: \(isReachable ? "reachable" : "blocked")\n"
+        let verdict = isReachable ? "reachable" : forward.leaves.map { "leaves the modelled network through \($0) (no reply expected)" } ?? "blocked"
+        out += "verdict: \(verdict)\n"
         return out
     }
 
@@ -83,6 +91,7 @@ public struct ReachabilityReport: Sendable, Hashable {
         }
         switch path.outcome {
         case .delivered(let instance): out += "  => delivered to \(name(instance))\n"
+        case .left(let gateway): out += "  => left the modelled network through \(gateway)\n"
         case .dropped:
             if let block = path.block {
                 out += "  => blocked at \(block.stage.rawValue) \(block.component): \(block.code): \(block.reason)\n"
@@ -105,9 +114,9 @@ public struct ReachabilityReport: Sendable, Hashable {
         try SnakeCaseJSON.encode(reports.map(JSONForm.init))
     }
 
-    /// One report: `{"time_ns", "flow"": {...}, "reachable", "forward": path, "reverse": path?}`,
-    /// each path `{"flow", "hops": [{stage, component, detail, passed}], "verdict": "delivered"|"blocked",
-    /// "delivered_to"?, "blocked"?: {stage, component, code, reason, fix}}`.
+    /// One report: `{"time_ns", "flow": {...}, "reachable", "forward": path, "reverse": path?}`,
+    /// each path `{"flow", "hops": [{stage, component, detail, passed}], "verdict": "delivered"|"blocked"|"left",
+    /// "delivered_to"?, "left_through"?: {kind, id}, "blocked"?: {stage, component, code, reason, fix}}`.
     struct JSONForm: Encodable {
         struct Flow: Encodable {
             var source: String, destination: String, `protocol`: String
@@ -118,7 +127,11 @@ public struct ReachabilityReport: Sendable, Hashable {
             var hops: [ReachabilityHop]
             var verdict: String
             var deliveredTo: String?
+            var leftThrough: Gateway?
             var blocked: ReachabilityBlock?
+        }
+        struct Gateway: Encodable {
+            var kind: String, id: String
         }
         var timeNanoseconds: Int64
         var flow: Flow
@@ -136,8 +149,9 @@ public struct ReachabilityReport: Sendable, Hashable {
             func path(_ path: ReachabilityPath) -> Path {
                 var delivered: String?
                 if case .delivered(let instance) = path.outcome { delivered = report.name(instance) }
-                return Path(flow: path.flowDescription, hops: path.hops, verdict: path.isDelivered ? "delivered" : "blocked",
-                            deliveredTo: delivered, blocked: path.block)
+                return Path(flow: path.flowDescription, hops: path.hops,
+                            verdict: path.isDelivered ? "delivered" : path.leaves == nil ? "blocked" : "left", deliveredTo: delivered,
+                            leftThrough: path.leaves.map { Gateway(kind: $0.kind.rawValue, id: $0.id) }, blocked: path.block)
             }
             forward = path(report.forward)
             reverse = report.reverse.map(path)

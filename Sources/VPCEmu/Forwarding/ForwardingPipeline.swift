@@ -99,6 +99,9 @@ public struct ForwardingPipeline: Sendable {
         /// Received by `instance` at `arrival` (ns of emulated time).
         case delivered(instance: UInt32, arrival: Int64)
         case dropped(DropReason)
+        /// Routed out of the modelled network through `DataPlane.externals[gateway]`: neither
+        /// delivered nor dropped.
+        case left(gateway: UInt32)
     }
 
     public struct Verdict: Hashable, Sendable {
@@ -125,6 +128,8 @@ public struct ForwardingPipeline: Sendable {
         public var packets: UInt64 = 0
         public var delivered: UInt64 = 0
         public var dropped: UInt64 = 0
+        /// Packets routed out of the modelled network (external next hops).
+        public var left: UInt64 = 0
         /// Indexed by `DropReason.Kind.rawValue`.
         public var dropsByKind = [UInt64](repeating: 0, count: DropReason.Kind.allCases.count)
         /// Indexed by instance id.
@@ -393,6 +398,8 @@ public struct ForwardingPipeline: Sendable {
         case .dropped(let reason):
             counters.dropped &+= 1
             hot.dropsByKind[Int(reason.kind.rawValue)] &+= 1
+        case .left:
+            counters.left &+= 1
         }
     }
 

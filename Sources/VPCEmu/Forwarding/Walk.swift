@@ -45,7 +45,7 @@ enum Walk {
         var arrival = packet.now &+ plane.intraRegionLatency
         var destinationInstance: UInt32?
         switch slot.target {
-        case .local, .blackhole: break  // a blackhole route has dropped the packet in `RouteStage`
+        case .local, .blackhole, .external: break  // blackhole and external routes have ended the walk in `RouteStage`
         case .instance(let instance): destinationInstance = instance
         case .peering(let peering):
             if let end = PeeringStage.run(peering, from: sourceVPC, packet, plane, buckets: buckets, trail: &trail, &observer,
@@ -80,9 +80,8 @@ enum StageResult: Hashable {
     /// On to the next stage.
     case proceed
     case drop(DropReason)
-    // An `external` route target (a next hop outside the modelled network) adds
-    // `case leave(through:)` here, raised by `RouteStage`, with its `end` in
-    // `ForwardingPipeline.Outcome`.
+    /// Routed out of the modelled network through gateway `DataPlane.externals[through]`.
+    case leave(through: UInt32)
 
     /// The walk's outcome when the stage ends it, nil to go on.
     @inline(__always)
@@ -90,6 +89,7 @@ enum StageResult: Hashable {
         switch self {
         case .proceed: nil
         case .drop(let reason): .dropped(reason)
+        case .leave(let gateway): .left(gateway: gateway)
         }
     }
 }

@@ -279,14 +279,15 @@ public final class ReplaySession {
             }
             do { try writer.checkWritten() } catch { throw .capture(error) }
             if verdictsFile != nil {
-                let steps = trail.describedSteps
-                let trailField = trailFields[steps] ?? {
-                    let field = VerdictLine.field("trail", trail.describe(in: pipeline.topology))
-                    if trailFields.count >= Self.dropTextLimit { trailFields.removeAll(keepingCapacity: true) }
-                    trailFields[steps] = field
-                    return field
-                }()
-                verdictLine.delivered(time: verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: trailField)
+                verdictLine.delivered(time: verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: trailField(trail))
+                try writeVerdictLine()
+            }
+        case .left(let gateway):
+            // Routed to a gateway outside the model: counted apart, written to no capture.
+            totals.add(.left, captured: frame.count, ip: length)
+            if verdictsFile != nil {
+                let detail = VerdictLine.field("detail", "left the modelled network through \(pipeline.topology.externals[Int(gateway)])")
+                verdictLine.left(time: verdict.departure, detail: detail, trail: trailField(trail))
                 try writeVerdictLine()
             }
         case .dropped(let reason):
@@ -308,6 +309,16 @@ public final class ReplaySession {
                 try writeVerdictLine()
             }
         }
+    }
+
+    /// `,"trail":"…"` of a verdict line, built once per trail.
+    private func trailField(_ trail: ForwardingPipeline.HopTrail) -> [UInt8] {
+        let steps = trail.describedSteps
+        if let field = trailFields[steps] { return field }
+        let field = VerdictLine.field("trail", trail.describe(in: pipeline.topology))
+        if trailFields.count >= Self.dropTextLimit { trailFields.removeAll(keepingCapacity: true) }
+        trailFields[steps] = field
+        return field
     }
 
     /// What a drop's outputs say about it: built once per reason and trail (a replay drops the

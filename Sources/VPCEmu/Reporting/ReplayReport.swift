@@ -66,24 +66,33 @@ public struct ReplayReport: Hashable, Sendable, Codable {
         public var droppedPackets: Int64 = 0
         public var droppedCapturedBytes: Int64 = 0
         public var droppedIPBytes: Int64 = 0
+        /// Packets routed out of the modelled network (external next hops): neither delivered nor dropped.
+        public var leftPackets: Int64 = 0
+        public var leftCapturedBytes: Int64 = 0
+        public var leftIPBytes: Int64 = 0
 
         public init() {}
 
-        public enum Fate: Sendable { case delivered, dropped }
+        public enum Fate: Sendable { case delivered, dropped, left }
 
         /// One packet read: `captured` bytes in the capture, `ip` bytes of IP packet.
         public mutating func add(_ fate: Fate, captured: Int, ip: Int64) {
             packets &+= 1
             capturedBytes &+= Int64(captured)
             ipBytes &+= ip
-            if fate == .delivered {
+            switch fate {
+            case .delivered:
                 deliveredPackets &+= 1
                 deliveredCapturedBytes &+= Int64(captured)
                 deliveredIPBytes &+= ip
-            } else {
+            case .dropped:
                 droppedPackets &+= 1
                 droppedCapturedBytes &+= Int64(captured)
                 droppedIPBytes &+= ip
+            case .left:
+                leftPackets &+= 1
+                leftCapturedBytes &+= Int64(captured)
+                leftIPBytes &+= ip
             }
         }
 
@@ -93,6 +102,7 @@ public struct ReplayReport: Hashable, Sendable, Codable {
             case deliveredIPBytes = "delivered_ip_bytes"
             case droppedPackets = "dropped_packets", droppedCapturedBytes = "dropped_captured_bytes"
             case droppedIPBytes = "dropped_ip_bytes"
+            case leftPackets = "left_packets", leftCapturedBytes = "left_captured_bytes", leftIPBytes = "left_ip_bytes"
         }
     }
 

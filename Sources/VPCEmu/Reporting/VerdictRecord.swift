@@ -1,6 +1,7 @@
 /// One line of `verdicts.jsonl` (docs/forwarding.md, "Replay outputs"): the schema, and what the
 /// tests decode each line into. A delivered packet has `instance` and `arrival`, a dropped one
-/// `reason` and `detail`; keys appear in the order of the properties.
+/// `reason` and `detail`, one that left the modelled network (`left`) `detail`; keys appear in
+/// the order of the properties.
 ///
 /// The replay writes a line per packet, so it does not go through `JSONEncoder` (ten times the cost
 /// of forwarding the packet): `VerdictLine` assembles the same JSON from bytes, and the texts that
@@ -8,7 +9,7 @@
 public struct VerdictRecord: Codable, Equatable, Sendable {
     /// Emulated departure time, ns.
     public var time: Int64
-    /// `delivered` or `dropped`.
+    /// `delivered`, `dropped` or `left`.
     public var verdict: String
     public var instance: String?
     /// Emulated arrival time at `instance`, ns.
@@ -63,6 +64,14 @@ struct VerdictLine {
         bytes.append(contentsOf: Self.end)
     }
 
+    /// `{"time":T,"verdict":"left","detail":…,"trail":…}` and a newline.
+    mutating func left(time: Int64, detail: [UInt8], trail: [UInt8]) {
+        begin(time: time, verdict: Self.leftVerdict)
+        bytes.append(contentsOf: detail)
+        bytes.append(contentsOf: trail)
+        bytes.append(contentsOf: Self.end)
+    }
+
     private mutating func begin(time: Int64, verdict: [UInt8]) {
         bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: Self.timeKey)
@@ -73,6 +82,7 @@ struct VerdictLine {
     private static let timeKey = Array("{\"time\":".utf8)
     private static let deliveredVerdict = Array(",\"verdict\":\"delivered\"".utf8)
     private static let droppedVerdict = Array(",\"verdict\":\"dropped\"".utf8)
+    private static let leftVerdict = Array(",\"verdict\":\"left\"".utf8)
     private static let arrivalKey = Array(",\"arrival\":".utf8)
     private static let end = Array("}\n".utf8)
 

@@ -186,7 +186,15 @@ public struct ControlPlaneState: Sendable {
         var connection = connection
         let interRegion = requester.region != accepter.region
         let settings = topology.settings
-        if interRegion {
+        if interRegion, topology.profile == .aws {
+            // AWS does not limit or grade inter-region peering traffic (VPC Peering Guide).
+            if connection.bandwidthMbps != nil || connection.linkType != nil || connection.burstBytes != nil {
+                throw ControlPlaneError(.invalidParameter, "peering '\(connection.name)': AWS inter-region peerings have no bandwidth, link type or burst (aws profile)")
+            }
+            guard topology.latency(from: requester.region, to: accepter.region) != nil else {
+                throw ControlPlaneError(.invalidParameter, "no latency is declared between regions '\(requester.region)' and '\(accepter.region)' (add it under regions[].latency)")
+            }
+        } else if interRegion {
             let bandwidth = connection.bandwidthMbps ?? settings.defaultInterRegionBandwidthMbps
             try checkBandwidth(bandwidth, peering: connection.name)
             connection.bandwidthMbps = bandwidth
@@ -294,6 +302,9 @@ public struct ControlPlaneState: Sendable {
     private mutating func modify(_ name: String, bandwidthMbps: Int?, linkType: InterRegionLinkType?) throws(ControlPlaneError) -> [ControlPlaneChange] {
         let position = try existingPeering(name)
         let peering = peerings[position]
+        guard topology.profile != .aws else {
+            throw ControlPlaneError(.invalidParameter, "cannot modify peering '\(name)': AWS peerings have no bandwidth or link type (aws profile)")
+        }
         guard peering.isInterRegion else {
             throw ControlPlaneError(.invalidParameter, "peering '\(name)' is intra-region (\(peering.requesterRegion)): bandwidth and link type exist only for inter-region peerings")
         }
@@ -340,7 +351,7 @@ public struct ControlPlaneState: Sendable {
             guard vpc == vpcName else {
                 return ControlPlaneError(.invalidParameter, "next hop instance '\(instance)' is in VPC '\(vpc)', not in this route table's VPC '\(vpcName)'")
             }
-        case .blackhole:
+        case .blackhole, .external:
             break
         }
         // Alibaba Cloud rejects a custom route whose destination equals or lies inside a vSwitch

@@ -25,6 +25,8 @@ public struct DataPlane: Sendable {
         case peering(UInt32)
         case instance(UInt32)
         case blackhole
+        /// Out of the modelled network (`externals` indexes the gateway).
+        case external(UInt32)
     }
 
     /// A FIB result: the route's position in its table's `routes` (for reporting which entry
@@ -102,6 +104,9 @@ public struct DataPlane: Sendable {
     public let intraRegionLatency: Int64
 
     private let peeringIDs: [String: UInt32]
+    /// Every gateway outside the model that a route of the file or its timeline names, in order of first mention.
+    public let externals: [ExternalGateway]
+    private let externalIDs: [ExternalGateway: UInt32]
     private let tableIDs: [String: UInt32]
 
     // The flat form (`View`).
@@ -133,6 +138,19 @@ public struct DataPlane: Sendable {
         // created later in the timeline.
         let declared = state.declaredPeerings.sorted { $0.key < $1.key }
         peeringIDs = Dictionary(uniqueKeysWithValues: declared.enumerated().map { ($1.key, UInt32($0)) })
+        var gateways: [ExternalGateway] = []
+        var gatewayIDs: [ExternalGateway: UInt32] = [:]
+        let routes = topology.routeTables.flatMap(\.routes) + topology.timeline.compactMap {
+            if case .addRoute(_, let route) = $0.action { route } else { nil }
+        }
+        for route in routes {
+            if case .external(let gateway) = route.nextHop, gatewayIDs[gateway] == nil {
+                gatewayIDs[gateway] = UInt32(gateways.count)
+                gateways.append(gateway)
+            }
+        }
+        externals = gateways
+        externalIDs = gatewayIDs
         peerings = declared.map { name, connection in
             Self.peering(connection, status: state.peering(named: name), topology: topology, index: index)
         }
@@ -262,6 +280,7 @@ public struct DataPlane: Sendable {
             case .peering(let peering): .peering(peeringIDs[peering] ?? .max)
             case .instance(let instance): .instance(UInt32(state.index.instances[instance] ?? 0))
             case .blackhole: .blackhole
+            case .external(let gateway): .external(externalIDs[gateway] ?? .max)
             }
             table.insert(route.destination, nextHop: RouteSlot(route: UInt32(position), target: target))
         }

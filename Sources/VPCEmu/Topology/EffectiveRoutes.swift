@@ -12,6 +12,7 @@ public struct EffectiveRoute: Sendable, Hashable {
         case peering(String)
         case instance(String)
         case blackhole
+        case external(ExternalGateway)
 
         public var description: String {
             switch self {
@@ -19,6 +20,7 @@ public struct EffectiveRoute: Sendable, Hashable {
             case .peering(let name): "peering \(name)"
             case .instance(let name): "instance \(name)"
             case .blackhole: "blackhole"
+            case .external(let gateway): "external \(gateway)"
             }
         }
     }
@@ -98,6 +100,8 @@ extension ControlPlaneState {
                 route.target = .instance(instance)
             case .blackhole:
                 break
+            case .external(let gateway):
+                route.target = .external(gateway)
             }
             if topology.profile == .aws, let local = system.first(where: { overridesCustomRoute(local: $0.destination, entry) }) {
                 route.inactiveReason = .overriddenByLocalRoute(local.destination)

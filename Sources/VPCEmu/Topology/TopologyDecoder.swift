@@ -264,9 +264,10 @@ struct TopologyDecoder {
         return VPCRouteTable(name: name, vpc: vpc, isSystem: isSystem, routes: routes)
     }
 
-    static let routeKeys = ["destination", "peering", "instance", "blackhole"]
+    static let routeKeys = ["destination", "peering", "instance", "blackhole", "external", "kind"]
 
-    /// `destination` plus exactly one next hop: `peering: NAME`, `instance: NAME` or `blackhole: true`.
+    /// `destination` plus exactly one next hop: `peering: NAME`, `instance: NAME`, `blackhole: true`
+    /// or `external: CLOUD_ID` with its `kind` (a gateway VPCEmu does not model).
     mutating func decodeRoute(_ fields: MappingFields, extraKeys: Set<String> = []) -> RouteEntry? {
         let destination = reader.network(fields["destination"], fields.path("destination"))
         var hops: [RouteNextHop] = []
@@ -284,11 +285,23 @@ struct TopologyDecoder {
                              expected: "true, or a peering/instance key instead")
             }
         }
-        let present = ["peering", "instance", "blackhole"].filter { fields[$0] != nil }
+        if let node = fields["external"], let id = reader.string(node, fields.path("external"), expected: "the gateway's cloud id") {
+            if let kindNode = fields["kind"] {
+                if let kind = reader.choice(kindNode, fields.path("kind"), ExternalGateway.Kind.self) {
+                    hops.append(.external(ExternalGateway(id: id, kind: kind)))
+                }
+            } else {
+                reader.error(fields.node, fields.path("kind"), "missing required key 'kind'", expected: "the kind of the external gateway")
+            }
+        } else if let kindNode = fields["kind"] {
+            reader.error(kindNode, fields.path("kind"), "kind belongs to an external next hop", found: "kind without external",
+                         expected: "external: CLOUD_ID beside it, or no kind")
+        }
+        let present = ["peering", "instance", "blackhole", "external"].filter { fields[$0] != nil }
         guard present.count == 1 else {
             reader.error(fields.node, fields.path, "a route needs exactly one next hop",
                          found: present.isEmpty ? "none" : present.joined(separator: " and "),
-                         expected: "one of peering: NAME, instance: NAME, blackhole: true")
+                         expected: "one of peering: NAME, instance: NAME, blackhole: true, external: CLOUD_ID")
             return nil
         }
         guard let destination, let hop = hops.first else { return nil }

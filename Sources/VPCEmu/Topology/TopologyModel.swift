@@ -75,17 +75,51 @@ public struct VSwitch: Sendable, Hashable {
     public var allCIDRs: [IPNetwork] { [cidr] + (ipv6CIDR.map { [$0] } ?? []) }
 }
 
+/// A gateway VPCEmu does not model (an internet, NAT, VPN or transit gateway, an endpoint, …):
+/// a route to it sends packets out of the modelled network. `id` is the cloud's id.
+public struct ExternalGateway: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case internetGateway = "internet-gateway"
+        case egressOnlyInternetGateway = "egress-only-internet-gateway"
+        case natGateway = "nat-gateway"
+        case vpnGateway = "vpn-gateway"
+        case transitGateway = "transit-gateway"
+        case vpcEndpoint = "vpc-endpoint"
+        case networkInterface = "network-interface"
+        case localGateway = "local-gateway"
+        case carrierGateway = "carrier-gateway"
+        case routerInterface = "router-interface"
+        case ipv6Gateway = "ipv6-gateway"
+        /// A peering to a VPC that is not in the topology.
+        case peeringConnection = "peering-connection"
+        case other
+    }
+
+    public var id: String
+    public var kind: Kind
+
+    public init(id: String, kind: Kind) {
+        self.id = id
+        self.kind = kind
+    }
+
+    public var description: String { "\(kind.rawValue) \(id)" }
+}
+
 /// Where a custom route sends matching packets.
 public enum RouteNextHop: Sendable, Hashable, CustomStringConvertible {
     case peering(String)
     case instance(String)
     case blackhole
+    /// Out of the modelled network, through a gateway VPCEmu does not model.
+    case external(ExternalGateway)
 
     public var description: String {
         switch self {
         case .peering(let name): "peering \(name)"
         case .instance(let name): "instance \(name)"
         case .blackhole: "blackhole"
+        case .external(let gateway): "external \(gateway)"
         }
     }
 }

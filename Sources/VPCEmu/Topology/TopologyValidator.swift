@@ -93,6 +93,7 @@ struct TopologyValidator {
         validateRoutes()
         validateInstances()
         validateSecurityGroups()
+        if topology.profile == .aws { validateAWSSecurityGroups() }
         validatePeeringReferences()
         if replayControlPlane { validateControlPlane() }
         for alert in topology.alerts {
@@ -170,6 +171,7 @@ struct TopologyValidator {
                         case .peering: "peering"
                         case .instance: "instance"
                         case .blackhole: "blackhole"
+                        case .external: "external"
                         }
                     }
                     report("\(path).\(field)", problem.message)
@@ -183,7 +185,7 @@ struct TopologyValidator {
         switch route.nextHop {
         case .peering(let name): return isDeclared(.peering, name)
         case .instance(let name): return isDeclared(.instance, name)
-        case .blackhole: return false
+        case .blackhole, .external: return false
         }
     }
 
@@ -238,6 +240,23 @@ struct TopologyValidator {
                 if case .securityGroup(let peer) = rule.peer, !groups.contains(peer), !isDeclared(.securityGroup, peer) {
                     let path = sourceMap.objectPaths[TopologySourceMap.ruleKey(group: group.name, rule.id)] ?? sourceMap.path(.securityGroup, group.name)
                     report("\(path).group", "unknown security group", found: "'\(peer)'", expected: oneOf(groups.sorted(), .securityGroup))
+                }
+            }
+        }
+    }
+
+    /// AWS security groups only allow, and have no priorities (EC2 User Guide, "Security group rules").
+    mutating func validateAWSSecurityGroups() {
+        for group in topology.securityGroups {
+            for rule in group.rules {
+                let path = sourceMap.objectPaths[TopologySourceMap.ruleKey(group: group.name, rule.id)] ?? sourceMap.path(.securityGroup, group.name)
+                if rule.policy == .drop {
+                    report("\(path).policy", "AWS security groups only allow (aws profile)", found: "policy: drop",
+                           expected: "an accept rule; deny traffic with a network ACL entry")
+                }
+                if sourceMap.location("\(path).priority") != nil {
+                    report("\(path).priority", "AWS security-group rules have no priority (aws profile)", found: "priority: \(rule.priority)",
+                           expected: "no priority key")
                 }
             }
         }
