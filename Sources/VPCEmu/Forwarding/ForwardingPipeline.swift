@@ -326,7 +326,7 @@ public struct ForwardingPipeline: Sendable {
             verdict.ipLength = headers.ipTotalLength
             let slot = flowCache.slot(for: flow.tuple, hash: flow.directionalHash, in: hot.flowSlots)
             let walked = WalkPacket(flow: flow, source: headers.source, destination: headers.destination,
-                                    tcpFlags: headers.tcpFlags.rawValue, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
+                                    tcpFlags: headers.tcpFlags, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
             verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(plane: view, memo: hot.flowSlots + slot),
                                        tracker: &tracker, connections: hot.connections, buckets: hot.buckets,
                                        trail: &verdict.trail, observer: &meter)
@@ -369,7 +369,7 @@ public struct ForwardingPipeline: Sendable {
     /// A packet whose TTL ran out at `vpc`'s router (`HopLimitStage`), kept out of line: builds the
     /// time-exceeded answer from the router (gateway) address of `vswitch`.
     @inline(never)
-    private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) -> Outcome {
+    private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) {
         // No vSwitch given: the destination is local in `vpc` but no instance owns it; the router
         // of the vSwitch whose block holds it answers.
         let answering = vswitch ?? vswitchBlocks.indices.first { index in
@@ -381,7 +381,6 @@ public struct ForwardingPipeline: Sendable {
             TimeExceeded.build(answering: frame, headers: headers, router: router, into: &answers)
             counters.timeExceededAnswers &+= 1
         }
-        return .dropped(.ttlExpired(vpc: vpc))
     }
 
     private mutating func count(_ verdict: Verdict, _ hot: HotStorage) {
