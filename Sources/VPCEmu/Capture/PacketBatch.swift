@@ -34,9 +34,9 @@ public struct PacketBatch: Sendable {
     /// The most packets a batch holds.
     public let packetCapacity: Int
 
-    /// Packet `i` parsed for the forwarding walk (`parseForForwarding`), valid for the first `count`
+    /// Packet `i` as the parser decoded it (`parseForForwarding`), valid for the first `count`
     /// entries while `parsedLinkType` is set; the storage is kept from batch to batch.
-    public private(set) var parsed = ContiguousArray<ParsedPacket>()
+    public private(set) var parsed = ContiguousArray<ParsedFrame>()
     /// The link type this batch's packets were parsed as; nil when they are not parsed.
     public private(set) var parsedLinkType: LinkType?
 
@@ -74,10 +74,10 @@ public struct PacketBatch: Sendable {
         return UnsafeRawBufferPointer(rebasing: bytes[start ..< start &+ Int(capturedLengths[index])])
     }
 
-    /// Parses every packet for `ForwardingPipeline` (`ParsedPacket.parse`), which then walks them
-    /// without parsing. Allocates `packetCapacity` entries the first time, nothing afterwards.
+    /// Parses every packet (`ParsedFrame.parse`), so that forwarding walks them without parsing.
+    /// Allocates `packetCapacity` entries the first time, nothing afterwards.
     public mutating func parseForForwarding() {
-        if parsed.count < count { parsed = ContiguousArray(repeating: ParsedPacket(), count: max(count, packetCapacity)) }
+        if parsed.count < count { parsed = ContiguousArray(repeating: ParsedFrame(), count: max(count, packetCapacity)) }
         let bytes = self.bytes, offsets = self.offsets, capturedLengths = self.capturedLengths
         let wireLengths = self.wireLengths, timestamps = self.timestamps, packets = count, linkType = self.linkType
         bytes.withUnsafeBytes { bytes in
@@ -122,7 +122,7 @@ public struct PacketBatch: Sendable {
         precondition(linkType == source.linkType && parsedLinkType == source.parsedLinkType,
                      "a batch holds packets of one link type, parsed alike")
         if parsedLinkType != nil, parsed.count < packetCapacity {
-            parsed.append(contentsOf: repeatElement(ParsedPacket(), count: packetCapacity - parsed.count))
+            parsed.append(contentsOf: repeatElement(ParsedFrame(), count: packetCapacity - parsed.count))
         }
         let isParsed = parsedLinkType != nil
         var appended = 0

@@ -35,7 +35,7 @@ extension TopologyDoctor {
                 let tried = probes.map(probeName).joined(separator: ", ")
                 return DoctorCheck(kind: kind, status: .fail,
                                    message: "\(from.name) -> \(to.name) (\(family)): none of \(tried) gets through; \(probeName(first)): \(reason.describe(in: dataPlane))",
-                                   fix: analyzer.fix(for: reason, tuple: tuple))
+                                   fix: reason.fix(for: tuple, in: dataPlane, state: state))
             }
             allowedByFamily.append("\(allowed.map(probeName).joined(separator: ", "))\(family == .ipv6 ? " (IPv6)" : "")")
         }

@@ -53,25 +53,6 @@ public struct ProbeDrop: Sendable, Hashable, Codable {
     }
 }
 
-extension DropReason {
-    /// The name of the object that dropped the packet, as ping prints it after `From`.
-    public func location(in topology: DataPlane) -> String {
-        func name(_ names: [String], _ id: UInt32) -> String { Int(id) < names.count ? names[Int(id)] : "#\(id)" }
-        switch self {
-        // Decided before any topology object is reached.
-        case .malformed, .notIP, .unknownSource: return "pipeline"
-        case .securityGroupUnavailable(let instance), .securityGroupDenied(_, let instance, _), .connectionTableFull(_, let instance):
-            return name(topology.instanceNames, instance)
-        case .aclDenied(_, let vswitch, _): return name(topology.vswitchNames, vswitch)
-        case .noRoute(let table), .blackholeRoute(let table, _): return name(topology.tables.map(\.name), table)
-        case .peeringNotActive(let peering, _), .nonTransitive(let peering, _), .throttled(let peering, _, _),
-             .queueFull(let peering, _):
-            return name(topology.peerings.map(\.name), peering)
-        case .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
-        }
-    }
-}
-
 /// Probes and the answers they provoke, forwarded through one `ForwardingPipeline` in emulated
 /// time order: a probe that reaches its destination makes that instance send its answer when the
 /// probe arrives, and that answer travels back through the same checks (the reverse route, the

@@ -58,7 +58,7 @@ public struct ReachabilityAnalyzer: Sendable {
             path.outcome = .dropped(reason)
             if let last = recorder.hops.last {
                 path.block = ReachabilityBlock(stage: last.stage, component: last.component, code: reason.code,
-                                               reason: reason.describe(in: dataPlane), fix: fix(for: reason, tuple: tuple))
+                                               reason: reason.describe(in: dataPlane), fix: reason.fix(for: tuple, in: dataPlane, state: state))
             }
         }
         return path

@@ -72,10 +72,10 @@ public struct ReachabilityFlow: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// TCP flags of the request (SYN) and of the reply (SYN-ACK); 0 for other protocols.
-    func tcpFlags(reply: Bool) -> UInt8 {
-        guard ipProtocol == .tcp else { return 0 }
-        return reply ? ConnectionTracker.TCPFlag.syn | ConnectionTracker.TCPFlag.ack : ConnectionTracker.TCPFlag.syn
+    /// TCP flags of the request (SYN) and of the reply (SYN-ACK); none for other protocols.
+    func tcpFlags(reply: Bool) -> TCPFlags {
+        guard ipProtocol == .tcp else { return [] }
+        return reply ? [.syn, .ack] : .syn
     }
 
     /// `tcp 10.1.1.10:49152 -> 10.0.1.10:22`, `icmp echo request 10.1.1.10 -> 10.0.1.10`.

@@ -34,6 +34,8 @@ public struct TopologyDoctor: Sendable {
     var state: ControlPlaneState { analyzer.state }
     var topology: Topology { analyzer.state.topology }
     var dataPlane: DataPlane { analyzer.dataPlane }
+    /// The fixes' lookups (`DropReason.fix`), in this moment's planes.
+    var advice: FixAdvice { FixAdvice(dataPlane: dataPlane, state: state) }
 
     /// Every declared peering (by name), or only `peering`.
     public func diagnose(peering: String? = nil) throws(DoctorError) -> DoctorReport {
@@ -78,10 +80,10 @@ public struct TopologyDoctor: Sendable {
     func stateCheck(_ name: String) -> DoctorCheck {
         guard let status = state.peering(named: name) else {
             return DoctorCheck(kind: .peeringState, status: .fail, message: "\(name) is not created at \(analyzer.time.humanDescription)",
-                               fix: analyzer.peeringFix(name, state: nil))
+                               fix: advice.peeringFix(name, state: nil))
         }
         let since = "since \(status.stateSince.humanDescription)"
-        let fix = analyzer.peeringFix(name, state: status.state)
+        let fix = advice.peeringFix(name, state: status.state)
         switch status.state {
         case .activated:
             return DoctorCheck(kind: .peeringState, status: .pass, message: "\(name) is Activated (\(since))")
@@ -190,7 +192,7 @@ public struct TopologyDoctor: Sendable {
             let reachedSome = missed.count < peerInstances.reduce(0) { $0 + $1.addresses.count }
             return DoctorCheck(kind: .vswitchRouteTable, status: reachedSome ? .warn : .fail,
                                message: "\(subject), which does not send \(missed.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")) to \(name)",
-                               fix: "add a route \(analyzer.destinationBlock(firstAddress, in: peer)) -> peering \(name) to \(vswitch.routeTable) (for \(firstName))")
+                               fix: "add a route \(advice.destinationBlock(firstAddress, in: peer)) -> peering \(name) to \(vswitch.routeTable) (for \(firstName))")
         }
     }
 
@@ -210,7 +212,7 @@ public struct TopologyDoctor: Sendable {
                         checks.append(DoctorCheck(
                             kind: .nonTransitive, status: .fail,
                             message: "\(source.name) -> \(target.name): \(table.name) sends \(route.destination) to \(name), but \(peer.name) does not forward to \(third.name) (peering does not transit)",
-                            fix: "create a peering between \(local.name) and \(third.name) and route \(analyzer.destinationBlock(address, in: third)) to it in \(table.name)"))
+                            fix: "create a peering between \(local.name) and \(third.name) and route \(advice.destinationBlock(address, in: third)) to it in \(table.name)"))
                     } }
                 }
             }

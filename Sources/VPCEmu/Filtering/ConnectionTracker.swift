@@ -74,14 +74,6 @@ public struct ConnectionTracker: Sendable {
         public var peak: Int = 0
     }
 
-    /// TCP flag bits as they appear in the header.
-    public enum TCPFlag {
-        public static let fin: UInt8 = 0x01
-        public static let syn: UInt8 = 0x02
-        public static let rst: UInt8 = 0x04
-        public static let ack: UInt8 = 0x10
-    }
-
     /// 56 bytes (`MemoryLayout<Entry>.stride`); docs/filtering.md states the table's memory from it.
     @usableFromInline struct Entry: Sendable {
         var key: FiveTuple
@@ -195,7 +187,7 @@ public struct ConnectionTracker: Sendable {
         public init(_ tuple: FiveTuple) {
             self.tuple = tuple
             let tracked: (FiveTuple, Bool)?
-            if tuple.ipProtocol == 6 || tuple.ipProtocol == 17 {
+            if tuple.ipProtocol == IPProtocolNumber.tcp || tuple.ipProtocol == IPProtocolNumber.udp {
                 // TCP and UDP, nearly every packet: straight to the ordering, without the ICMP cases.
                 tracked = ConnectionTracker.orderedKey(tuple)
             } else {
@@ -226,14 +218,14 @@ public struct ConnectionTracker: Sendable {
     /// `zone`: a packet of a tracked flow, or an ICMP error quoting one (`quoted`, the inner
     /// header the caller decoded), is accepted by `.trackedConnection` — the filter's decider
     /// index `trackedDecider`; anything else goes to `rules`, and a flow they accept is tracked.
-    public mutating func filter(_ tuple: FiveTuple, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+    public mutating func filter(_ tuple: FiveTuple, tcpFlags: TCPFlags = [], quoted: FiveTuple? = nil, zone: UInt32,
                                 now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
         filter(Lookup(tuple), tcpFlags: tcpFlags, quoted: quoted, zone: zone, now: now, rules: rules)
     }
 
     /// `filter` for a flow already looked up (`Lookup`), so a packet checked in two zones derives
     /// its key and hash once.
-    public mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+    public mutating func filter(_ lookup: Lookup, tcpFlags: TCPFlags = [], quoted: FiveTuple? = nil, zone: UInt32,
                                 now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
         withSlots { $0.filter(lookup, tcpFlags: tcpFlags, quoted: quoted, zone: zone, now: now, rules: rules, $1) }
     }
@@ -241,7 +233,7 @@ public struct ConnectionTracker: Sendable {
     /// `filter` on `slots`, the storage of `storage` (moved out of `self` by the caller, who has
     /// reserved room for one entry).
     @inline(__always)
-    mutating func filter(_ lookup: Lookup, tcpFlags: UInt8 = 0, quoted: FiveTuple? = nil, zone: UInt32,
+    mutating func filter(_ lookup: Lookup, tcpFlags: TCPFlags = [], quoted: FiveTuple? = nil, zone: UInt32,
                          now: UInt64, rules: some StatelessFilter, _ slots: UnsafeMutablePointer<Entry>) -> FilterVerdict {
         var ofRefused = false
         if let quoted, Self.isICMPError(lookup.tuple) {
@@ -283,18 +275,18 @@ public struct ConnectionTracker: Sendable {
     }
 
     /// Advances the flow of `tuple` if it is tracked in `zone`; returns whether it was.
-    public mutating func refresh(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
+    public mutating func refresh(_ tuple: FiveTuple, tcpFlags: TCPFlags, zone: UInt32, now: UInt64) -> Bool {
         withSlots { $0.refresh(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) == false }
     }
 
     /// Advances the flow of `lookup` if `zone` has an entry for it and the packet is part of it:
     /// nil when not, else whether the entry is a refused connection's.
-    private mutating func refresh(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64,
+    private mutating func refresh(_ lookup: Lookup, tcpFlags: TCPFlags, zone: UInt32, now: UInt64,
                                   _ slots: UnsafeMutablePointer<Entry>) -> Bool? {
         guard let key = lookup.key, let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) else { return nil }
         let tuple = lookup.tuple
         let original = slots[slot].originalIsKey == lookup.isForward
-        if tuple.ipProtocol == 1 || tuple.ipProtocol == 58, Self.isICMPEchoRequest(tuple) != original {
+        if tuple.ipProtocol == IPProtocolNumber.icmp || tuple.ipProtocol == IPProtocolNumber.icmpv6, Self.isICMPEchoRequest(tuple) != original {
             // An echo request in the reply direction (or a reply from the originator) is not part of this flow.
             return nil
         }
@@ -307,15 +299,15 @@ public struct ConnectionTracker: Sendable {
     /// false when the table is full and the connection is refused. ICMP messages other than echo
     /// requests open nothing.
     @discardableResult
-    public mutating func admit(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64) -> Bool {
+    public mutating func admit(_ tuple: FiveTuple, tcpFlags: TCPFlags, zone: UInt32, now: UInt64) -> Bool {
         withSlots { $0.admit(Lookup(tuple), tcpFlags: tcpFlags, zone: zone, now: now, $1) }
     }
 
-    private mutating func admit(_ lookup: Lookup, tcpFlags: UInt8, zone: UInt32, now: UInt64,
+    private mutating func admit(_ lookup: Lookup, tcpFlags: TCPFlags, zone: UInt32, now: UInt64,
                                 _ slots: UnsafeMutablePointer<Entry>) -> Bool {
         guard let key = lookup.key else { return true }
         let tuple = lookup.tuple
-        if (tuple.ipProtocol == 1 || tuple.ipProtocol == 58), !Self.isICMPEchoRequest(tuple) { return true }
+        if (tuple.ipProtocol == IPProtocolNumber.icmp || tuple.ipProtocol == IPProtocolNumber.icmpv6), !Self.isICMPEchoRequest(tuple) { return true }
         if count >= capacity { sweepIfDue(now: now, slots) }
         if let slot = find(key, hash: lookup.hash, zone: zone, now: now, slots) {
             slots[slot].lastSeen = now
@@ -346,9 +338,9 @@ public struct ConnectionTracker: Sendable {
         var slot = lookup.hash & slotMask
         while slots[slot].occupied { slot = (slot + 1) & slotMask }
         let state: State = switch tuple.ipProtocol {
-        case 6: tcpFlags & TCPFlag.rst != 0 ? .tcpClose
-            : tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn ? .tcpSynSent
-            : tcpFlags & TCPFlag.fin != 0 ? .tcpFinWait
+        case IPProtocolNumber.tcp: tcpFlags.contains(.rst) ? .tcpClose
+            : tcpFlags.intersection([.syn, .ack]) == .syn ? .tcpSynSent
+            : tcpFlags.contains(.fin) ? .tcpFinWait
             : .tcpEstablished  // picked up mid-stream, as Linux's nf_conntrack_tcp_loose allows
         default: .unreplied
         }
@@ -404,8 +396,8 @@ public struct ConnectionTracker: Sendable {
         case .tcpFinWait: timeouts.tcpFinWait
         case .tcpTimeWait: timeouts.tcpTimeWait
         case .tcpClose: timeouts.tcpClose
-        case .unreplied: ipProtocol == 17 ? timeouts.udp : timeouts.icmp
-        case .replied: ipProtocol == 17 ? timeouts.udpStream : timeouts.icmp
+        case .unreplied: ipProtocol == IPProtocolNumber.udp ? timeouts.udp : timeouts.icmp
+        case .replied: ipProtocol == IPProtocolNumber.udp ? timeouts.udpStream : timeouts.icmp
         }
     }
 
@@ -492,8 +484,8 @@ public struct ConnectionTracker: Sendable {
     static func trackingKey(_ tuple: FiveTuple) -> (FiveTuple, Bool)? {
         var tuple = tuple
         switch tuple.ipProtocol {
-        case 6, 17: break
-        case 1, 58:
+        case IPProtocolNumber.tcp, IPProtocolNumber.udp: break
+        case IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
             let isRequest = isICMPEchoRequest(tuple)
             guard isRequest || isICMPEchoReply(tuple) else { return nil }
             let identifier = tuple.destinationPort
@@ -520,11 +512,11 @@ public struct ConnectionTracker: Sendable {
     private static func icmpType(_ tuple: FiveTuple) -> UInt8 { UInt8(truncatingIfNeeded: tuple.sourcePort >> 8) }
 
     static func isICMPEchoRequest(_ tuple: FiveTuple) -> Bool {
-        (tuple.ipProtocol == 1 && icmpType(tuple) == 8) || (tuple.ipProtocol == 58 && icmpType(tuple) == 128)
+        (tuple.ipProtocol == IPProtocolNumber.icmp && icmpType(tuple) == 8) || (tuple.ipProtocol == IPProtocolNumber.icmpv6 && icmpType(tuple) == 128)
     }
 
     static func isICMPEchoReply(_ tuple: FiveTuple) -> Bool {
-        (tuple.ipProtocol == 1 && icmpType(tuple) == 0) || (tuple.ipProtocol == 58 && icmpType(tuple) == 129)
+        (tuple.ipProtocol == IPProtocolNumber.icmp && icmpType(tuple) == 0) || (tuple.ipProtocol == IPProtocolNumber.icmpv6 && icmpType(tuple) == 129)
     }
 
     /// ICMP destination unreachable, source quench, redirect, time exceeded, parameter problem
@@ -532,29 +524,29 @@ public struct ConnectionTracker: Sendable {
     static func isICMPError(_ tuple: FiveTuple) -> Bool {
         let type = icmpType(tuple)
         return switch tuple.ipProtocol {
-        case 1: type == 3 || type == 4 || type == 5 || type == 11 || type == 12
-        case 58: (1...4).contains(type)
+        case IPProtocolNumber.icmp: type == 3 || type == 4 || type == 5 || type == 11 || type == 12
+        case IPProtocolNumber.icmpv6: (1...4).contains(type)
         default: false
         }
     }
 
     /// The next state after a packet with `tcpFlags` in the original (or reply) direction.
-    static func advance(_ state: State, tcpFlags: UInt8, original: Bool) -> State {
-        if tcpFlags & TCPFlag.rst != 0, state.isTCP { return .tcpClose }
+    static func advance(_ state: State, tcpFlags: TCPFlags, original: Bool) -> State {
+        if tcpFlags.contains(.rst), state.isTCP { return .tcpClose }
         switch state {
         case .unreplied: return original ? .unreplied : .replied
         case .replied: return .replied
         case .tcpSynSent:
-            return !original && tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn | TCPFlag.ack ? .tcpSynReceived : .tcpSynSent
+            return !original && tcpFlags.isSuperset(of: [.syn, .ack]) ? .tcpSynReceived : .tcpSynSent
         case .tcpSynReceived:
-            return original && tcpFlags & TCPFlag.ack != 0 ? .tcpEstablished : .tcpSynReceived
+            return original && tcpFlags.contains(.ack) ? .tcpEstablished : .tcpSynReceived
         case .tcpEstablished:
-            return tcpFlags & TCPFlag.fin != 0 ? .tcpFinWait : .tcpEstablished
+            return tcpFlags.contains(.fin) ? .tcpFinWait : .tcpEstablished
         case .tcpFinWait:
             // The second FIN (or the ACK closing the exchange) moves to TIME_WAIT.
-            return tcpFlags & (TCPFlag.fin | TCPFlag.ack) != 0 ? .tcpTimeWait : .tcpFinWait
+            return !tcpFlags.isDisjoint(with: [.fin, .ack]) ? .tcpTimeWait : .tcpFinWait
         case .tcpTimeWait, .tcpClose:
-            return tcpFlags & (TCPFlag.syn | TCPFlag.ack) == TCPFlag.syn ? .tcpSynSent : state
+            return tcpFlags.intersection([.syn, .ack]) == .syn ? .tcpSynSent : state
         }
     }
 

@@ -157,6 +157,10 @@ public struct ForwardingPipeline: Sendable {
     private let vswitchBlocks: [(vpc: UInt32, blocks: [IPNetwork])]
     /// The walk's lookups per flow in the data plane; invalidated whenever a timeline event changes it.
     private var flowCache: FlowDecisionCache
+    /// Per packet of a parsed batch, its connection-table lookup (`flow(of:)`), computed before the
+    /// batch is walked: the batch (Capture) holds only what the parser decoded, and the loop reads
+    /// the lookup `prefetchDistance` packets ahead. The storage is kept from batch to batch.
+    private var flows = ContiguousArray<ConnectionTracker.Lookup>()
     /// Per vSwitch: the router address time-exceeded answers come from, per family.
     private let routerIPv4: [IPAddress?]
     private let routerIPv6: [IPAddress?]
@@ -217,7 +221,9 @@ public struct ForwardingPipeline: Sendable {
         // table never grows inside the walk, which reads it through a pointer.
         tracker.reserve(2 &* batch.count)
         let isParsed = batch.parsedLinkType == linkType
-        var packet = ParsedPacket()
+        if isParsed { lookUpFlows(of: batch) }
+        let flows = self.flows
+        var packet = ParsedFrame()
         var index = 0
         do {
             try verdicts.withUnsafeMutableBufferPointer { (out) throws(OptionError) in
@@ -231,22 +237,24 @@ public struct ForwardingPipeline: Sendable {
                                 withHotStorage { pipeline, hot in
                                     var meter = Meter(directions: hot.directions)
                                     // Read through a pointer: the loop also reads the packet `prefetchDistance` ahead.
-                                    batch.parsed.withUnsafeBufferPointer { parsed in
+                                    batch.parsed.withUnsafeBufferPointer { parsed in flows.withUnsafeBufferPointer { flows in
                                         while index < batch.count, batch.timestamps[index] &- origin < pipeline.runtime.nextChange.nanoseconds {
                                             let frame = batch.frame(index, in: bytes), now = batch.timestamps[index] &- origin
                                             if isParsed {
                                                 if index &+ Self.prefetchDistance < batch.count {
-                                                    pipeline.prefetchSlots(of: parsed[index &+ Self.prefetchDistance].flow, hot)
+                                                    pipeline.prefetchSlots(of: flows[index &+ Self.prefetchDistance], hot)
                                                 }
-                                                pipeline.forward(parsed[index], frame: frame, now: now, view, hot, &meter, into: &out[index])
+                                                pipeline.forward(parsed[index], flows[index], frame: frame, now: now, view, hot, &meter,
+                                                                 into: &out[index])
                                             } else {
                                                 packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                                              timestamp: batch.timestamps[index])
-                                                pipeline.forward(packet, frame: frame, now: now, view, hot, &meter, into: &out[index])
+                                                pipeline.forward(packet, Self.flow(of: packet), frame: frame, now: now, view, hot, &meter,
+                                                                 into: &out[index])
                                             }
                                             index &+= 1
                                         }
-                                    }
+                                    } }
                                 }
                             }
                         } else {
@@ -255,7 +263,8 @@ public struct ForwardingPipeline: Sendable {
                                 packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                              timestamp: batch.timestamps[index])
                             }
-                            out[index] = try forward(isParsed ? batch.parsed[index] : packet, frame: frame, timestamp: batch.timestamps[index])
+                            out[index] = try isParsed ? forward(batch.parsed[index], flows[index], frame: frame, timestamp: batch.timestamps[index])
+                                : forward(packet, Self.flow(of: packet), frame: frame, timestamp: batch.timestamps[index])
                             index &+= 1
                         }
                     }
@@ -292,14 +301,35 @@ public struct ForwardingPipeline: Sendable {
     /// bandwidth the token bucket cannot represent.
     public mutating func forward(_ frame: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil,
                                  timestamp: Int64, headers: inout PacketHeaders) throws(OptionError) -> Verdict {
-        var packet = ParsedPacket()
+        var packet = ParsedFrame()
         packet.parse(frame, linkType: linkType, wireLength: wireLength, timestamp: timestamp)
         headers = packet.headers
-        return try forward(packet, frame: frame, timestamp: timestamp)
+        return try forward(packet, Self.flow(of: packet), frame: frame, timestamp: timestamp)
+    }
+
+    /// The connection-table lookup of a parsed frame (meaningful only for an IP packet).
+    @inline(__always)
+    static func flow(of packet: ParsedFrame) -> ConnectionTracker.Lookup {
+        if case .ip = packet.outcome { return ConnectionTracker.Lookup(tuple(packet.headers)) }
+        return noFlow
+    }
+
+    private static let noFlow = ConnectionTracker.Lookup(FiveTuple(ipv4Source: 0, destination: 0, sourcePort: 0, destinationPort: 0, ipProtocol: 0))
+
+    /// `flows` for every packet of `batch` (parsed).
+    private mutating func lookUpFlows(of batch: PacketBatch) {
+        let count = batch.count
+        if flows.count < count { flows.append(contentsOf: repeatElement(Self.noFlow, count: count &- flows.count)) }
+        batch.parsed.withUnsafeBufferPointer { parsed in
+            flows.withUnsafeMutableBufferPointer { flows in
+                for index in 0..<count { flows[index] = Self.flow(of: parsed[index]) }
+            }
+        }
     }
 
     /// One parsed frame captured at `timestamp`: advances the control plane to it first.
-    private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, timestamp: Int64) throws(OptionError) -> Verdict {
+    private mutating func forward(_ packet: ParsedFrame, _ flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer,
+                                  timestamp: Int64) throws(OptionError) -> Verdict {
         let isFirst = counters.packets == 0
         tracker.reserve(2)
         let start = origin ?? timestamp &- options.start
@@ -313,25 +343,25 @@ public struct ForwardingPipeline: Sendable {
         plane.withView { view in
             withHotStorage { pipeline, hot in
                 var meter = Meter(directions: hot.directions)
-                pipeline.forward(packet, frame: frame, now: now, view, hot, &meter, into: &verdict)
+                pipeline.forward(packet, flow, frame: frame, now: now, view, hot, &meter, into: &verdict)
             }
         }
         return verdict
     }
 
     /// One parsed frame at emulated time `now`, with the control plane already advanced to it.
-    private mutating func forward(_ packet: ParsedPacket, frame: UnsafeRawBufferPointer, now: Int64,
+    private mutating func forward(_ packet: ParsedFrame, _ flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer, now: Int64,
                                   _ view: DataPlane.View, _ hot: HotStorage, _ meter: inout Meter, into verdict: inout Verdict) {
         verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
         switch packet.outcome {
         case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
         case .notIP(let type): verdict.outcome = .dropped(.notIP(type))
         case .ip:
-            let headers = packet.headers, flow = packet.flow
+            let headers = packet.headers
             verdict.ipLength = headers.ipTotalLength
             let slot = flowCache.slot(for: flow.tuple, hash: flow.directionalHash, in: hot.flowSlots)
             let walked = WalkPacket(flow: flow, source: headers.source, destination: headers.destination,
-                                    tcpFlags: headers.tcpFlags.rawValue, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
+                                    tcpFlags: headers.tcpFlags, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
             verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(plane: view, memo: hot.flowSlots + slot),
                                        tracker: &tracker, connections: hot.connections, buckets: hot.buckets,
                                        trail: &verdict.trail, observer: &meter)
@@ -374,7 +404,7 @@ public struct ForwardingPipeline: Sendable {
     /// A packet whose TTL ran out at `vpc`'s router (`HopLimitStage`), kept out of line: builds the
     /// time-exceeded answer from the router (gateway) address of `vswitch`.
     @inline(never)
-    private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) -> Outcome {
+    private mutating func expire(_ headers: PacketHeaders, frame: UnsafeRawBufferPointer, vpc: UInt32, vswitch: UInt32?) {
         // No vSwitch given: the destination is local in `vpc` but no instance owns it; the router
         // of the vSwitch whose block holds it answers.
         let answering = vswitch ?? vswitchBlocks.indices.first { index in
@@ -386,7 +416,6 @@ public struct ForwardingPipeline: Sendable {
             TimeExceeded.build(answering: frame, headers: headers, router: router, into: &answers)
             counters.timeExceededAnswers &+= 1
         }
-        return .dropped(.ttlExpired(vpc: vpc))
     }
 
     private mutating func count(_ verdict: Verdict, _ hot: HotStorage) {
@@ -462,7 +491,8 @@ public struct ForwardingPipeline: Sendable {
         let isICMP = headers.ipProtocol == IPProtocolNumber.icmp || headers.ipProtocol == IPProtocolNumber.icmpv6
         let scalars = isICMP
             ? FiveTuple.packScalars(sourcePort: UInt16(headers.icmpType) << 8 | UInt16(headers.icmpCode),
-                                    destinationPort: headers.icmpIdentifier, ipProtocol: isIPv4 ? 1 : 58, family: headers.family)
+                                    destinationPort: headers.icmpIdentifier,
+                                    ipProtocol: isIPv4 ? IPProtocolNumber.icmp : IPProtocolNumber.icmpv6, family: headers.family)
             : FiveTuple.packScalars(sourcePort: headers.sourcePort, destinationPort: headers.destinationPort,
                                     ipProtocol: headers.ipProtocol, family: headers.family)
         // An IPv4 address is its low 32 bits (as `IPAddress.bits` gives it).

@@ -99,8 +99,8 @@ struct WalkPacket {
     let flow: ConnectionTracker.Lookup
     let source: IPAddress
     let destination: IPAddress
-    /// `TCPFlags.rawValue` (0 for other protocols).
-    let tcpFlags: UInt8
+    /// None for other protocols than TCP.
+    let tcpFlags: TCPFlags
     /// TTL or hop limit as the packet arrived (the analyzer: `UInt8.max`, hops to spare).
     let ttl: UInt8
     /// IP length, what the token buckets meter.

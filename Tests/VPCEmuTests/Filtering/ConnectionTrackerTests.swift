@@ -5,7 +5,7 @@ import Testing
     static let instance = IPAddress("192.168.1.10")!
     static let server = IPAddress("203.0.113.5")!
     static let second: UInt64 = 1_000_000_000
-    typealias Flag = ConnectionTracker.TCPFlag
+    typealias Flag = TCPFlags
 
     /// An instance whose groups allow all egress (by default) and have no ingress rule at all.
     static let groups = [SecurityGroup(name: "sg-closed", vpc: "vpc-a", rules: [])]
@@ -21,7 +21,7 @@ import Testing
         #expect(ConnectionTracker.decider(of: syn, rules: Self.egress) == .securityGroupDefault(.egress))
         #expect(tracker.state(of: Self.outbound, zone: 1, now: 0) == .tcpSynSent)
 
-        let synAck = tracker.filter(Self.outbound.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: Self.second, rules: Self.ingress)
+        let synAck = tracker.filter(Self.outbound.reversed, tcpFlags: [Flag.syn, Flag.ack], zone: 1, now: Self.second, rules: Self.ingress)
         #expect(synAck == ConnectionTracker.trackedVerdict)
         #expect(ConnectionTracker.decider(of: synAck, rules: Self.ingress) == .trackedConnection)
         #expect(tracker.state(of: Self.outbound, zone: 1, now: Self.second) == .tcpSynReceived)
@@ -61,7 +61,7 @@ import Testing
 
         // A half-open TCP connection expires after the SYN-sent timeout.
         _ = tracker.filter(Self.outbound, tcpFlags: Flag.syn, zone: 1, now: 0, rules: Self.egress)
-        #expect(tracker.filter(Self.outbound.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1,
+        #expect(tracker.filter(Self.outbound.reversed, tcpFlags: [Flag.syn, Flag.ack], zone: 1,
                                now: timeouts.tcpSynSent + 1, rules: Self.ingress).policy == .drop)
         // removeExpired sweeps without a lookup.
         _ = tracker.filter(Self.outbound, tcpFlags: Flag.ack, zone: 1, now: 0, rules: Self.egress)
@@ -87,7 +87,7 @@ import Testing
         #expect(tracker.statistics.inserted == 100 && tracker.statistics.peak == 100)
         #expect(tracker.statistics.refused == 900 && tracker.statistics.refusedUnremembered == 800)
         for index in 0..<1000 {
-            let reply = tracker.filter(tuple(index).reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: 1000, rules: Self.ingress)
+            let reply = tracker.filter(tuple(index).reversed, tcpFlags: [Flag.syn, Flag.ack], zone: 1, now: 1000, rules: Self.ingress)
             let expected = index < 100 ? ConnectionTracker.trackedVerdict
                 : index < 200 ? ConnectionTracker.refusedVerdict : Self.ingress.evaluate(tuple(index).reversed)
             #expect(reply == expected, "SYN-ACK \(index)")
@@ -106,14 +106,14 @@ import Testing
         #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: 1, rules: Self.egress) == ConnectionTracker.refusedVerdict)
         // Still within SYN_SENT's 120 s: refused again, and the first flow's reply still passes.
         #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: 60 * Self.second, rules: Self.egress) == ConnectionTracker.refusedVerdict)
-        #expect(tracker.filter(first.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: 61 * Self.second, rules: Self.ingress)
+        #expect(tracker.filter(first.reversed, tcpFlags: [Flag.syn, Flag.ack], zone: 1, now: 61 * Self.second, rules: Self.ingress)
                 == ConnectionTracker.trackedVerdict)
         // At 150 s the first flow (SYN_RECEIVED: 60 s) has been idle too long, the refused one
         // (SYN_SENT: 120 s) not: the retransmitted SYN takes the freed place.
         let now = 150 * Self.second
         #expect(tracker.filter(second, tcpFlags: Flag.syn, zone: 1, now: now, rules: Self.egress).policy == .accept)
         #expect(tracker.count == 1 && tracker.refusedCount == 0 && tracker.statistics.expired == 1)
-        #expect(tracker.filter(second.reversed, tcpFlags: Flag.syn | Flag.ack, zone: 1, now: now + 1, rules: Self.ingress)
+        #expect(tracker.filter(second.reversed, tcpFlags: [Flag.syn, Flag.ack], zone: 1, now: now + 1, rules: Self.ingress)
                 == ConnectionTracker.trackedVerdict)
         #expect(tracker.statistics.refused == 1 && tracker.statistics.inserted == 2)
     }
@@ -126,7 +126,7 @@ import Testing
         var tracker = ConnectionTracker(capacity: capacity)
         var model = ReferenceConnectionTracker(capacity: capacity)
         let servers = (0..<4).map { IPAddress("203.0.113.\(10 + $0)")! }
-        let flagChoices = [Flag.syn, Flag.syn | Flag.ack, Flag.ack, Flag.fin | Flag.ack, Flag.rst, 0]
+        let flagChoices = [Flag.syn, [Flag.syn, Flag.ack], Flag.ack, [Flag.fin, Flag.ack], Flag.rst, []]
         var now: UInt64 = 0
         for step in 0..<20_000 {
             now += [0, 1, 1_000_000, Self.second / 2, 5 * Self.second, 70 * Self.second].randomElement(using: &random)!
@@ -138,7 +138,7 @@ import Testing
             let isReply = random.next() % 3 == 0
             let tuple = isReply ? outbound.reversed : outbound
             let rules = isReply ? Self.ingress : Self.egress
-            let flags = tuple.ipProtocol == 6 ? flagChoices.randomElement(using: &random)! : 0
+            let flags = tuple.ipProtocol == 6 ? flagChoices.randomElement(using: &random)! : []
             let zone = UInt32(random.next() % 3)
             let verdict = tracker.filter(tuple, tcpFlags: flags, zone: zone, now: now, rules: rules)
             let expected = model.filter(tuple, tcpFlags: flags, zone: zone, now: now, rules: rules)
@@ -280,9 +280,9 @@ import Testing
     @Test func tcpTeardownShortensTheTimeout() {
         var tracker = ConnectionTracker(capacity: 16)
         _ = tracker.filter(Self.outbound, tcpFlags: Flag.ack, zone: 1, now: 0, rules: Self.egress)
-        _ = tracker.filter(Self.outbound, tcpFlags: Flag.fin | Flag.ack, zone: 1, now: 1, rules: Self.egress)
+        _ = tracker.filter(Self.outbound, tcpFlags: [Flag.fin, Flag.ack], zone: 1, now: 1, rules: Self.egress)
         #expect(tracker.state(of: Self.outbound, zone: 1, now: 1) == .tcpFinWait)
-        _ = tracker.filter(Self.outbound.reversed, tcpFlags: Flag.fin | Flag.ack, zone: 1, now: 2, rules: Self.ingress)
+        _ = tracker.filter(Self.outbound.reversed, tcpFlags: [Flag.fin, Flag.ack], zone: 1, now: 2, rules: Self.ingress)
         #expect(tracker.state(of: Self.outbound, zone: 1, now: 2) == .tcpTimeWait)
         _ = tracker.filter(Self.outbound.reversed, tcpFlags: Flag.rst, zone: 1, now: 3, rules: Self.ingress)
         #expect(tracker.state(of: Self.outbound, zone: 1, now: 3) == .tcpClose)

@@ -30,7 +30,7 @@ struct ReferenceConnectionTracker {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    mutating func filter(_ tuple: FiveTuple, tcpFlags: UInt8, zone: UInt32, now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
+    mutating func filter(_ tuple: FiveTuple, tcpFlags: TCPFlags, zone: UInt32, now: UInt64, rules: some StatelessFilter) -> FilterVerdict {
         precondition(tuple.ipProtocol == 6 || tuple.ipProtocol == 17, "the model covers TCP and UDP")
         let (keyTuple, isForward) = ConnectionTracker.trackingKey(tuple)!
         let key = Key(tuple: keyTuple, zone: zone)
@@ -55,7 +55,7 @@ struct ReferenceConnectionTracker {
         for (key, entry) in entries where isExpired(entry, key, now: now) { remove(key) }
     }
 
-    private mutating func admit(_ key: Key, isForward: Bool, tcpFlags: UInt8, now: UInt64) -> Bool {
+    private mutating func admit(_ key: Key, isForward: Bool, tcpFlags: TCPFlags, now: UInt64) -> Bool {
         if trackedCount >= capacity { sweepIfDue(now: now) }
         if var entry = find(key, now: now) {
             entry.lastSeen = now
@@ -68,9 +68,9 @@ struct ReferenceConnectionTracker {
             return true
         }
         let state: ConnectionTracker.State = key.tuple.ipProtocol == 17 ? .unreplied
-            : tcpFlags & 0x04 != 0 ? .tcpClose
-            : tcpFlags & 0x12 == 0x02 ? .tcpSynSent
-            : tcpFlags & 0x01 != 0 ? .tcpFinWait
+            : tcpFlags.rawValue & 0x04 != 0 ? .tcpClose
+            : tcpFlags.rawValue & 0x12 == 0x02 ? .tcpSynSent
+            : tcpFlags.rawValue & 0x01 != 0 ? .tcpFinWait
             : .tcpEstablished
         let isRefused = trackedCount >= capacity
         if isRefused {

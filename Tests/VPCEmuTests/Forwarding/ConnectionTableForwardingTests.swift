@@ -83,7 +83,7 @@ import Testing
             let syn = FiveTuple(source: IPAddress(Self.client)!, destination: IPAddress(Self.server)!,
                                 sourcePort: clientPort, destinationPort: serverPort, ipProtocol: 6)
             let tuple = reply ? syn.reversed : syn
-            let flags = reply ? ConnectionTracker.TCPFlag.syn | ConnectionTracker.TCPFlag.ack : ConnectionTracker.TCPFlag.syn
+            let flags: TCPFlags = reply ? [.syn, .ack] : .syn
             func stage(_ direction: TrafficDirection, _ instance: UInt32) -> DropReason? {
                 let rules = direction == .egress ? filters[Int(instance)]!.egress : filters[Int(instance)]!.ingress
                 let verdict = model.filter(tuple, tcpFlags: flags, zone: instance, now: now, rules: rules)
