@@ -199,7 +199,7 @@ public enum Ping {
     private static func reply(to record: PingExchange.Record, sequence: Int, options: Options) -> Reply {
         let sentAt = record.sent.verdict.departure
         if let gateway = record.sent.left {
-            return Reply(sequence: sequence, sentAt: sentAt, status: .left, leftThrough: gateway.description)
+            return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .left, leftThrough: gateway.description)
         }
         if let drop = record.sent.drop ?? record.answer?.drop {
             return Reply(sequence: sequence, sentAtNanoseconds: sentAt, status: .dropped, drop: drop)

@@ -120,6 +120,7 @@ import Testing
                     switch verdict.outcome {
                     case .delivered(let instance, _): delivered[topology.instances[Int(instance)].name, default: 0] += 1
                     case .dropped(let reason): dropped[reason.code, default: 0] += 1
+                    case .left: Issue.record("no route of this topology leaves the model")
                     }
                 }
             }
