@@ -163,3 +163,59 @@ public struct CostReport: Hashable, Sendable, Codable {
         case lines, totalUSD = "total_usd", bytesPerGB = "bytes_per_gb", unpricedLinkTypes = "unpriced_link_types"
     }
 }
+
+/// The traffic a replay bills: each peering direction's bytes over an inter-region peering, priced
+/// for the account of the VPC that sent them at the link type in effect when they were sent
+/// (intra-region peerings, without a link type, are free).
+public struct PeeringBilling: Sendable {
+    /// One peering: the accounts of its two sides and its link type through the replay.
+    public struct Peering: Sendable {
+        public var requesterAccount: String
+        public var accepterAccount: String
+        /// The link type from `from` (emulated ns) on, ascending; the first entry also holds before
+        /// its `from`. nil: intra-region at that time.
+        public var linkTypes: [(from: Int64, linkType: InterRegionLinkType?)]
+
+        public init(requesterAccount: String, accepterAccount: String, linkTypes: [(from: Int64, linkType: InterRegionLinkType?)]) {
+            self.requesterAccount = requesterAccount
+            self.accepterAccount = accepterAccount
+            self.linkTypes = linkTypes
+        }
+
+        func linkType(at time: Int64) -> InterRegionLinkType? {
+            (linkTypes.last { $0.from <= time } ?? linkTypes.first)?.linkType
+        }
+    }
+
+    private let peerings: [Peering]
+    private static let linkTypes = InterRegionLinkType.allCases
+    /// Bytes per peering direction (`2 × peering + direction`, requester→accepter first) and link
+    /// type in effect when they were sent (`direction × linkTypes.count + position in linkTypes`).
+    private var bytes: [Int64]
+
+    public init(peerings: [Peering]) {
+        self.peerings = peerings
+        bytes = Array(repeating: 0, count: 2 * peerings.count * Self.linkTypes.count)
+    }
+
+    /// `count` IP bytes sent in peering direction `direction` at emulated time `time`.
+    public mutating func record(direction: Int, bytes count: Int64, at time: Int64) {
+        guard let linkType = peerings[direction / 2].linkType(at: time), let position = Self.linkTypes.firstIndex(of: linkType) else { return }
+        bytes[direction * Self.linkTypes.count + position] &+= count
+    }
+
+    /// The cost per account and link type: every link type a peering had during the replay has a
+    /// line per side, sent bytes or not.
+    public func estimate(prices: PriceTable) -> CostReport {
+        var cost = CostEstimator()
+        for (id, peering) in peerings.enumerated() {
+            let linkTypes = Set(peering.linkTypes.compactMap(\.linkType))
+            for (side, account) in [peering.requesterAccount, peering.accepterAccount].enumerated() {
+                for (position, linkType) in Self.linkTypes.enumerated() where linkTypes.contains(linkType) {
+                    cost.addOutbound(account: account, linkType: linkType, bytes: bytes[(2 * id + side) * Self.linkTypes.count + position])
+                }
+            }
+        }
+        return cost.estimate(prices: prices)
+    }
+}
