@@ -132,7 +132,7 @@ public final class ReplaySession {
                                                    rateLimitBitsPerSecond: limit, rateLimitChanges: changes))
             }
             billed.append(PeeringBilling.Peering(
-                requesterAccount: topology.vpcs[Int(peering.requesterVPC)].account, accepterAccount: topology.vpcs[Int(peering.accepterVPC)].account,
+                name: peering.name, requesterAccount: topology.vpcs[Int(peering.requesterVPC)].account, accepterAccount: topology.vpcs[Int(peering.accepterVPC)].account,
                 linkTypes: (schedule.termsByPeering[peering.name] ?? []).map { ($0.from, $0.linkType) }))
         }
         // The series starts with the first packet, at `--start` on the timeline.
