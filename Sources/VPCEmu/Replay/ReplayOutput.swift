@@ -40,7 +40,6 @@ struct DropText {
 
 /// What the outputs are finished with.
 struct ReplayRun: ~Copyable {
-    var topology: CompiledTopology
     /// Of the per-instance captures and dropped.pcapng's first interface.
     var linkType: LinkType
     var series: IntervalSeries

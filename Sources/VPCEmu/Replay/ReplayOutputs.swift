@@ -98,16 +98,20 @@ struct DroppedCapture: ReplayOutput {
     }
 }
 
-/// verdicts.jsonl: a `VerdictRecord` per packet, one line each (`VerdictLine`).
+/// verdicts.jsonl: a `VerdictRecord` per packet, one line each (`VerdictLine`), gathered into
+/// writes of about a megabyte.
 struct VerdictsFile: ReplayOutput, ~Copyable {
+    private let path: String
     private var file: AtomicFile
-    private var line = VerdictLine()
+    private var lines = VerdictLine(capacity: Self.writeSize + 4096)
     /// `,"instance":"NAME"` per instance, escaped once.
     private let instanceFields: [[UInt8]]
     /// Set when a write failed and the file was abandoned.
     private var failed = false
+    private static let writeSize = 1 << 20
 
     init(path: String, instanceNames: [String]) throws(ReplaySession.ReplayError) {
+        self.path = path
         do { file = try AtomicFile(path: path) } catch { throw .output(path, error) }
         instanceFields = instanceNames.map { VerdictLine.field("instance", $0) }
     }
@@ -116,20 +120,26 @@ struct VerdictsFile: ReplayOutput, ~Copyable {
         guard !failed else { return }
         switch packet.verdict.outcome {
         case .delivered(let instance, let arrival):
-            line.delivered(time: packet.verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: packet.trailField ?? [])
+            lines.delivered(time: packet.verdict.departure, instance: instanceFields[Int(instance)], arrival: arrival, trail: packet.trailField ?? [])
         case .dropped:
-            line.dropped(time: packet.verdict.departure, fields: packet.drop?.verdictFields ?? [])
+            lines.dropped(time: packet.verdict.departure, fields: packet.drop?.verdictFields ?? [])
         }
-        do { try file.write(line.bytes) } catch {
+        if lines.bytes.count >= Self.writeSize { try flush() }
+    }
+
+    private mutating func flush() throws(ReplaySession.ReplayError) {
+        do { try file.write(lines.bytes) } catch {
             file.abandon()
             failed = true
-            throw .output(file.path, error)
+            throw .output(path, error)
         }
+        lines.removeAll()
     }
 
     mutating func finish(_ run: borrowing ReplayRun) throws(ReplaySession.ReplayError) {
         guard !failed else { return }
-        do { try file.commit() } catch { throw .output(file.path, error) }
+        try flush()
+        do { try file.commit() } catch { throw .output(path, error) }
     }
 }
 

@@ -104,12 +104,8 @@ public final class ReplaySession {
     public let options: Options
     private let topology: Topology
     private var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
-    private var descriptions: ReplayDescriptions
-    private var measurements: ReplayMeasurements
-    private var instances: InstanceCaptures
-    private var dropped: DroppedCapture
-    private var verdictsFile: VerdictsFile?
-    private var reportFiles: ReportFiles
+    /// Runs the outputs; nil once `finish` has taken them back.
+    private var outputs: ReplayOutputThread?
 
     public init(topology: Topology, outputDirectory: String, options: Options = .init()) throws(ReplayError) {
         self.topology = topology
@@ -118,7 +114,6 @@ public final class ReplaySession {
         outputPaths = try Self.outputPaths(of: topology, in: outputDirectory, options: options)
         do { pipeline = try ForwardingPipeline(topology: topology, options: options.pipeline) } catch { throw .pipeline(error) }
         let compiled = pipeline.topology
-        descriptions = ReplayDescriptions(topology: compiled)
         // Timeline changes of bandwidth and link type are known in advance: the meter measures each
         // interval against the limit then in effect, and the billing prices by the link type.
         let schedule = PeeringTermsSchedule(topology: topology)
@@ -138,7 +133,7 @@ public final class ReplaySession {
         // The series starts with the first packet, at `--start` on the timeline.
         let meter: TrafficMeter
         do { meter = try TrafficMeter(directions: directions, interval: options.interval, origin: options.pipeline.start) } catch { throw .meter(error) }
-        measurements = ReplayMeasurements(meter: meter, billing: PeeringBilling(peerings: billed), start: options.pipeline.start)
+        let measurements = ReplayMeasurements(meter: meter, billing: PeeringBilling(peerings: billed), start: options.pipeline.start)
         // Alert rules that do not fit the interval fail here, before any output exists.
         do { try AlertEvaluator.validate(topology.alerts, directions: directions, interval: options.interval) } catch { throw .alerts(error) }
         do { try options.denseMetrics?.validate(interval: options.interval) } catch { throw .denseMetrics(error) }
@@ -146,73 +141,43 @@ public final class ReplaySession {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         } catch { throw .output(outputDirectory, error) }
         func path(_ name: String) -> String { outputDirectory.hasSuffix("/") ? outputDirectory + name : outputDirectory + "/" + name }
-        instances = InstanceCaptures(paths: Array(outputPaths.prefix(compiled.instanceNames.count)), linkType: options.instanceLinkType)
-        dropped = try DroppedCapture(path: path("dropped.pcapng"))
-        verdictsFile = options.writeVerdicts ? try VerdictsFile(path: path("verdicts.jsonl"), instanceNames: compiled.instanceNames) : nil
-        reportFiles = ReportFiles(directory: outputDirectory, report: path("report.json"), metrics: path("metrics.csv"),
-                                  plot: path("throughput.svg"), dense: options.denseMetrics)
+        let stage = ReplayOutputStage(
+            descriptions: ReplayDescriptions(topology: compiled), measurements: measurements,
+            instances: InstanceCaptures(paths: Array(outputPaths.prefix(compiled.instanceNames.count)), linkType: options.instanceLinkType),
+            dropped: try DroppedCapture(path: path("dropped.pcapng")),
+            verdictsFile: options.writeVerdicts ? try VerdictsFile(path: path("verdicts.jsonl"), instanceNames: compiled.instanceNames) : nil,
+            reportFiles: ReportFiles(directory: outputDirectory, report: path("report.json"), metrics: path("metrics.csv"),
+                                     plot: path("throughput.svg"), dense: options.denseMetrics))
+        outputs = ReplayOutputThread(stage: stage)
     }
 
-    /// Forwards one batch and shows every packet to the outputs.
+    deinit { outputs?.close() }
+
+    /// Forwards one batch and hands it to the outputs.
     public func process(_ batch: PacketBatch) throws(ReplayError) {
-        // The outputs read the pipeline's parse: a batch the reader did not parse is parsed here, once.
-        if batch.parsedLinkType == batch.linkType { return try forwardAndRecord(batch) }
-        var parsed = batch
-        parsed.parseForForwarding()
-        try forwardAndRecord(parsed)
+        var batch = batch
+        try process(owned: &batch)
     }
 
-    private func forwardAndRecord(_ batch: PacketBatch) throws(ReplayError) {
-        if instances.linkType == nil { instances.linkType = batch.linkType }
+    /// Forwards `batch` and hands it to the outputs' thread; `batch` is replaced with a batch to refill.
+    private func process(owned batch: inout PacketBatch) throws(ReplayError) {
+        guard let outputs else { preconditionFailure("process after finish") }
+        // The outputs read the pipeline's parse: a batch the reader did not parse is parsed here, once.
+        if batch.parsedLinkType != batch.linkType { batch.parseForForwarding() }
         var failure: ReplayError?
         // On a throw, `verdicts` holds the packets forwarded before it: they are recorded.
         do { try pipeline.forward(batch, linkType: batch.linkType, into: &verdicts) } catch { failure = .pipeline(error) }
-        try record(batch, changes: pipeline.appliedChanges)
+        try outputs.submit(&batch, &verdicts, changes: pipeline.appliedChanges)
         if let failure { throw failure }
     }
 
-    /// Shows the forwarded packets of `batch` to the outputs. Each drop is described with the rules,
-    /// routes and names in effect when it happened (an event can insert a rule or a route before the
-    /// one a drop cites): from a change's packet on, the topology it applied.
-    private func record(_ batch: PacketBatch, changes: ContiguousArray<(index: Int, topology: CompiledTopology)>) throws(ReplayError) {
-        let writesVerdicts = verdictsFile != nil
-        var nextChange = 0
-        try batch.withUnsafeBytes { (bytes) throws(ReplayError) in
-            for index in 0..<verdicts.count {
-                while nextChange < changes.count, changes[nextChange].index == index {
-                    descriptions.change(to: changes[nextChange].topology)
-                    nextChange += 1
-                }
-                let verdict = verdicts[index]
-                var packet = ReplayedPacket(frame: batch.frame(index, in: bytes), wireLength: batch.wireLengths[index],
-                                            timestamp: batch.timestamps[index], linkType: batch.linkType,
-                                            headers: batch.parsed[index].headers, verdict: verdict)
-                switch verdict.outcome {
-                case .dropped(let reason): packet.drop = descriptions.drop(reason, verdict.trail)
-                case .delivered: if writesVerdicts { packet.trailField = descriptions.trailField(verdict.trail) }
-                }
-                measurements.record(packet)
-                try instances.record(packet)
-                try dropped.record(packet)
-                try verdictsFile?.record(packet)
-            }
-        }
-    }
-
-    /// Writes the report, metrics and plot and moves every output into place; returns the report.
+    /// Waits for the outputs, writes the report, metrics and plot and moves every output into
+    /// place; returns the report.
     public func finish() throws(ReplayError) -> ReplayReport {
-        let compiled = pipeline.topology
-        let (series, report): (IntervalSeries, ReplayReport)
-        do {
-            (series, report) = try measurements.finish(alerts: topology.alerts, prices: topology.pricing,
-                                                       connectionsRefused: Int64(pipeline.connectionStatistics.refused))
-        } catch { throw .alerts(error) }
-        let run = ReplayRun(topology: compiled, linkType: instances.linkType ?? .ethernet, series: series, report: report)
-        try instances.finish(run)
-        try dropped.finish(run)
-        try verdictsFile?.finish(run)
-        try reportFiles.finish(run)
-        return report
+        guard let outputs = outputs.take() else { preconditionFailure("finish called twice") }
+        let stage = try outputs.drain()
+        return try stage.finish(alerts: topology.alerts, prices: topology.pricing,
+                                connectionsRefused: Int64(pipeline.connectionStatistics.refused))
     }
 
     /// What is done to the input before it is forwarded.
@@ -256,8 +221,8 @@ public final class ReplaySession {
                 let more: Bool
                 do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
                 guard more else { break }
-                try process(batch)
                 packets += batch.count
+                try process(owned: &batch)
                 progress(Progress(packets: packets, bytesRead: reader.bytesRead, totalBytes: totalBytes))
                 if shouldStop() { return .stopped }
             }
@@ -266,9 +231,8 @@ public final class ReplaySession {
             var batch = PacketBatch()
             while stream.nextBatch(into: &batch) {
                 options.input.addressMap?.rewrite(&batch)
-                batch.parseForForwarding()
-                try process(batch)
                 packets += batch.count
+                try process(owned: &batch)
                 progress(Progress(packets: packets, totalPackets: stream.totalPackets))
                 if shouldStop() { return .stopped }
             }
