@@ -56,6 +56,10 @@ struct ReplayDescriptions {
     }
     private var drops: [DropKey: DropText] = [:]
     private var trails: [ForwardingPipeline.HopTrail: [UInt8]] = [:]
+    /// The last text given out of each kind: consecutive packets are mostly of one flow, and
+    /// comparing keys is cheaper than hashing them.
+    private var lastDrop: (key: DropKey, text: DropText)?
+    private var lastTrail: (steps: ForwardingPipeline.HopTrail, field: [UInt8])?
     /// Bounded, so that memory stays flat whatever the mix of reasons and trails.
     private static let limit = 4096
 
@@ -65,27 +69,39 @@ struct ReplayDescriptions {
         self.topology = topology
         drops.removeAll()
         trails.removeAll()
+        lastDrop = nil
+        lastTrail = nil
     }
 
     mutating func drop(_ reason: DropReason, _ trail: ForwardingPipeline.HopTrail) -> DropText {
         let key = DropKey(reason: reason, steps: trail.describedSteps)
-        if let text = drops[key] { return text }
+        if let lastDrop, lastDrop.key == key { return lastDrop.text }
+        if let text = drops[key] {
+            lastDrop = (key, text)
+            return text
+        }
         let detail = reason.describe(in: topology), trailText = trail.describe(in: topology)
         let text = DropText(code: reason.code, comment: "\(reason.code): \(detail)" + (trailText.isEmpty ? "" : " | trail: \(trailText)"),
                             verdictFields: VerdictLine.field("reason", reason.code) + VerdictLine.field("detail", detail)
                                 + VerdictLine.field("trail", trailText))
         if drops.count >= Self.limit { drops.removeAll(keepingCapacity: true) }
         drops[key] = text
+        lastDrop = (key, text)
         return text
     }
 
     /// `,"trail":"…"` of a delivered packet.
     mutating func trailField(_ trail: ForwardingPipeline.HopTrail) -> [UInt8] {
         let steps = trail.describedSteps
-        if let field = trails[steps] { return field }
+        if let lastTrail, lastTrail.steps == steps { return lastTrail.field }
+        if let field = trails[steps] {
+            lastTrail = (steps, field)
+            return field
+        }
         let field = VerdictLine.field("trail", trail.describe(in: topology))
         if trails.count >= Self.limit { trails.removeAll(keepingCapacity: true) }
         trails[steps] = field
+        lastTrail = (steps, field)
         return field
     }
 }
