@@ -148,6 +148,10 @@ public struct ForwardingPipeline: Sendable {
     public private(set) var answerOffsets = ContiguousArray<Int>()
     /// Capture timestamp of emulated time 0 (nil until the first packet, unless `Options.origin` sets it).
     public private(set) var origin: Int64?
+    /// The timeline changes the last `forward(batch)` applied: from packet `index` on, the batch was
+    /// forwarded on `topology` (a replay describes each drop with the topology in effect). Empty for
+    /// a batch that reached no change, the usual case.
+    public private(set) var appliedChanges = ContiguousArray<(index: Int, topology: DataPlane)>()
 
     private var tracker: ConnectionTracker
     private var buckets: [TokenBucket?]
@@ -217,6 +221,7 @@ public struct ForwardingPipeline: Sendable {
         }
         answers.removeAll(keepingCapacity: true)
         answerOffsets.removeAll(keepingCapacity: true)
+        appliedChanges.removeAll(keepingCapacity: true)
         // Each packet adds at most one connection per zone (egress, ingress): grown here, the
         // table never grows inside the walk, which reads it through a pointer.
         tracker.reserve(2 &* batch.count)
@@ -263,8 +268,10 @@ public struct ForwardingPipeline: Sendable {
                                 packet.parse(frame, linkType: linkType, wireLength: Int(batch.wireLengths[index]),
                                              timestamp: batch.timestamps[index])
                             }
+                            let changesBefore = runtime.nextChange
                             out[index] = try isParsed ? forward(batch.parsed[index], flows[index], frame: frame, timestamp: batch.timestamps[index])
                                 : forward(packet, Self.flow(of: packet), frame: frame, timestamp: batch.timestamps[index])
+                            if runtime.nextChange != changesBefore { appliedChanges.append((index, runtime.dataPlane)) }
                             index &+= 1
                         }
                     }

@@ -43,19 +43,6 @@ public enum ReplayInput {
 }
 
 extension ReplaySession {
-    /// What is done to the input before it is forwarded.
-    public struct InputOptions: Sendable {
-        /// `--map`: addresses rewritten in every packet before it is parsed for forwarding.
-        public var addressMap: AddressMap?
-        /// How several captures are combined (`--concatenate`: file order; default: timestamp order).
-        public var order: MergedCaptureReader.Order
-
-        public init(addressMap: AddressMap? = nil, order: MergedCaptureReader.Order = .timestamp) {
-            self.addressMap = addressMap?.isEmpty == false ? addressMap : nil
-            self.order = order
-        }
-    }
-
     /// How far a replay has got, for a progress line.
     public struct Progress: Sendable, Equatable {
         public var packets: Int
@@ -92,64 +79,5 @@ extension ReplaySession {
             if let fraction { text += String(format: "  %.1f %%", fraction * 100) }
             return text
         }
-    }
-
-    /// How feeding an input ended.
-    public enum FeedEnd: Equatable, Sendable {
-        case completed
-        /// `shouldStop` returned true between two batches.
-        case stopped
-        /// A capture could not be opened or is damaged; the packets before the damage were processed.
-        case readFailed(CaptureError)
-    }
-
-    /// Processes every batch of `input`. Between batches, `shouldStop` is asked whether to stop early
-    /// (SIGINT) and `progress` is told how far the replay has got. Call `finish()` afterwards, whatever
-    /// the end: the outputs then cover exactly the packets processed.
-    public func feed(_ input: ReplayInput, shouldStop: () -> Bool = { false },
-                     progress: (Progress) -> Void = { _ in }) throws(ReplayError) -> FeedEnd {
-        var packets = 0
-        switch input {
-        case .captures(let paths):
-            let totalBytes = input.totalBytes
-            var batch = ReadAheadPcapReader.makeBatch()
-            var rewrite: ReadAheadPcapReader.Stage?
-            if let map = options.input.addressMap { rewrite = { map.rewrite(&$0) } }
-            // Read, rewrite and parse on a thread per file while this one forwards.
-            let reader: MergedCaptureReader
-            do { reader = try MergedCaptureReader(paths: paths, order: options.input.order, prepare: rewrite) } catch { return .readFailed(error) }
-            while true {
-                let more: Bool
-                do { more = try reader.nextBatch(into: &batch) } catch { return .readFailed(error) }
-                guard more else { break }
-                try process(batch)
-                packets += batch.count
-                progress(Progress(packets: packets, bytesRead: reader.bytesRead, totalBytes: totalBytes))
-                if shouldStop() { return .stopped }
-            }
-        case .generated(let generator):
-            var stream = generator.stream()
-            return try feedBuilt(total: stream.totalPackets, shouldStop: shouldStop, progress: progress) { stream.nextBatch(into: &$0) }
-        case .flowLog(let traffic):
-            var stream = traffic.stream()
-            return try feedBuilt(total: stream.totalPackets, shouldStop: shouldStop, progress: progress) { stream.nextBatch(into: &$0) }
-        }
-        return .completed
-    }
-
-    /// Feeds packets built in memory (generated, or from flow-log records), `total` in all:
-    /// `next` refills the batch, false at the end.
-    private func feedBuilt(total: Int, shouldStop: () -> Bool, progress: (Progress) -> Void,
-                           next: (inout PacketBatch) -> Bool) throws(ReplayError) -> FeedEnd {
-        var packets = 0
-        var batch = PacketBatch()
-        while next(&batch) {
-            options.input.addressMap?.rewrite(&batch)
-            try process(batch)
-            packets += batch.count
-            progress(Progress(packets: packets, totalPackets: total))
-            if shouldStop() { return .stopped }
-        }
-        return .completed
     }
 }

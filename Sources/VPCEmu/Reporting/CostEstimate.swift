@@ -153,13 +153,200 @@ public struct CostReport: Hashable, Sendable, Codable {
         }
     }
 
+    /// One hourly billing cycle of one inter-region peering (`PeeringBilling`): listed when it carried
+    /// traffic or the link type changed in it.
+    public struct Cycle: Hashable, Sendable, Codable {
+        /// What one side sent in the cycle (sides that sent nothing are left out).
+        public struct Sender: Hashable, Sendable, Codable {
+            public var direction: PeeringDirectionKey.Direction
+            public var account: String
+            public var outboundBytes: Int64
+            /// nil when the billed link type has no price.
+            public var costUSD: Decimal?
+
+            enum CodingKeys: String, CodingKey {
+                case direction, account, outboundBytes = "outbound_bytes", costUSD = "cost_usd"
+            }
+        }
+
+        public var peering: String
+        public var index: Int64
+        public var start: Int64
+        /// In effect at some time in the cycle, in the order they took effect: two after a change.
+        public var linkTypes: [InterRegionLinkType]
+        public var billedLinkType: InterRegionLinkType
+        public var usdPerGB: Decimal?
+        public var senders: [Sender]
+
+        enum CodingKeys: String, CodingKey {
+            case peering, index, start = "start_ns", linkTypes = "link_types", billedLinkType = "billed_link_type"
+            case usdPerGB = "usd_per_gb", senders
+        }
+    }
+
     public var lines: [Line]
     public var totalUSD: Decimal
     public var bytesPerGB: Int64
     /// Link types that carried traffic but have no price: their cost is missing from the total.
     public var unpricedLinkTypes: [InterRegionLinkType]
+    /// Ascending by peering (topology order), then cycle.
+    public var cycles: [Cycle] = []
+
+    public init(lines: [Line], totalUSD: Decimal, bytesPerGB: Int64, unpricedLinkTypes: [InterRegionLinkType], cycles: [Cycle] = []) {
+        self.lines = lines
+        self.totalUSD = totalUSD
+        self.bytesPerGB = bytesPerGB
+        self.unpricedLinkTypes = unpricedLinkTypes
+        self.cycles = cycles
+    }
 
     enum CodingKeys: String, CodingKey {
         case lines, totalUSD = "total_usd", bytesPerGB = "bytes_per_gb", unpricedLinkTypes = "unpriced_link_types"
+        case cycles = "billing_cycles"
+    }
+}
+
+/// The traffic a replay bills, per hourly billing cycle: each peering direction's bytes over an
+/// inter-region peering, priced for the account of the VPC that sent them. Alibaba Cloud's rule
+/// (CDT, "Billing of inter-region data transfer"): "The billing cycle is hourly. If you switch the link
+/// type within a billing cycle, you are billed at the unit price of the higher level for that
+/// cycle." A cycle is a whole hour of emulated time from the timeline's origin (emulated time 0): cycle
+/// `k` is `[k h, (k + 1) h)`. Every byte of a cycle in which the link type changed is billed at the
+/// link type of the highest price in effect during it; a change at exactly a cycle's start leaves one
+/// link type in each cycle. Intra-region peerings (no link type) are free.
+///
+/// Memory grows with the cycles that carry traffic, not with the span: each direction sums its
+/// current cycle, and a cycle it leaves is kept only if it carried bytes.
+public struct PeeringBilling: Sendable {
+    /// One hour of emulated time, ns.
+    public static let cycleLength: Int64 = 3_600_000_000_000
+
+    /// One peering: its name, the accounts of its two sides and its link type through the replay.
+    public struct Peering: Sendable {
+        public var name: String
+        public var requesterAccount: String
+        public var accepterAccount: String
+        /// The link type from `from` (emulated ns) on, ascending; the first entry also holds before
+        /// its `from`. nil: intra-region.
+        public var linkTypes: [(from: Int64, linkType: InterRegionLinkType?)]
+
+        public init(name: String, requesterAccount: String, accepterAccount: String, linkTypes: [(from: Int64, linkType: InterRegionLinkType?)]) {
+            self.name = name
+            self.requesterAccount = requesterAccount
+            self.accepterAccount = accepterAccount
+            self.linkTypes = linkTypes
+        }
+
+        /// The link types in effect at some time in cycle `cycle`, in the order they took effect.
+        func linkTypes(inCycle cycle: Int64) -> [InterRegionLinkType] {
+            let start = cycle &* PeeringBilling.cycleLength, end = start &+ PeeringBilling.cycleLength
+            var types: [InterRegionLinkType] = []
+            if let first = (linkTypes.last { $0.from <= start } ?? linkTypes.first)?.linkType { types.append(first) }
+            for entry in linkTypes where entry.from > start && entry.from < end {
+                if let type = entry.linkType, types.last != type { types.append(type) }
+            }
+            return types
+        }
+
+        /// The cycles in which the link type changed.
+        var changedCycles: Set<Int64> {
+            var cycles = Set<Int64>()
+            for (previous, entry) in zip(linkTypes, linkTypes.dropFirst()) where previous.linkType != entry.linkType {
+                let cycle = PeeringBilling.cycle(of: entry.from)
+                if entry.from != cycle &* PeeringBilling.cycleLength { cycles.insert(cycle) }
+            }
+            return cycles
+        }
+
+        var isBilled: Bool { linkTypes.contains { $0.linkType != nil } }
+    }
+
+    private let peerings: [Peering]
+    /// Per peering direction (`2 × peering + direction`, requester→accepter first): the cycle it
+    /// is summing and its bytes so far.
+    private var current: [(cycle: Int64, bytes: Int64)]
+    /// The bytes of cycles a direction has left (traffic out of time order, `--concatenate`, can
+    /// return to one).
+    private var past: [DirectionCycle: Int64] = [:]
+
+    private struct DirectionCycle: Hashable, Sendable {
+        var direction: Int
+        var cycle: Int64
+    }
+
+    public init(peerings: [Peering]) {
+        self.peerings = peerings
+        current = Array(repeating: (.min, 0), count: 2 * peerings.count)
+    }
+
+    /// The cycle of emulated time `time`, ns (rounded down: a time before the origin is in a negative cycle).
+    public static func cycle(of time: Int64) -> Int64 {
+        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: cycleLength)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+
+    /// `count` IP bytes sent in peering direction `direction` at emulated time `time`.
+    public mutating func record(direction: Int, bytes count: Int64, at time: Int64) {
+        let cycle = Self.cycle(of: time)
+        if current[direction].cycle == cycle {
+            current[direction].bytes &+= count
+            return
+        }
+        if current[direction].cycle != .min, peerings[direction / 2].isBilled {
+            past[DirectionCycle(direction: direction, cycle: current[direction].cycle), default: 0] &+= current[direction].bytes
+        }
+        current[direction] = (cycle, count)
+    }
+
+    /// The cost per account and billed link type (every link type a peering had during the replay
+    /// has a line per side, sent bytes or not), and the cycles that carried traffic or a change.
+    public func estimate(prices: PriceTable) -> CostReport {
+        var bytes = past
+        for (direction, entry) in current.enumerated() where entry.cycle != .min && peerings[direction / 2].isBilled {
+            bytes[DirectionCycle(direction: direction, cycle: entry.cycle), default: 0] &+= entry.bytes
+        }
+        var cost = CostEstimator()
+        var cycles: [CostReport.Cycle] = []
+        for (id, peering) in peerings.enumerated() where peering.isBilled {
+            let accounts = [peering.requesterAccount, peering.accepterAccount]
+            let linkTypes = Set(peering.linkTypes.compactMap(\.linkType))
+            for account in accounts {
+                for linkType in InterRegionLinkType.allCases where linkTypes.contains(linkType) {
+                    cost.addOutbound(account: account, linkType: linkType, bytes: 0)
+                }
+            }
+            let changed = peering.changedCycles
+            let active = Set(bytes.keys.filter { $0.direction / 2 == id }.map(\.cycle))
+            for index in changed.union(active).sorted() {
+                let inEffect = peering.linkTypes(inCycle: index)
+                guard let billed = Self.billedLinkType(inEffect, prices: prices) else { continue }
+                let price = prices.pricePerGB[billed]
+                var senders: [CostReport.Cycle.Sender] = []
+                for (side, direction) in PeeringDirectionKey.Direction.allCases.enumerated() {
+                    let sent = bytes[DirectionCycle(direction: 2 * id + side, cycle: index)] ?? 0
+                    guard sent > 0 else { continue }
+                    cost.addOutbound(account: accounts[side], linkType: billed, bytes: sent)
+                    senders.append(.init(direction: direction, account: accounts[side], outboundBytes: sent,
+                                         costUSD: price.map { prices.cost(bytes: sent, price: $0).usd }))
+                }
+                cycles.append(.init(peering: peering.name, index: index, start: index &* Self.cycleLength, linkTypes: inEffect,
+                                    billedLinkType: billed, usdPerGB: price?.usd, senders: senders))
+            }
+        }
+        var report = cost.estimate(prices: prices)
+        report.cycles = cycles
+        return report
+    }
+
+    /// Of the link types in effect during a cycle, the one it is billed at: the highest price, the
+    /// higher level (Platinum) on a tie. A link type without a price is billed (its cost unknown,
+    /// listed in `unpriced_link_types`) rather than guessed lower.
+    static func billedLinkType(_ linkTypes: [InterRegionLinkType], prices: PriceTable) -> InterRegionLinkType? {
+        if let unpriced = linkTypes.first(where: { prices.pricePerGB[$0] == nil }) { return unpriced }
+        let levels = InterRegionLinkType.allCases  // highest level first
+        return linkTypes.max { a, b in
+            let (pa, pb) = (prices.pricePerGB[a]!, prices.pricePerGB[b]!)
+            return pa != pb ? pa < pb : levels.firstIndex(of: a)! > levels.firstIndex(of: b)!
+        }
     }
 }

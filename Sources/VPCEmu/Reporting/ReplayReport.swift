@@ -37,11 +37,9 @@ public struct ReplayReport: Hashable, Sendable, Codable {
         self.connectionsRefused = connectionsRefused
     }
 
-    /// Pretty-printed JSON with sorted keys: the same report always gives the same bytes.
+    /// The project's JSON (`SnakeCaseJSON`) and a newline: the same report always gives the same bytes.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
+        var data = try SnakeCaseJSON.data(self)
         data.append(0x0A)
         return data
     }

@@ -1,15 +1,22 @@
 import Foundation
 
-/// The JSON the CLI prints (`topology show --json`, the diagnostics' `--json`): pretty, sorted,
-/// snake_case keys, slashes unescaped, so output is stable and diffable. A property named
-/// `…Nanoseconds` is written `…_ns`: every emulated time and duration is integer nanoseconds
-/// with the unit in the key (docs/json.md).
+/// The project's one JSON convention: pretty, sorted keys, snake_case keys, slashes unescaped, so
+/// output is stable and diffable. A property named `…Nanoseconds` is written `…_ns`: every
+/// emulated time and duration is integer nanoseconds with the unit in the key (docs/json.md).
+/// The CLI prints it (`topology show --json`, the diagnostics' `--json`) and the replay writes
+/// report.json with it; verdicts.jsonl holds `VerdictRecord`s in one compact line each (`VerdictLine`).
 enum SnakeCaseJSON {
-    static func encode(_ value: some Encodable) throws -> String {
+    static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .custom { path in Key(key(path.last?.stringValue ?? "")) }
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return encoder
+    }
+
+    static func data(_ value: some Encodable) throws -> Data { try encoder().encode(value) }
+
+    static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try data(value), as: UTF8.self)
     }
 
     /// `rttMinNanoseconds` → `rtt_min_ns`, `networkACL` → `network_acl`: JSONEncoder's

@@ -4,8 +4,9 @@
 /// the order of the properties.
 ///
 /// The replay writes a line per packet, so it does not go through `JSONEncoder` (ten times the cost
-/// of forwarding the packet): `VerdictLine` assembles the same JSON from bytes, and the texts that
-/// repeat (an instance's name, a drop's reason, detail and trail) are escaped once and reused.
+/// of forwarding the packet): `VerdictLine` is this type's encoder, the same JSON (one compact line,
+/// keys in property order) assembled from bytes, and the texts that repeat (an instance's name, a
+/// drop's reason, detail and trail) are escaped once and reused.
 public struct VerdictRecord: Codable, Equatable, Sendable {
     /// Emulated departure time, ns.
     public var time: Int64
@@ -33,11 +34,15 @@ public struct VerdictRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// Builds `verdicts.jsonl` lines (`VerdictRecord`'s JSON) into one reused byte buffer.
+/// `VerdictRecord`'s encoder for `verdicts.jsonl`: its fields, fixed in kind and order, appended as
+/// bytes to one reused buffer, line after line, which the caller writes out when it is large.
 struct VerdictLine {
     private(set) var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(512) }
+    init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+
+    /// Empties the buffer, keeping its capacity.
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
     /// `,"key":"value"` with `value` escaped: a piece to build once and pass to `delivered`/`dropped`.
     static func field(_ key: String, _ value: String) -> [UInt8] {
@@ -73,7 +78,6 @@ struct VerdictLine {
     }
 
     private mutating func begin(time: Int64, verdict: [UInt8]) {
-        bytes.removeAll(keepingCapacity: true)
         bytes.append(contentsOf: Self.timeKey)
         Self.appendInteger(time, to: &bytes)
         bytes.append(contentsOf: verdict)

@@ -62,24 +62,53 @@ import Testing
         #expect(svg.contains("limit 10 Mbit/s, 20 Mbit/s from 120 s"))
     }
 
-    /// 4 Mbit/s for 2 s before and after a change from Gold to Platinum: each million bytes is
-    /// billed at the link type it was sent on.
-    @Test func costFollowsALinkTypeChange() throws {
+    /// 4 Mbit/s for 2 s before and after a change from Gold to Platinum within the first hour, and
+    /// 2 s in the second hour: the first hour changed link type, so each of its bytes is billed at the
+    /// higher price (Platinum's 0.09 USD/GB against Gold's 0.072); the second hour is Platinum's alone.
+    /// (Before the hourly rule, the first hour's bytes were split at the change.)
+    @Test func aLinkTypeChangeBillsItsWholeHourAtTheHigherPrice() throws {
         let run = try ScenarioRun(try Self.platinumAt120s(), flows: [
             "ping client-hz web-sv count=1",
             "udp web-sv client-hz 5000 mbps=4 size=1000 duration=2s start=100s",
             "udp web-sv client-hz 5000 mbps=4 size=1000 duration=2s start=130s",
+            "udp web-sv client-hz 5000 mbps=4 size=1000 duration=2s start=3700s",
         ])
         defer { run.remove() }
         #expect(run.report.dropsByReason.isEmpty)
         let lines = run.report.cost.lines.filter { $0.outboundBytes > 0 }
         #expect(lines.allSatisfy { $0.account == "alice" })
-        // Gold: the ping and its reply (84 bytes each) and the first stream; Platinum: the second.
+        // The ping and its reply (84 bytes each) and three million bytes of streams, all Platinum.
         let bytes = Dictionary(uniqueKeysWithValues: lines.map { ($0.linkType, $0.outboundBytes) })
-        #expect(bytes == [.gold: 1_000_168, .platinum: 1_000_000])
+        #expect(bytes == [.platinum: 3_000_168])
         let prices = try Self.platinumAt120s().pricing
-        let expected = prices.cost(bytes: 1_000_168, price: try #require(prices.pricePerGB[.gold])).value
-            + prices.cost(bytes: 1_000_000, price: try #require(prices.pricePerGB[.platinum])).value
-        #expect(run.report.cost.totalUSD == MicroUSD(expected).usd)
+        let platinum = try #require(prices.pricePerGB[.platinum])
+        #expect(run.report.cost.totalUSD == prices.cost(bytes: 3_000_168, price: platinum).usd)
+        let cycles = run.report.cost.cycles.filter { $0.peering == "pcx-hz-sv" }
+        #expect(cycles.map(\.index) == [0, 1])
+        #expect(cycles.map(\.start) == [0, 3_600 * second])
+        #expect(cycles.map(\.linkTypes) == [[.gold, .platinum], [.platinum]])
+        #expect(cycles.map(\.billedLinkType) == [.platinum, .platinum])
+        #expect(cycles.map { $0.senders.map(\.outboundBytes).reduce(0, +) } == [2_000_168, 1_000_000])
+        #expect(cycles[0].senders.map(\.direction) == [.requesterToAccepter, .accepterToRequester])
+    }
+
+    /// Platinum to Gold at 120 s: the first hour is still billed at Platinum, the higher price; the
+    /// second hour, Gold's alone, at Gold.
+    @Test func aDowngradeBillsItsHourAtThePriceBeforeIt() throws {
+        let path = packageRoot.appendingPathComponent("captures/inter-region-bandwidth.yaml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "bandwidth: 10, link_type: gold", with: "bandwidth: 10, link_type: platinum")
+            .replacingOccurrences(of: "{at: 120s, action: modify_peering, peering: pcx-hz-sv, bandwidth: 20}",
+                                  with: "{at: 120s, action: modify_peering, peering: pcx-hz-sv, bandwidth: 20, link_type: gold}")
+        let topology = try TopologyLoader.load(yaml: text, file: "downgrade.yaml").topology
+        let run = try ScenarioRun(topology, flows: [
+            "ping client-hz web-sv count=1",
+            "udp web-sv client-hz 5000 mbps=4 size=1000 duration=2s start=130s",
+            "udp web-sv client-hz 5000 mbps=4 size=1000 duration=2s start=3700s",
+        ])
+        defer { run.remove() }
+        let lines = run.report.cost.lines.filter { $0.outboundBytes > 0 }
+        #expect(Dictionary(uniqueKeysWithValues: lines.map { ($0.linkType, $0.outboundBytes) }) == [.platinum: 1_000_168, .gold: 1_000_000])
+        #expect(run.report.cost.cycles.map(\.billedLinkType) == [.platinum, .gold])
     }
 }

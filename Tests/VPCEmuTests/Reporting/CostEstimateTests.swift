@@ -74,3 +74,101 @@ import Testing
         }
     }
 }
+
+/// Hourly billing cycles (`PeeringBilling`) against a reference that looks at every record alone.
+@Suite struct BillingCycleTests {
+    static let hour = PeeringBilling.cycleLength
+
+    /// The reference: a record's cycle is its hour; the link types in effect in that hour are the one
+    /// at its start and each that starts inside it; the record is billed at the dearest of them.
+    static func referenceBytes(_ peering: PeeringBilling.Peering, records: [(direction: Int, bytes: Int64, time: Int64)],
+                               prices: PriceTable) -> [String: [InterRegionLinkType: Int64]] {
+        var out: [String: [InterRegionLinkType: Int64]] = [:]
+        for record in records {
+            let cycle = record.time / hour  // the records' times are not negative
+            let start = cycle * hour
+            var types: [InterRegionLinkType] = []
+            let atStart = peering.linkTypes.last { $0.from <= start } ?? peering.linkTypes.first
+            if let type = atStart?.linkType { types.append(type) }
+            types += peering.linkTypes.filter { $0.from > start && $0.from < start + hour }.compactMap(\.linkType)
+            let billed = types.max { a, b in
+                let (pa, pb) = (prices.pricePerGB[a]!, prices.pricePerGB[b]!)
+                return pa != pb ? pa < pb : (a == .gold && b == .platinum)
+            }!
+            let account = record.direction == 0 ? peering.requesterAccount : peering.accepterAccount
+            out[account, default: [:]][billed, default: 0] += record.bytes
+        }
+        return out
+    }
+
+    @Test(arguments: 1...40 as ClosedRange<UInt64>)
+    func billingMatchesTheReferenceOnRandomSchedules(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        func below(_ n: Int64) -> Int64 { Int64(random.next() % UInt64(n)) }
+        var linkTypes: [(from: Int64, linkType: InterRegionLinkType?)] = [(0, below(2) == 0 ? .gold : .platinum)]
+        var time: Int64 = 0
+        for _ in 0..<Int(below(6)) {
+            // Some changes exactly on an hour, most inside one.
+            time += below(3) == 0 ? (below(3) + 1) * Self.hour - time % Self.hour : below(2 * Self.hour) + 1
+            linkTypes.append((time, below(2) == 0 ? .gold : .platinum))
+        }
+        let peering = PeeringBilling.Peering(name: "pcx", requesterAccount: "a", accepterAccount: "b", linkTypes: linkTypes)
+        let prices = PriceTable(pricePerGB: [.gold: MicroUSD(50_000 + below(3) * 20_000), .platinum: MicroUSD(70_000)])
+        var records: [(direction: Int, bytes: Int64, time: Int64)] = []
+        var clock: Int64 = 0
+        for _ in 0..<500 {
+            // Mostly in time order, sometimes back (concatenated captures).
+            clock = below(10) == 0 ? below(clock + 1) : clock + below(Self.hour / 20)
+            records.append((Int(below(2)), below(1500) + 1, clock))
+        }
+        var billing = PeeringBilling(peerings: [peering])
+        for record in records { billing.record(direction: record.direction, bytes: record.bytes, at: record.time) }
+        let report = billing.estimate(prices: prices)
+        var fast: [String: [InterRegionLinkType: Int64]] = [:]
+        for line in report.lines where line.outboundBytes > 0 { fast[line.account, default: [:]][line.linkType] = line.outboundBytes }
+        #expect(fast == Self.referenceBytes(peering, records: records, prices: prices))
+        // The cycles hold the same bytes, each cycle once, ascending.
+        #expect(report.cycles.flatMap(\.senders).map(\.outboundBytes).reduce(0, +) == records.map(\.bytes).reduce(0, +))
+        #expect(report.cycles.map(\.index) == report.cycles.map(\.index).sorted() && Set(report.cycles.map(\.index)).count == report.cycles.count)
+    }
+
+    /// Two packets a year apart and one change: three cycles listed, however long the span.
+    @Test func aYearLongReplayListsOnlyTheCyclesWithTrafficOrAChange() {
+        let year = 365 * 24 * Self.hour
+        let peering = PeeringBilling.Peering(name: "pcx", requesterAccount: "a", accepterAccount: "b",
+                                             linkTypes: [(0, .gold), (year / 2 + 60, .platinum)])
+        var billing = PeeringBilling(peerings: [peering])
+        billing.record(direction: 0, bytes: 100, at: 5)
+        billing.record(direction: 1, bytes: 200, at: year)
+        let report = billing.estimate(prices: PriceTable())
+        #expect(report.cycles.map(\.index) == [0, year / 2 / Self.hour, year / Self.hour])
+        #expect(report.cycles.map(\.linkTypes) == [[.gold], [.gold, .platinum], [.platinum]])
+        #expect(report.cycles[1].senders.isEmpty)
+        #expect(report.cycles.map(\.billedLinkType) == [.gold, .platinum, .platinum])
+    }
+
+    /// A change exactly at an hour's start does not mix the hours on either side of it.
+    @Test func aChangeOnTheHourStartsTheNextCycleAlone() {
+        let peering = PeeringBilling.Peering(name: "pcx", requesterAccount: "a", accepterAccount: "b",
+                                             linkTypes: [(0, .platinum), (Self.hour, .gold)])
+        var billing = PeeringBilling(peerings: [peering])
+        billing.record(direction: 0, bytes: 10, at: Self.hour - 1)
+        billing.record(direction: 0, bytes: 20, at: Self.hour)
+        let report = billing.estimate(prices: PriceTable(pricePerGB: [.gold: MicroUSD(50_000), .platinum: MicroUSD(90_000)]))
+        #expect(report.cycles.map(\.billedLinkType) == [.platinum, .gold])
+        #expect(report.lines.filter { $0.outboundBytes > 0 }.map(\.linkType) == [.gold, .platinum])
+    }
+
+    /// A cycle with a link type the table has no price for is billed at it, unpriced, not guessed lower.
+    @Test func anUnpricedLinkTypeInAChangedCycleIsReportedNotGuessed() {
+        let peering = PeeringBilling.Peering(name: "pcx", requesterAccount: "a", accepterAccount: "b",
+                                             linkTypes: [(0, .gold), (60, .platinum)])
+        var billing = PeeringBilling(peerings: [peering])
+        billing.record(direction: 0, bytes: 1 << 30, at: 10)
+        let report = billing.estimate(prices: PriceTable(pricePerGB: [.gold: MicroUSD(50_000)]))
+        #expect(report.cycles.map(\.billedLinkType) == [.platinum])
+        #expect(report.cycles.first?.senders.first?.costUSD == nil)
+        #expect(report.unpricedLinkTypes == [.platinum])
+        #expect(report.totalUSD == 0)
+    }
+}
