@@ -86,6 +86,8 @@ final class ReplayOutputThread: @unchecked Sendable {
     private var stage: ReplayOutputStage?
     private var failure: ReplaySession.ReplayError?
     private var closing = false
+    /// Set by `close`: batches still waiting are not recorded.
+    private var abandoning = false
     private var done = false
 
     /// Starts the thread; `slots` batches may wait between the two threads.
@@ -106,8 +108,9 @@ final class ReplayOutputThread: @unchecked Sendable {
             while filled.isEmpty && !closing { condition.wait() }
             if filled.isEmpty { break }
             var slot = filled.removeFirst()
+            let record = failed == nil && !abandoning
             condition.unlock()
-            if failed == nil {
+            if record {
                 do { try stage.record(slot.batch!, verdicts: slot.verdicts, changes: slot.changes) } catch { failed = error }
             }
             // Drop the topologies now rather than when the slot is reused.
@@ -156,12 +159,16 @@ final class ReplayOutputThread: @unchecked Sendable {
         return stage.take()!
     }
 
-    /// Ends the thread without waiting (a session dropped without `finish`): its outputs' temporary
-    /// files are removed with the stage.
+    /// Ends the thread (a session dropped without `finish`, e.g. after an error) and removes its
+    /// outputs' temporary files with the stage. Waits for the thread, so that no temporary file
+    /// outlives the session when the process exits right after.
     func close() {
         condition.lock()
         closing = true
+        abandoning = true
         condition.broadcast()
+        while !done { condition.wait() }
+        stage = nil
         condition.unlock()
     }
 }
