@@ -38,7 +38,7 @@ public struct ReachabilityAnalyzer: Sendable {
     func walk(_ flow: ReachabilityFlow, reply: Bool, tracker: inout ConnectionTracker) -> ReachabilityPath {
         let tuple = flow.tuple(reply: reply)
         let packet = WalkPacket(flow: ConnectionTracker.Lookup(tuple), source: tuple.source, destination: tuple.destination,
-                                tcpFlags: flow.tcpFlags(reply: reply), ttl: .max, ipLength: 0, now: time.nanoseconds)
+                                tcpFlags: flow.tcpFlags(reply: reply), quoted: nil, ttl: .max, ipLength: 0, now: time.nanoseconds)
         var recorder = PathRecorder(analyzer: self)
         var trail = ForwardingPipeline.HopTrail()
         // No token buckets: throttling depends on the traffic, not the topology.

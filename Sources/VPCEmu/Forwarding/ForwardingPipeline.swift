@@ -368,7 +368,7 @@ public struct ForwardingPipeline: Sendable {
             verdict.ipLength = headers.ipTotalLength
             let slot = flowCache.slot(for: flow.tuple, hash: flow.directionalHash, in: hot.flowSlots)
             let walked = WalkPacket(flow: flow, source: headers.source, destination: headers.destination,
-                                    tcpFlags: headers.tcpFlags, ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
+                                    tcpFlags: headers.tcpFlags, quoted: Self.quotedFlow(frame, headers), ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
             verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(plane: view, memo: hot.flowSlots + slot),
                                        tracker: &tracker, connections: hot.connections, buckets: hot.buckets,
                                        trail: &verdict.trail, observer: &meter)
@@ -508,6 +508,26 @@ public struct ForwardingPipeline: Sendable {
                          destinationHigh: isIPv4 ? 0 : headers.destinationHigh,
                          destinationLow: isIPv4 ? headers.destinationLow & 0xFFFF_FFFF : headers.destinationLow,
                          scalars: scalars)
+    }
+
+    /// The flow an ICMP or ICMPv6 error quotes, as `tuple` reads a packet's (nil for any other packet).
+    @inline(__always)
+    static func quotedFlow(_ frame: UnsafeRawBufferPointer, _ headers: PacketHeaders) -> FiveTuple? {
+        guard QuotedHeader.isError(headers) else { return nil }
+        return quotedFlowOutOfLine(frame, headers)
+    }
+
+    @inline(never)
+    private static func quotedFlowOutOfLine(_ frame: UnsafeRawBufferPointer, _ headers: PacketHeaders) -> FiveTuple? {
+        guard let quoted = QuotedHeader.decode(frame, headers: headers) else { return nil }
+        let isICMP = quoted.ipProtocol == (quoted.family == .ipv4 ? IPProtocolNumber.icmp : IPProtocolNumber.icmpv6)
+        let scalars = isICMP
+            ? FiveTuple.packScalars(sourcePort: UInt16(quoted.icmpType) << 8 | UInt16(quoted.icmpCode),
+                                    destinationPort: quoted.icmpIdentifier, ipProtocol: quoted.ipProtocol, family: quoted.family)
+            : FiveTuple.packScalars(sourcePort: quoted.sourcePort, destinationPort: quoted.destinationPort,
+                                    ipProtocol: quoted.ipProtocol, family: quoted.family)
+        return FiveTuple(sourceHigh: quoted.sourceHigh, sourceLow: quoted.sourceLow, destinationHigh: quoted.destinationHigh,
+                         destinationLow: quoted.destinationLow, scalars: scalars)
     }
 
     // MARK: token buckets

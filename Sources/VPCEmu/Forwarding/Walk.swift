@@ -101,6 +101,9 @@ struct WalkPacket {
     let destination: IPAddress
     /// None for other protocols than TCP.
     let tcpFlags: TCPFlags
+    /// For an ICMP or ICMPv6 error, the flow of the header it quotes: the security groups accept it
+    /// as related when that flow is tracked (`ConnectionTracker.filter`, docs/filtering.md).
+    let quoted: FiveTuple?
     /// TTL or hop limit as the packet arrived (the analyzer: `UInt8.max`, hops to spare).
     let ttl: UInt8
     /// IP length, what the token buckets meter.

@@ -1,6 +1,6 @@
 /// Stages 2 and 9: the stateful security groups of an instance, egress at the sender and
 /// ingress at the receiver, through the connection table (`ConnectionTracker.filter`): a packet
-/// of a tracked connection passes whatever the rules say; otherwise the rules decide, and a
+/// of a tracked connection, or an ICMP error quoting one, passes whatever the rules say; otherwise the rules decide, and a
 /// connection they accept is tracked. Groups that failed to compile drop the instance's traffic.
 enum SecurityGroupStage {
     @inline(__always)
@@ -14,7 +14,7 @@ enum SecurityGroupStage {
             observer.securityGroup(direction, of: instance, verdict: nil, result)
             return result
         }
-        let verdict = tracker.filter(packet.flow, tcpFlags: packet.tcpFlags, zone: instance, now: packet.clock,
+        let verdict = tracker.filter(packet.flow, tcpFlags: packet.tcpFlags, quoted: packet.quoted, zone: instance, now: packet.clock,
                                      rules: Rules(filters: plane.filters, id: filter), connections)
         let result: StageResult = verdict.policy == .accept ? .proceed
             : .drop(verdict.decider == ConnectionTracker.refusedDecider
