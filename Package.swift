@@ -15,6 +15,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "VPCEmu", targets: ["VPCEmu"]),
+        // The `bench` harnesses, for the CLI and the Benchmarks package (not the emulator's API).
+        .library(name: "VPCEmuBench", targets: ["VPCEmuBench"]),
         .executable(name: "vpcemu", targets: ["vpcemu"]),
     ],
     dependencies: [
@@ -43,18 +45,21 @@ let package = Package(
             ],
             swiftSettings: cpuFeatureSettings
         ),
+        .target(name: "VPCEmuBench", dependencies: ["VPCEmu", "CPcap"]),
         .executableTarget(
             name: "vpcemu",
             dependencies: [
                 "VPCEmu",
+                "VPCEmuBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "VPCEmuTests",
-            dependencies: ["VPCEmu"],
+            dependencies: ["VPCEmu", "VPCEmuBench"],  // VPCEmuBench: LibpcapBaseline, the reader tests' reference
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "VPCEmuBenchTests", dependencies: ["VPCEmuBench"]),
         // Runs the built `vpcemu` binary: exit codes and golden help text.
         .testTarget(
             name: "CLITests",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench lpm`: route lookup throughput of the compiled FIB on DPDK `dpdk-test-fib` files.
 struct BenchLPMCommand: ParsableCommand {

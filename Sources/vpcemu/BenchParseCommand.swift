@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench parse FILE`: read + parse throughput against libpcap's own reading loop.
 struct BenchParseCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench replay TOPOLOGY CAPTURE`: pipeline throughput (outputs off) against libpcap's loop.
 struct BenchReplayCommand: ParsableCommand {

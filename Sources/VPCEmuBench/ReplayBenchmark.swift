@@ -1,4 +1,5 @@
 import Foundation
+import VPCEmu
 
 /// `vpcemu bench replay`: the whole pipeline over a capture with outputs off, next to libpcap's
 /// plain `pcap_next_ex` loop over the same page-cached file in the same process. Each round runs

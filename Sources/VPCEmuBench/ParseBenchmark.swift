@@ -1,3 +1,5 @@
+import VPCEmu
+
 /// `vpcemu bench parse`: read + parse throughput of `PcapReader` + `PacketParser` against
 /// libpcap's plain `pcap_next_ex` loop (`LibpcapBaseline`) on the same file in the same process.
 /// Rounds alternate the two so that both see the same page cache, CPU frequency and neighbours;
@@ -45,7 +47,7 @@ public enum ParseBenchmark {
             let start = clock.now
             counter = OutcomeCounter()
             let reader = try PcapReader(path: path)
-            if let error = CaptureWalk.run(reader, batch: &batch, visitor: &counter) { throw error }
+            if let error = counter.count(reader, batch: &batch) { throw error }
             bestOurs = min(bestOurs, clock.now - start)
 
             let readStart = clock.now
