@@ -1,20 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Hardware population count for the FIB (docs/routing.md: Poptrie). On the x86-64 baseline
-// Swift compiles `nonzeroBitCount` to a dozen bit-twiddling instructions; `popcnt` is on
-// every x86-64 CPU since 2008. The manifest runs on the build host, so this follows its arch.
-#if arch(x86_64)
-let cpuFeatureSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-mpopcnt"])]
-#else
-let cpuFeatureSettings: [SwiftSetting] = []
-#endif
-
 let package = Package(
     name: "VPCEmu",
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "VPCEmu", targets: ["VPCEmu"]),
+        // The `bench` harnesses, for the CLI and the Benchmarks package (not the emulator's API).
+        .library(name: "VPCEmuBench", targets: ["VPCEmuBench"]),
         .executable(name: "vpcemu", targets: ["vpcemu"]),
     ],
     dependencies: [
@@ -32,21 +25,25 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The FIB's hardware popcount without a compiler flag (docs/routing.md, "Population count").
+        .target(name: "CPopcount"),
         .target(name: "CPrefetch"),
         .target(
             name: "VPCEmu",
             dependencies: [
                 "CPcap",
+                "CPopcount",
                 "CPrefetch",
                 "CZlib",
                 .product(name: "Yams", package: "Yams"),
-            ],
-            swiftSettings: cpuFeatureSettings
+            ]
         ),
+        .target(name: "VPCEmuBench", dependencies: ["VPCEmu", "CPcap"]),
         .executableTarget(
             name: "vpcemu",
             dependencies: [
                 "VPCEmu",
+                "VPCEmuBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["EmbedExamples"]
@@ -55,9 +52,10 @@ let package = Package(
         .plugin(name: "EmbedExamples", capability: .buildTool()),
         .testTarget(
             name: "VPCEmuTests",
-            dependencies: ["VPCEmu"],
+            dependencies: ["VPCEmu", "VPCEmuBench"],  // VPCEmuBench: LibpcapBaseline, the reader tests' reference
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "VPCEmuBenchTests", dependencies: ["VPCEmuBench"]),
         // Runs the built `vpcemu` binary: exit codes and golden help text.
         .testTarget(
             name: "CLITests",

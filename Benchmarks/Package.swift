@@ -6,6 +6,7 @@ import PackageDescription
 
 let benchmarkDependencies: [Target.Dependency] = [
     .product(name: "VPCEmu", package: "VPCEmu"),
+    .product(name: "VPCEmuBench", package: "VPCEmu"),
     .product(name: "Benchmark", package: "package-benchmark"),
 ]
 

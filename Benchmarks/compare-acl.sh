@@ -32,8 +32,8 @@ for set in "${sets[@]}"; do
     rules=$data/$set trace=$data/${set}_trace
     json=$("$vpcemu" bench acl --rules "$rules" --trace "$trace" --json --verify)
     ours=$(python3 -c 'import json,sys; print("%.2f" % json.loads(sys.argv[1])["mpps"])' "$json")
-    build=$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["buildSeconds"])' "$json")
-    memory=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["memoryBytes"])' "$json")
+    build=$(python3 -c 'import json,sys; print("%.3f" % json.loads(sys.argv[1])["build_seconds"])' "$json")
+    memory=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["memory_bytes"])' "$json")
     checksum=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["checksum"])' "$json")
     scalar=$(dpdk_mpps "$rules" "$trace" scalar)
     avx2=$(dpdk_mpps "$rules" "$trace" avx2)

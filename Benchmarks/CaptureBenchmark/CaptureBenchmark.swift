@@ -8,6 +8,7 @@
 import Benchmark
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 let benchmarks: @Sendable () -> Void = {
     let directory = ProcessInfo.processInfo.environment["VPCEMU_BENCH_DIR"] ?? "/tmp"

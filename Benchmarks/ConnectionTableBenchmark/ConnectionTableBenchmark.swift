@@ -28,13 +28,13 @@ enum Shape: String, CaseIterable {
             let tuple = switch self {
             case .sequentialPorts:
                 FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0005, sourcePort: UInt16(1024 + index % 64_000),
-                          destinationPort: UInt16(80 + index / 64_000), ipProtocol: 6)
+                          destinationPort: UInt16(80 + index / 64_000), ipProtocol: IPProtocolNumber.tcp)
             case .randomPorts:
                 FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0A01_0005, sourcePort: .random(in: 1024...65535, using: &random),
-                          destinationPort: .random(in: 1...65535, using: &random), ipProtocol: 6)
+                          destinationPort: .random(in: 1...65535, using: &random), ipProtocol: IPProtocolNumber.tcp)
             case .oneClientManyServers:
                 FiveTuple(ipv4Source: 0x0A00_000A, destination: 0x0B00_0000 + UInt32(index), sourcePort: 40000,
-                          destinationPort: 443, ipProtocol: 6)
+                          destinationPort: 443, ipProtocol: IPProtocolNumber.tcp)
             }
             if seen.insert(tuple).inserted { tuples.append(tuple) }
         }

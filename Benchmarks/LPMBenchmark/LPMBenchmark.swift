@@ -7,6 +7,7 @@
 import Benchmark
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// Knuth's MMIX linear congruential generator, high bits out: seeded, so every run measures
 /// the same tables and addresses (statistical quality is not the point here).

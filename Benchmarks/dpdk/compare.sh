@@ -29,12 +29,12 @@ def field(name):
 ref = {"single": field("single lookup"), "bulk": field("bulk lookup"), "build": field("build"),
        "memory": field("memory"), "checksum": int(field("checksum"))}
 print(text.strip())
-print(f"vpcemu          {ours['family']} Poptrie, {ours['rootBits']}-bit root")
-print(f"single lookup   {ours['mlpsSingle']:.1f} Mlookups/s = {ours['mlpsSingle'] / ref['single']:.2f}x DPDK single")
-print(f"batch lookup    {ours['mlpsBatch']:.1f} Mlookups/s = {ours['mlpsBatch'] / ref['bulk']:.2f}x DPDK bulk")
-print(f"FIB build       {ours['buildSeconds']:.3f} s vs DPDK {ref['build']:.3f} s = {ours['buildSeconds'] / ref['build']:.4f}x DPDK's time")
-print(f"memory          {ours['memoryBytes']} bytes = {ours['memoryBytes'] / ref['memory']:.3f}x DPDK")
-same = ours['checksum'] == ref['checksum'] == ours['ribChecksum']
+print(f"vpcemu          {ours['family']} Poptrie, {ours['root_bits']}-bit root")
+print(f"single lookup   {ours['mlps_single']:.1f} Mlookups/s = {ours['mlps_single'] / ref['single']:.2f}x DPDK single")
+print(f"batch lookup    {ours['mlps_batch']:.1f} Mlookups/s = {ours['mlps_batch'] / ref['bulk']:.2f}x DPDK bulk")
+print(f"FIB build       {ours['build_seconds']:.3f} s vs DPDK {ref['build']:.3f} s = {ours['build_seconds'] / ref['build']:.4f}x DPDK's time")
+print(f"memory          {ours['memory_bytes']} bytes = {ours['memory_bytes'] / ref['memory']:.3f}x DPDK")
+same = ours['checksum'] == ref['checksum'] == ours['rib_checksum']
 print(f"checksum        {ours['checksum']} ({'identical to DPDK and RIB' if same else 'MISMATCH'})")
 sys.exit(0 if same else 1)
 PY

@@ -8,8 +8,9 @@ struct BenchACLCommand: ParsableCommand {
         commandName: "acl",
         abstract: "Classify a ClassBench trace against a ClassBench rule set (first match wins).",
         discussion: """
-            Parsing is not timed. Prints the rule and packet counts, the build time, the memory of the \
-            compiled classifier, the best Mpps over the repetitions and the checksum: the sum over trace \
+            Prints the rule and packet counts, the time to read the two files and the build time (both apart \
+            from the classification), the memory of the compiled classifier, the best Mpps over the \
+            repetitions and the checksum: the sum over trace \
             lines of the 1-based index of the first matching rule (0 when none), as dpdk-test-acl's \
             comparison scripts compute it.
             """
@@ -21,8 +22,8 @@ struct BenchACLCommand: ParsableCommand {
     @Option(help: "ClassBench trace file (sip dip sport dport proto flags ruleid).")
     var trace: String
 
-    @Option(help: "Timed passes over the trace; the best one is reported.")
-    var repetitions = 10
+    @Option(name: .customLong("repeat"), help: "Timed passes over the trace; the best one is reported.")
+    var repeat_ = 10
 
     @Option(help: "Tree tuning: a node with at most this many rules becomes a leaf.")
     var leafSize = PacketClassifier.Configuration().leafSize
@@ -37,22 +38,29 @@ struct BenchACLCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        guard repeat_ >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard leafSize >= 1 else { throw ValidationError("--leaf-size must be at least 1") }
         guard lockstepGroup >= 1 else { throw ValidationError("--lockstep-group must be at least 1") }
     }
 
     func run() throws {
+        let progress = ProgressLine()
+        defer { progress.finish() }
+        progress.phase("reading \(rules) and \(trace)")
+        let parseStart = ContinuousClock.now
         let ruleList = try ClassBench.readRules(path: rules)
         let tuples = try ClassBench.readTrace(path: trace).map(\.tuple)
+        let parseSeconds = (ContinuousClock.now - parseStart).seconds
 
+        progress.phase("building the classifier")
         let buildStart = ContinuousClock.now
         let classifier = PacketClassifier(rules: ruleList, configuration: .init(leafSize: leafSize, lockstepGroup: lockstepGroup))
         let buildSeconds = (ContinuousClock.now - buildStart).seconds
 
         var results = [UInt32](repeating: 0, count: tuples.count)
         var bestSeconds = Double.infinity
-        for _ in 0..<repetitions {
+        for repetition in 1...repeat_ {
+            progress.phase("classifying \(repetition)/\(repeat_)")
             let start = ContinuousClock.now
             classifier.classify(tuples, into: &results)
             bestSeconds = min(bestSeconds, (ContinuousClock.now - start).seconds)
@@ -61,6 +69,7 @@ struct BenchACLCommand: ParsableCommand {
 
         var verified: Bool?
         if verify {
+            progress.phase("linear scan (--verify)")
             let linear = LinearClassifier(rules: ruleList)
             for (line, tuple) in tuples.enumerated() {
                 let expected = linear.firstMatch(tuple).map(UInt32.init) ?? PacketClassifier.noMatch
@@ -71,15 +80,14 @@ struct BenchACLCommand: ParsableCommand {
             verified = true
         }
 
-        let report = Report(rules: ruleList.count, packets: tuples.count, buildSeconds: buildSeconds,
+        progress.finish()
+        let report = Report(rules: ruleList.count, packets: tuples.count, parseSeconds: parseSeconds, buildSeconds: buildSeconds,
                             memoryBytes: classifier.memoryBytes, mpps: tuples.isEmpty ? 0 : Double(tuples.count) / max(bestSeconds, 1e-9) / 1e6,
-                            checksum: checksum, repetitions: repetitions, trees: classifier.statistics.trees, nodes: classifier.statistics.nodes,
+                            checksum: checksum, repetitions: repeat_, trees: classifier.statistics.trees, nodes: classifier.statistics.nodes,
                             treeDepth: classifier.statistics.maximumDepth,
                             leafRuleReferences: classifier.statistics.leafRuleReferences, verified: verified)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try SnakeCaseJSON.encode(report))
         } else {
             print(report.text)
         }
@@ -88,6 +96,8 @@ struct BenchACLCommand: ParsableCommand {
     struct Report: Encodable {
         var rules: Int
         var packets: Int
+        /// Reading and parsing the rule and trace files.
+        var parseSeconds: Double
         var buildSeconds: Double
         var memoryBytes: Int
         var mpps: Double
@@ -103,6 +113,7 @@ struct BenchACLCommand: ParsableCommand {
             var lines = [
                 "rules          \(rules)",
                 "packets        \(packets)",
+                "parse seconds  \(String(format: "%.4f", parseSeconds))  (reading the rule and trace files)",
                 "build seconds  \(String(format: "%.4f", buildSeconds))",
                 "memory bytes   \(memoryBytes)  (\(trees) trees, \(nodes) nodes, depth \(treeDepth), \(leafRuleReferences) leaf rule references)",
                 "Mpps           \(String(format: "%.2f", mpps))  (best of \(repetitions), batch API)",

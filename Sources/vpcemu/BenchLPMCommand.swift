@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench lpm`: route lookup throughput of the compiled FIB on DPDK `dpdk-test-fib` files.
 struct BenchLPMCommand: ParsableCommand {
@@ -9,7 +10,8 @@ struct BenchLPMCommand: ParsableCommand {
         abstract: "Measure longest-prefix-match lookups (single and batch) on a route file and an address file.",
         discussion: """
             Files: routes as 'prefix/len nexthop' lines, addresses one per line, as written by \
-            shared/data/make-lpm-workload.py. The checksum is the sum of the matched next hops (0 on a miss), \
+            shared/data/make-lpm-workload.py. Reading the files and building the RIB and the FIB are timed \
+            apart from the lookups. The checksum is the sum of the matched next hops (0 on a miss), \
             the same one Benchmarks/dpdk/lpm-bench prints for rte_lpm / rte_lpm6.
             """
     )
@@ -45,17 +47,15 @@ struct BenchLPMCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = ipv6
-            ? LPMBenchmark.run(try LPMWorkload<IPv6Address>(routesFile: routes, addressesFile: addrs),
-                               repetitions: repeat_, batchSize: batch, verify: verify,
-                               rootBits: rootBits)
-            : LPMBenchmark.run(try LPMWorkload<IPv4Address>(routesFile: routes, addressesFile: addrs),
-                               repetitions: repeat_, batchSize: batch, verify: verify,
-                               rootBits: rootBits)
+        let progress = ProgressLine()
+        let result: LPMBenchmark.Result
+        do {
+            defer { progress.finish() }
+            result = try LPMBenchmark.run(routesFile: routes, addressesFile: addrs, ipv6: ipv6, repetitions: repeat_,
+                                          batchSize: batch, verify: verify, rootBits: rootBits, progress: progress.phase)
+        }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(try SnakeCaseJSON.encode(result))
         } else {
             print(Self.text(result))
         }
@@ -70,6 +70,7 @@ struct BenchLPMCommand: ParsableCommand {
             "family          \(r.family)",
             "routes          \(r.routes) (\(r.prefixes) distinct prefixes)",
             "addresses       \(r.lookups)",
+            "files read      \(r.parseSeconds.map { f($0, 3) } ?? "-") s (parsing the route and address files)",
             "RIB build       \(f(r.ribBuildSeconds, 3)) s",
             "FIB build       \(f(r.buildSeconds, 3)) s (Poptrie, \(r.rootBits)-bit root)",
             "FIB memory      \(r.memoryBytes) bytes (\(f(r.bytesPerRoute, 2)) bytes/route)",

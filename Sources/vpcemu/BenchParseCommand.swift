@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench parse FILE`: read + parse throughput against libpcap's own reading loop.
 struct BenchParseCommand: ParsableCommand {
@@ -21,31 +22,32 @@ struct BenchParseCommand: ParsableCommand {
         valueName: "count"))
     var makeSmallPackets: Int?
 
-    @Option(help: "Rounds of each measurement.")
-    var rounds = 5
+    @Option(name: .customLong("repeat"), help: "Rounds of each measurement; the best is reported.")
+    var repeat_ = 5
 
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
     func validate() throws {
-        if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+        if repeat_ < 1 { throw ValidationError("--repeat must be at least 1.") }
         if let count = makeSmallPackets, count < 1 { throw ValidationError("--make-small-packets must be at least 1.") }
     }
 
     func run() throws {
         let result: ParseBenchmark.Result
+        let progress = ProgressLine()
         do {
+            defer { progress.finish() }
             if let count = makeSmallPackets {
+                progress.phase("writing \(count) packets to \(file)")
                 try SampleCaptures.writeSmallPacketCapture(path: file, count: count)
             }
-            result = try ParseBenchmark.run(path: file, rounds: rounds)
+            result = try ParseBenchmark.run(path: file, rounds: repeat_, progress: progress.phase)
         } catch {
             throw ValidationError(error.description)
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(try SnakeCaseJSON.encode(result))
             return
         }
         let meanSize = result.packets == 0 ? 0 : result.bytes / result.packets

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VPCEmu
+import VPCEmuBench
 
 /// `vpcemu bench replay TOPOLOGY CAPTURE`: pipeline throughput (outputs off) against libpcap's loop.
 struct BenchReplayCommand: ParsableCommand {
@@ -15,8 +16,8 @@ struct BenchReplayCommand: ParsableCommand {
     @Argument(help: "A pcap or pcapng file.", completion: .file())
     var capture: String
 
-    @Option(help: "Rounds of each measurement (the best is reported).")
-    var rounds = 3
+    @Option(name: .customLong("repeat"), help: "Rounds of each measurement; the best is reported.")
+    var repeat_ = 3
 
     @Flag(help: "Queue instead of police on inter-region peerings.")
     var shape = false
@@ -28,27 +29,31 @@ struct BenchReplayCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+        if repeat_ < 1 { throw ValidationError("--repeat must be at least 1.") }
     }
 
     func run() throws {
         let loaded: LoadedTopology
+        let loadStart = ContinuousClock.now
         do { loaded = try TopologyLoader.load(contentsOf: topology) } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
+        let topologySeconds = (ContinuousClock.now - loadStart) / .seconds(1)
         let addressMap = map.isEmpty ? nil : try ReplayMappingOptions.addressMap(map)
-        let result: ReplayBenchmark.Result
+        var result: ReplayBenchmark.Result
+        let progress = ProgressLine()
         do {
-            result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: rounds, options: .init(shape: shape), map: addressMap)
+            defer { progress.finish() }
+            result = try ReplayBenchmark.run(topology: loaded.topology, path: capture, rounds: repeat_, options: .init(shape: shape),
+                                             map: addressMap, progress: progress.phase)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
         }
+        result.topologySeconds = topologySeconds
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(try SnakeCaseJSON.encode(result))
             return
         }
         print("""
@@ -58,6 +63,7 @@ struct BenchReplayCommand: ParsableCommand {
               ratio          \(String(format: "%.2f", result.ratio))x   best of \(result.rounds) rounds each
               CPU / packet   \(String(format: "%.0f", result.pipelineCPUNanosecondsPerPacket)) ns pipeline (both threads; forwarding thread \(String(format: "%.0f", result.forwardingThreadCPUNanosecondsPerPacket)) ns), \(String(format: "%.0f", result.libpcapCPUNanosecondsPerPacket)) ns libpcap loop
               peak RSS       \(String(format: "%.1f", Double(result.peakResidentBytes) / 1_048_576)) MiB
+              set-up         \(String(format: "%.3f", topologySeconds)) s topology load, \(String(format: "%.3f", result.pipelineBuildSeconds)) s pipeline build (not in the rates)
             """)
         for (code, count) in result.dropsByReason.sorted(by: { $0.key < $1.key }) { print("  drop \(code): \(count)") }
     }

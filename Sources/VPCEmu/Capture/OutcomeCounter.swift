@@ -28,3 +28,12 @@ public struct OutcomeCounter: PacketVisitor, Sendable, Equatable {
         }
     }
 }
+
+extension OutcomeCounter {
+    /// Counts every packet left in `reader`: `CaptureWalk.run` specialised for the counter in this
+    /// module, so that a caller in another one (`bench parse`) does not reach each visit through a
+    /// witness table. Returns the file's damage, if any, after the packets before it were counted.
+    public mutating func count(_ reader: PcapReader, batch: inout PacketBatch) -> CaptureError? {
+        CaptureWalk.run(reader, batch: &batch, visitor: &self)
+    }
+}

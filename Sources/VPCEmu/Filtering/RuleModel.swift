@@ -24,10 +24,10 @@ public enum RuleProtocol: String, Sendable, Hashable, Codable, CaseIterable {
     public var number: UInt8? {
         switch self {
         case .all: nil
-        case .tcp: 6
-        case .udp: 17
-        case .icmp: 1
-        case .icmpv6: 58
+        case .tcp: IPProtocolNumber.tcp
+        case .udp: IPProtocolNumber.udp
+        case .icmp: IPProtocolNumber.icmp
+        case .icmpv6: IPProtocolNumber.icmpv6
         }
     }
 

@@ -5,7 +5,8 @@ import Foundation
 /// emulated time and duration is integer nanoseconds with the unit in the key (docs/json.md).
 /// The CLI prints it (`topology show --json`, the diagnostics' `--json`) and the replay writes
 /// report.json with it; verdicts.jsonl holds `VerdictRecord`s in one compact line each (`VerdictLine`).
-enum SnakeCaseJSON {
+/// Public for the `bench` commands, whose results are types of VPCEmuBench.
+public enum SnakeCaseJSON {
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -15,7 +16,7 @@ enum SnakeCaseJSON {
 
     static func data(_ value: some Encodable) throws -> Data { try encoder().encode(value) }
 
-    static func encode(_ value: some Encodable) throws -> String {
+    public static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try data(value), as: UTF8.self)
     }
 

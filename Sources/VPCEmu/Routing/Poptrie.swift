@@ -1,3 +1,4 @@
+import CPopcount
 import CPrefetch
 
 /// The FIB: an immutable Poptrie (Asai & Ohara, "Poptrie: A Compressed Trie with Population
@@ -528,7 +529,7 @@ public struct PoptrieNode64: PoptrieNode {
         let isNode = vector &>> bit & 1 != 0
         let bitmap = isNode ? vector : node.pointee.leafVector
         let origin = isNode ? node.pointee.nodeOrigin : node.pointee.leafOrigin
-        return (isNode, index(origin: origin, rank: (bitmap & upToSlot).nonzeroBitCount))
+        return (isNode, index(origin: origin, rank: Int(truncatingIfNeeded: vpcemu_popcount(bitmap & upToSlot))))
     }
 
     /// The child `rank` places after `origin` (a node or leaf origin).
@@ -622,7 +623,7 @@ public struct PoptrieNode256: PoptrieNode {
         let isNode = Int64(bitPattern: nodeBits) < 0
         let bitmap = isNode ? nodeBits : quarter.pointee.leafVector &<< shift
         let origin = isNode ? quarter.pointee.nodeOrigin : quarter.pointee.leafOrigin
-        return (isNode, PoptrieNode64.index(origin: origin, rank: bitmap.nonzeroBitCount))
+        return (isNode, PoptrieNode64.index(origin: origin, rank: Int(truncatingIfNeeded: vpcemu_popcount(bitmap))))
     }
 
     @inlinable @inline(__always)

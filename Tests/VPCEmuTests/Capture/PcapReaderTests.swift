@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VPCEmu
+import VPCEmuBench
 
 @Suite struct PcapReaderTests {
     @Test(.needsSharedData) func everyCorpusFileIsReadAndCountsMatchLibpcap() throws {

@@ -44,7 +44,7 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
     /// An ICMP (IPv4) or ICMPv6 (IPv6) message.
     public init(icmpSource source: IPAddress, destination: IPAddress, type: UInt8, code: UInt8, identifier: UInt16 = 0) {
         self.init(source: source, destination: destination, sourcePort: UInt16(type) << 8 | UInt16(code),
-                  destinationPort: identifier, ipProtocol: source.family == .ipv4 ? 1 : 58)
+                  destinationPort: identifier, ipProtocol: source.family == .ipv4 ? IPProtocolNumber.icmp : IPProtocolNumber.icmpv6)
     }
 
     @inlinable static func packScalars(sourcePort: UInt16, destinationPort: UInt16, ipProtocol: UInt8,
@@ -96,10 +96,10 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         let protocolName = switch ipProtocol {
-        case 6: "tcp"
-        case 17: "udp"
-        case 1: "icmp"
-        case 58: "icmpv6"
+        case IPProtocolNumber.tcp: "tcp"
+        case IPProtocolNumber.udp: "udp"
+        case IPProtocolNumber.icmp: "icmp"
+        case IPProtocolNumber.icmpv6: "icmpv6"
         default: "proto \(ipProtocol)"
         }
         return "\(protocolName) \(source):\(sourcePort) -> \(destination):\(destinationPort)"

@@ -1,4 +1,5 @@
 import Foundation
+import VPCEmu
 
 /// `vpcemu bench replay`: the whole pipeline over a capture with outputs off, next to libpcap's
 /// plain `pcap_next_ex` loop over the same page-cached file in the same process. Each round runs
@@ -14,6 +15,11 @@ public enum ReplayBenchmark {
         public var libpcapPacketsPerSecond: Double
         /// Pipeline rate over libpcap's rate (1.0: as fast as reading alone).
         public var ratio: Double
+        /// Loading the topology file (parse, validation), when the caller timed it.
+        public var topologySeconds: Double?
+        /// Compiling the topology into a fresh pipeline (`ForwardingPipeline.init`), best round:
+        /// not part of the packet rate.
+        public var pipelineBuildSeconds: Double
         /// CPU time (user + system, every thread) per packet in the best round of each, ns.
         public var pipelineCPUNanosecondsPerPacket: Double
         public var libpcapCPUNanosecondsPerPacket: Double
@@ -29,22 +35,27 @@ public enum ReplayBenchmark {
     }
 
     /// With `map`, the reader thread rewrites each batch's addresses before the parse (`replay --map`).
+    /// `progress` is told each round as it starts ("round 2/3").
     public static func run(topology: Topology, path: String, rounds: Int, options: ForwardingPipeline.Options = .init(),
-                           map: AddressMap? = nil) throws -> Result {
+                           map: AddressMap? = nil, progress: (String) -> Void = { _ in }) throws -> Result {
         _ = LibpcapBaseline.run(path: path)  // warm the page cache
         let clock = ContinuousClock()
         var bestLibpcap = Duration.seconds(Int64.max / 4), bestOurs = Duration.seconds(Int64.max / 4)
+        var bestBuild = Duration.seconds(Int64.max / 4)
         var libpcapCPU: Int64 = 0, oursCPU: Int64 = 0, forwardingCPU: Int64 = 0
         var packets = 0
         var last: ForwardingPipeline?
         var batch = ReadAheadPcapReader.makeBatch()
         var verdicts = ContiguousArray<ForwardingPipeline.Verdict>()
-        for _ in 0..<rounds {
+        for round in 1...rounds {
+            progress("round \(round)/\(rounds)")
             let libpcapStart = clock.now, libpcapCPUStart = ProcessUsage.cpuNanoseconds()
             packets = LibpcapBaseline.run(path: path)?.packets ?? 0
             let libpcapTime = clock.now - libpcapStart
             if libpcapTime < bestLibpcap { (bestLibpcap, libpcapCPU) = (libpcapTime, ProcessUsage.cpuNanoseconds() - libpcapCPUStart) }
+            let buildStart = clock.now
             var pipeline = try ForwardingPipeline(topology: topology, options: options)
+            bestBuild = min(bestBuild, clock.now - buildStart)
             let start = clock.now, cpuStart = ProcessUsage.cpuNanoseconds(), threadStart = ProcessUsage.threadCPUNanoseconds()
             do {
                 var rewrite: ReadAheadPcapReader.Stage?
@@ -70,6 +81,7 @@ public enum ReplayBenchmark {
         let pipelinePackets = Double(max(1, counters?.packets ?? 0))
         return Result(file: path, packets: Int(counters?.packets ?? 0), rounds: rounds, pipelinePacketsPerSecond: ours,
                       libpcapPacketsPerSecond: libpcap, ratio: libpcap > 0 ? ours / libpcap : 0,
+                      topologySeconds: nil, pipelineBuildSeconds: seconds(bestBuild),
                       pipelineCPUNanosecondsPerPacket: Double(oursCPU) / pipelinePackets,
                       libpcapCPUNanosecondsPerPacket: Double(libpcapCPU) / Double(max(1, packets)),
                       forwardingThreadCPUNanosecondsPerPacket: Double(forwardingCPU) / pipelinePackets,

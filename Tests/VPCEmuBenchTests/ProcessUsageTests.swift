@@ -1,5 +1,5 @@
 import Testing
-@testable import VPCEmu
+import VPCEmuBench
 
 @Suite struct ProcessUsageTests {
     /// The peak resident set covers memory the process has touched: after writing every page of

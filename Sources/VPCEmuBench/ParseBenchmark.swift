@@ -1,3 +1,5 @@
+import VPCEmu
+
 /// `vpcemu bench parse`: read + parse throughput of `PcapReader` + `PacketParser` against
 /// libpcap's plain `pcap_next_ex` loop (`LibpcapBaseline`) on the same file in the same process.
 /// Rounds alternate the two so that both see the same page cache, CPU frequency and neighbours;
@@ -24,7 +26,8 @@ public enum ParseBenchmark {
         public var checksum: UInt64
     }
 
-    public static func run(path: String, rounds: Int) throws(CaptureError) -> Result {
+    /// `progress` is told each round as it starts ("round 2/5").
+    public static func run(path: String, rounds: Int, progress: (String) -> Void = { _ in }) throws(CaptureError) -> Result {
         precondition(rounds > 0, "at least one round")
         // Warm the page cache and learn libpcap's view of the file.
         guard let reference = LibpcapBaseline.run(path: path) else {
@@ -37,7 +40,8 @@ public enum ParseBenchmark {
         var counter = OutcomeCounter()
         var batch = PacketBatch()
         let clock = ContinuousClock()
-        for _ in 0 ..< rounds {
+        for round in 1 ... rounds {
+            progress("round \(round)/\(rounds)")
             let libpcapStart = clock.now
             let baseline = LibpcapBaseline.run(path: path)
             bestLibpcap = min(bestLibpcap, clock.now - libpcapStart)
@@ -45,7 +49,7 @@ public enum ParseBenchmark {
             let start = clock.now
             counter = OutcomeCounter()
             let reader = try PcapReader(path: path)
-            if let error = CaptureWalk.run(reader, batch: &batch, visitor: &counter) { throw error }
+            if let error = counter.count(reader, batch: &batch) { throw error }
             bestOurs = min(bestOurs, clock.now - start)
 
             let readStart = clock.now

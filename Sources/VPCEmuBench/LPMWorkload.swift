@@ -1,4 +1,5 @@
 import Foundation
+import VPCEmu
 
 /// The LPM benchmark inputs, in the formats `shared/data/make-lpm-workload.py` writes and
 /// DPDK's `dpdk-test-fib` reads: routes as `prefix/len nexthop` lines, addresses one per line.

@@ -1,0 +1,1 @@
+// Empty: SwiftPM needs one source file; the code is in include/CPopcount.h.
