@@ -81,13 +81,19 @@ struct FlowDecisionCache {
         return slot
     }
 
-    /// The walk's lookups for the flow whose slot is `memo`: each answered by `plane` the first
+    /// The walk's lookups for the flow whose slot is `memo`: each answered by the data plane the first
     /// time and read back from the slot afterwards. The slot is written through the pointer (a
     /// copy of `Decisions` in and out costs two `memcpy` calls per packet), so an established
     /// flow's packet only reads it.
     struct Lookups: FlowLookups {
-        let plane: DataPlane.View
+        /// The data plane's view, by pointer: built per packet, this struct must stay small (a
+        /// view by value is a few hundred bytes, copied with `memmove` on every packet).
+        let view: UnsafePointer<DataPlane.View>
         let memo: UnsafeMutablePointer<Decisions>
+
+        var plane: DataPlane.View {
+            @inline(__always) _read { yield view.pointee }
+        }
 
         @inline(__always)
         func sourceOwner(_ address: IPAddress) -> UInt32? {

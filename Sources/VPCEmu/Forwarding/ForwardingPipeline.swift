@@ -238,7 +238,7 @@ public struct ForwardingPipeline: Sendable {
                         // path, which applies the change; the packets between run on one view of the tables.
                         if let origin, counters.packets > 0, batch.timestamps[index] &- origin < runtime.nextChange.nanoseconds {
                             let plane = runtime.dataPlane
-                            plane.withView { view in
+                            plane.withView { view in withUnsafePointer(to: view) { view in
                                 withHotStorage { pipeline, hot in
                                     var meter = Meter(directions: hot.directions)
                                     // Read through a pointer: the loop also reads the packet `prefetchDistance` ahead.
@@ -261,7 +261,7 @@ public struct ForwardingPipeline: Sendable {
                                         }
                                     } }
                                 }
-                            }
+                            } }
                         } else {
                             let frame = batch.frame(index, in: bytes)
                             if !isParsed {
@@ -348,9 +348,11 @@ public struct ForwardingPipeline: Sendable {
         let plane = runtime.dataPlane
         var verdict = Verdict.unwritten
         plane.withView { view in
-            withHotStorage { pipeline, hot in
-                var meter = Meter(directions: hot.directions)
-                pipeline.forward(packet, flow, frame: frame, now: now, view, hot, &meter, into: &verdict)
+            withUnsafePointer(to: view) { view in
+                withHotStorage { pipeline, hot in
+                    var meter = Meter(directions: hot.directions)
+                    pipeline.forward(packet, flow, frame: frame, now: now, view, hot, &meter, into: &verdict)
+                }
             }
         }
         return verdict
@@ -358,7 +360,7 @@ public struct ForwardingPipeline: Sendable {
 
     /// One parsed frame at emulated time `now`, with the control plane already advanced to it.
     private mutating func forward(_ packet: ParsedFrame, _ flow: ConnectionTracker.Lookup, frame: UnsafeRawBufferPointer, now: Int64,
-                                  _ view: DataPlane.View, _ hot: HotStorage, _ meter: inout Meter, into verdict: inout Verdict) {
+                                  _ view: UnsafePointer<DataPlane.View>, _ hot: HotStorage, _ meter: inout Meter, into verdict: inout Verdict) {
         verdict = Verdict(outcome: .dropped(.unknownSource), departure: now, ipLength: 0, trail: HopTrail())
         switch packet.outcome {
         case .malformed(let reason): verdict.outcome = .dropped(.malformed(reason))
@@ -369,7 +371,7 @@ public struct ForwardingPipeline: Sendable {
             let slot = flowCache.slot(for: flow.tuple, hash: flow.directionalHash, in: hot.flowSlots)
             let walked = WalkPacket(flow: flow, source: headers.source, destination: headers.destination,
                                     tcpFlags: headers.tcpFlags, quoted: Self.quotedFlow(frame, headers), ttl: headers.ttl, ipLength: headers.ipTotalLength, now: now)
-            verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(plane: view, memo: hot.flowSlots + slot),
+            verdict.outcome = Walk.run(walked, FlowDecisionCache.Lookups(view: view, memo: hot.flowSlots + slot),
                                        tracker: &tracker, connections: hot.connections, buckets: hot.buckets,
                                        trail: &verdict.trail, observer: &meter)
             if case .dropped(.ttlExpired(let vpc)) = verdict.outcome {

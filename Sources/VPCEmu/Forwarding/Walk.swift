@@ -16,39 +16,41 @@ enum Walk {
     /// emulated time `packet.now`. `trail` receives the objects reached; `buckets` are the token
     /// buckets per peering direction (`2 × peering + direction`; nil: unlimited); the connection
     /// table `tracker` is read and written through `connections`, its storage.
+    // Specialised for the pipeline explicitly: left to itself the optimiser kept the walk generic
+    // (witness-table calls and value-witness copies of the data-plane view per stage).
     @inline(__always)
+    @_specialize(exported: false, where L == FlowDecisionCache.Lookups, O == ForwardingPipeline.Meter)
     static func run<L: FlowLookups, O: WalkObserver>(
         _ packet: WalkPacket, _ lookups: L, tracker: inout ConnectionTracker,
         connections: UnsafeMutablePointer<ConnectionTracker.Entry>, buckets: UnsafeMutableBufferPointer<TokenBucket?>,
         trail: inout ForwardingPipeline.HopTrail, observer: inout O
     ) -> ForwardingPipeline.Outcome {
-        let plane = lookups.plane
         var sourceInstance: UInt32 = 0
         if let end = AttributionStage.run(packet, lookups, &observer, instance: &sourceInstance).end { return end }
         trail.sourceInstance = sourceInstance
-        if let end = SecurityGroupStage.run(.egress, instance: sourceInstance, packet, plane, &tracker, connections, &observer).end {
+        if let end = SecurityGroupStage.run(.egress, instance: sourceInstance, packet, lookups, &tracker, connections, &observer).end {
             return end
         }
-        let sourceVSwitch = plane.instances[Int(sourceInstance)].vswitch
+        let sourceVSwitch = lookups.plane.instances[Int(sourceInstance)].vswitch
         if let end = NetworkACLStage.run(.egress, vswitch: sourceVSwitch, packet.flow.tuple, lookups, &observer).end { return end }
 
         // The source VPC's router.
-        let sourceVPC = plane.vswitches[Int(sourceVSwitch)].vpc
+        let sourceVPC = lookups.plane.vswitches[Int(sourceVSwitch)].vpc
         if let end = HopLimitStage.run(packet, vpc: sourceVPC, vswitch: sourceVSwitch, trail: &trail, &observer).end { return end }
         var slot = DataPlane.RouteSlot(route: 0, target: .local)
-        if let end = RouteStage.run(packet, table: plane.vswitches[Int(sourceVSwitch)].table, lookups, trail: &trail, &observer,
+        if let end = RouteStage.run(packet, table: lookups.plane.vswitches[Int(sourceVSwitch)].table, lookups, trail: &trail, &observer,
                                     slot: &slot).end {
             return end
         }
 
         var destinationVPC = sourceVPC
-        var arrival = packet.now &+ plane.intraRegionLatency
+        var arrival = packet.now &+ lookups.plane.intraRegionLatency
         var destinationInstance: UInt32?
         switch slot.target {
         case .local, .blackhole, .external: break  // blackhole and external routes have ended the walk in `RouteStage`
         case .instance(let instance): destinationInstance = instance
         case .peering(let peering):
-            if let end = PeeringStage.run(peering, from: sourceVPC, packet, plane, buckets: buckets, trail: &trail, &observer,
+            if let end = PeeringStage.run(peering, from: sourceVPC, packet, lookups, buckets: buckets, trail: &trail, &observer,
                                           to: &destinationVPC, arrival: &arrival).end {
                 return end
             }
@@ -56,7 +58,7 @@ enum Walk {
             // The accepter VPC's router; its time-exceeded answers come from the gateway of the
             // destination's vSwitch.
             destinationInstance = lookups.destinationOwner(in: destinationVPC, packet.destination)
-            let farVSwitch = destinationInstance.map { plane.instances[Int($0)].vswitch }
+            let farVSwitch = destinationInstance.map { lookups.plane.instances[Int($0)].vswitch }
             if let end = HopLimitStage.run(packet, vpc: destinationVPC, vswitch: farVSwitch, trail: &trail, &observer).end { return end }
         }
         var target: UInt32 = 0
@@ -65,9 +67,9 @@ enum Walk {
             return end
         }
         trail.destinationInstance = target
-        let targetVSwitch = plane.instances[Int(target)].vswitch
+        let targetVSwitch = lookups.plane.instances[Int(target)].vswitch
         if let end = NetworkACLStage.run(.ingress, vswitch: targetVSwitch, packet.flow.tuple, lookups, &observer).end { return end }
-        if let end = SecurityGroupStage.run(.ingress, instance: target, packet, plane, &tracker, connections, &observer).end {
+        if let end = SecurityGroupStage.run(.ingress, instance: target, packet, lookups, &tracker, connections, &observer).end {
             return end
         }
         observer.delivered(to: target, packet.destination)
@@ -117,7 +119,7 @@ struct WalkPacket {
 
 /// The table lookups the stages make, answered straight from the data plane (`DataPlane.View`)
 /// or remembered per flow around it (`FlowDecisionCache.Lookups`): the memo wraps the lookups,
-/// the stages do not know it is there. Every answer depends only on the tuple and the data plane.
+/// the stages do not know it is there. Every answer depends only on the tuple and the data lookups.plane.
 protocol FlowLookups {
     var plane: DataPlane.View { get }
     /// The instance a source address is attributed to (`DataPlane.ambiguousOwner` when several).

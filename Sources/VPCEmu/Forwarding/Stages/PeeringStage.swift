@@ -4,14 +4,14 @@
 /// other end and the arrival time (departure after shaping, plus the direction's latency).
 enum PeeringStage {
     @inline(__always)
-    static func run<O: WalkObserver>(_ id: UInt32, from vpc: UInt32, _ packet: WalkPacket, _ plane: DataPlane.View,
+    static func run<L: FlowLookups, O: WalkObserver>(_ id: UInt32, from vpc: UInt32, _ packet: WalkPacket, _ lookups: L,
                                      buckets: UnsafeMutableBufferPointer<TokenBucket?>, trail: inout ForwardingPipeline.HopTrail,
                                      _ observer: inout O, to destinationVPC: inout UInt32, arrival: inout Int64) -> StageResult {
-        guard Int(id) < plane.peerings.count else {
+        guard Int(id) < lookups.plane.peerings.count else {
             return report(.drop(.peeringNotActive(peering: id, state: nil)), id, vpc, &observer)
         }
         trail.peering = id
-        let peering = plane.peerings[Int(id)]
+        let peering = lookups.plane.peerings[Int(id)]
         guard peering.state == .activated else {
             return report(.drop(.peeringNotActive(peering: id, state: peering.state)), id, vpc, &observer)
         }

@@ -4,10 +4,10 @@
 /// connection they accept is tracked. Groups that failed to compile drop the instance's traffic.
 enum SecurityGroupStage {
     @inline(__always)
-    static func run<O: WalkObserver>(_ direction: TrafficDirection, instance: UInt32, _ packet: WalkPacket, _ plane: DataPlane.View,
+    static func run<L: FlowLookups, O: WalkObserver>(_ direction: TrafficDirection, instance: UInt32, _ packet: WalkPacket, _ lookups: L,
                                      _ tracker: inout ConnectionTracker, _ connections: UnsafeMutablePointer<ConnectionTracker.Entry>,
                                      _ observer: inout O) -> StageResult {
-        let entry = plane.instances[Int(instance)]
+        let entry = lookups.plane.instances[Int(instance)]
         let filter = direction == .egress ? entry.egressFilter : entry.ingressFilter
         guard filter != DataPlane.noFilter else {
             let result = StageResult.drop(.securityGroupUnavailable(instance: instance))
@@ -15,7 +15,7 @@ enum SecurityGroupStage {
             return result
         }
         let verdict = tracker.filter(packet.flow, tcpFlags: packet.tcpFlags, quoted: packet.quoted, zone: instance, now: packet.clock,
-                                     rules: Rules(filters: plane.filters, id: filter), connections)
+                                     rules: Rules(filters: lookups.plane.filters, id: filter), connections)
         let result: StageResult = verdict.policy == .accept ? .proceed
             : .drop(verdict.decider == ConnectionTracker.refusedDecider
                 ? .connectionTableFull(direction, instance: instance)
