@@ -25,8 +25,12 @@ struct ImportCommand: ParsableCommand {
             if let output { try OutputOption.validateFile(output, option: "--output") }
         }
 
-        /// Prints warnings and notices, checks the topology as `topology check` would, then writes it.
-        func finish(_ result: Result<ImportedTopology, ImportError>, warnings: [String], input: String) throws {
+        /// Runs `importer` on `input` (refused when it is also the output), prints its warnings and
+        /// notices, checks the topology as `topology check` would, then writes it.
+        func run(_ input: String, _ importer: (String, inout [String]) throws(ImportError) -> ImportedTopology) throws {
+            if let output { try ImportCommand.refuseOverwriting(inputs: [input], with: [output]) }
+            var warnings: [String] = []
+            let result = Result { () throws(ImportError) in try importer(input, &warnings) }
             for warning in warnings { printError("warning: \(warning)") }
             let imported: ImportedTopology
             switch result {
@@ -69,10 +73,7 @@ struct ImportCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
-            if let out = output.output { try Self.refuseOverwriting(inputs: [directory], with: [out]) }
-            var warnings: [String] = []
-            let result = Result { () throws(ImportError) in try AWSDescribeImporter.importDirectory(directory, warnings: &warnings) }
-            try output.finish(result, warnings: warnings, input: directory)
+            try output.run(directory) { (input, warnings) throws(ImportError) in try AWSDescribeImporter.importDirectory(input, warnings: &warnings) }
         }
     }
 
@@ -89,10 +90,7 @@ struct ImportCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
-            if let out = output.output { try Self.refuseOverwriting(inputs: [file], with: [out]) }
-            var warnings: [String] = []
-            let result = Result { () throws(ImportError) in try TerraformImporter.importFile(file, warnings: &warnings) }
-            try output.finish(result, warnings: warnings, input: file)
+            try output.run(file) { (input, warnings) throws(ImportError) in try TerraformImporter.importFile(input, warnings: &warnings) }
         }
     }
 
@@ -109,10 +107,7 @@ struct ImportCommand: ParsableCommand {
         @OptionGroup var output: Output
 
         func run() throws {
-            if let out = output.output { try Self.refuseOverwriting(inputs: [directory], with: [out]) }
-            var warnings: [String] = []
-            let result = Result { () throws(ImportError) in try AlibabaAPIImporter.importDirectory(directory, warnings: &warnings) }
-            try output.finish(result, warnings: warnings, input: directory)
+            try output.run(directory) { (input, warnings) throws(ImportError) in try AlibabaAPIImporter.importDirectory(input, warnings: &warnings) }
         }
     }
 }
