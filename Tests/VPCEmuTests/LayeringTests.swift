@@ -24,10 +24,6 @@ import Testing
     /// Types declared in a folder above the layer they belong to, with the folder they belong in:
     /// the checker places them there.
     static let misplaced: [String: String] = [
-        // Forwarding/PeeringDirectionKey.swift: the peering model that Topology decodes and compiles.
-        "InterRegionLinkType": "Topology", "PeeringDirectionKey": "Topology",
-        // Reporting/AtomicFile.swift: the create-then-rename file primitive the capture writers use.
-        "AtomicFile": "Capture", "AtomicFileError": "Capture",
         // Reporting/AlertRule.swift, Metric.swift, CostEstimate.swift: sections of the topology file.
         "AlertRule": "Topology", "Metric": "Topology", "MicroUSD": "Topology", "PriceTable": "Topology",
         // Reporting/TrafficMeter.swift: the per-direction counters the pipeline keeps.
