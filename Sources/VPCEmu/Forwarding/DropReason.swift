@@ -29,6 +29,9 @@ public enum DropReason: Hashable, Sendable {
     /// The packet crossed `peering` but its destination is not local in the VPC at the other
     /// end: peering connections never transit.
     case nonTransitive(peering: UInt32, vpc: UInt32)
+    /// The packet crossed a peering to `vpc`, whose CIDR blocks hold the destination, but no
+    /// vSwitch of `vpc` does (so its system routes have no local route for it).
+    case noVSwitch(vpc: UInt32)
     /// The destination is local in `vpc` but no instance owns the address.
     case noInstance(vpc: UInt32)
     /// The token bucket of an inter-region peering direction dropped the packet
@@ -45,7 +48,7 @@ public enum DropReason: Hashable, Sendable {
     /// The kinds, in the order counters and reports list them.
     public enum Kind: UInt8, CaseIterable, Sendable, Hashable, Codable {
         case malformed, notIP, unknownSource, securityGroupUnavailable, securityGroupDenied, aclDenied
-        case noRoute, blackholeRoute, peeringNotActive, nonTransitive, noInstance, throttled, queueFull, ttlExpired
+        case noRoute, blackholeRoute, peeringNotActive, nonTransitive, noVSwitch, noInstance, throttled, queueFull, ttlExpired
         case connectionTableFull
 
         /// Stable code used in reports, metrics and packet comments.
@@ -61,6 +64,7 @@ public enum DropReason: Hashable, Sendable {
             case .blackholeRoute: "blackhole-route"
             case .peeringNotActive: "peering-not-active"
             case .nonTransitive: "non-transitive"
+            case .noVSwitch: "no-vswitch"
             case .noInstance: "no-instance"
             case .throttled: "throttled"
             case .queueFull: "queue-full"
@@ -82,6 +86,7 @@ public enum DropReason: Hashable, Sendable {
         case .blackholeRoute: .blackholeRoute
         case .peeringNotActive: .peeringNotActive
         case .nonTransitive: .nonTransitive
+        case .noVSwitch: .noVSwitch
         case .noInstance: .noInstance
         case .throttled: .throttled
         case .queueFull: .queueFull
@@ -129,6 +134,7 @@ public enum DropReason: Hashable, Sendable {
             return "peering \(peering(id)) is \(state.map(\.rawValue) ?? "not created"), not Activated"
         case .nonTransitive(let id, let vpc):
             return "destination is not in \(name(topology.vpcNames, vpc)); peering \(peering(id)) does not transit"
+        case .noVSwitch(let vpc): return "destination is in \(name(topology.vpcNames, vpc))'s block but in none of its vSwitches"
         case .noInstance(let vpc): return "no instance of \(name(topology.vpcNames, vpc)) has the destination address"
         case .throttled(let id, let direction, let cause):
             return "throttled on \(peering(id)) \(direction.rawValue) (\(cause.rawValue))"
@@ -154,7 +160,7 @@ extension DropReason {
         case .peeringNotActive(let peering, _), .nonTransitive(let peering, _), .throttled(let peering, _, _),
              .queueFull(let peering, _):
             return name(topology.peerings.map(\.name), peering)
-        case .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
+        case .noVSwitch(let vpc), .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
         }
     }
 
@@ -212,6 +218,8 @@ extension DropReason {
                 return "no VPC has \(tuple.destination); remove the route that sends it to peering \(peering.name)"
             }
             return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(advice.destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
+        case .noVSwitch(let vpc):
+            return "no vSwitch of \(dataPlane.vpcNames[Int(vpc)]) holds \(tuple.destination): check the destination address, or create a vSwitch for it in \(dataPlane.vpcNames[Int(vpc)])"
         case .noInstance(let vpc):
             return "no instance of \(dataPlane.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
         case .malformed, .notIP, .throttled, .queueFull, .ttlExpired, .connectionTableFull:
