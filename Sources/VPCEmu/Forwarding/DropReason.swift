@@ -217,7 +217,11 @@ extension DropReason {
             guard let owner = advice.owningVPC(tuple.destination, excluding: from) else {
                 return "no VPC has \(tuple.destination); remove the route that sends it to peering \(peering.name)"
             }
-            return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(advice.destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
+            let block = advice.destinationBlock(tuple.destination, in: owner)
+            let table = state.topology.routeTables.first { $0.vpc == from && $0.routes.contains { $0.nextHop == .peering(peering.name) } }?.name
+            let action = "create a peering between \(from) and \(owner.name) and route \(block) to it instead of to \(peering.name)"
+            return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): "
+                + (table.map { advice.checkedRoute(block, via: nil, in: $0, action) } ?? action)
         case .noVSwitch(let vpc):
             return "no vSwitch of \(dataPlane.vpcNames[Int(vpc)]) holds \(tuple.destination): check the destination address, or create a vSwitch for it in \(dataPlane.vpcNames[Int(vpc)])"
         case .noInstance(let vpc):
@@ -267,10 +271,26 @@ struct FixAdvice {
             ?? state.declaredPeerings.values.filter { [$0.requesterVPC, $0.accepterVPC] == [sourceVPC, owner.name] || [$0.accepterVPC, $0.requesterVPC] == [sourceVPC, owner.name] }
                 .map(\.name).sorted().first
         guard let peering else {
-            return .route("create a peering between \(sourceVPC) and \(owner.name) (no peering connects them, and peering does not transit), "
-                + "then \(verb) \(block) -> it to \(tableName)")
+            return .route(checkedRoute(block, via: nil, in: tableName,
+                                       "create a peering between \(sourceVPC) and \(owner.name) (no peering connects them, and peering does not transit), "
+                                           + "then \(verb) \(block) -> it to \(tableName)"))
         }
-        return .route("\(verb) \(block) -> peering \(peering) to \(tableName)")
+        return .route(checkedRoute(block, via: .peering(peering), in: tableName, "\(verb) \(block) -> peering \(peering) to \(tableName)"))
+    }
+
+    /// `action`, a fix proposing the route `destination` -> `nextHop` in `table`, when that route
+    /// passes the validation of a route the user types (`ControlPlaneState.routeProblem`, which
+    /// `topology check` and `add_route` run); else why it would be refused and the documented
+    /// alternative. `nextHop` nil: a peering the fix asks to create, so only the destination is checked.
+    func checkedRoute(_ destination: IPNetwork, via nextHop: RouteNextHop?, in table: String, _ action: String) -> String {
+        guard let problem = state.routeProblem(RouteEntry(destination: destination, nextHop: nextHop ?? .blackhole), inTable: table) else {
+            return action
+        }
+        let route = "a route \(destination)\(nextHop.map { " -> \($0)" } ?? "") in \(table) would be refused (\(problem.message))"
+        guard problem.kind == .routeRejected else { return "\(route): fix that first" }
+        // Alibaba Cloud: a vSwitch block of the route's own VPC holds the destination, so the two
+        // VPCs' vSwitches overlap; the documented answer is to migrate to non-overlapping blocks.
+        return "\(route): the vSwitch blocks overlap, and the answer is to migrate to non-overlapping blocks (renumber one vSwitch of the overlapping pair)"
     }
 
     func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {
