@@ -129,7 +129,9 @@ public struct ReachabilityAnalyzer: Sendable {
             let name = plane.tables[Int(table)].name
             guard result == .proceed, let slot else {
                 let taken = slot.map { "route \(analyzer.routeText(table: table, slot: $0))" } ?? "no route"
-                return hop(.peerRoute, name, "\(destination) is not local in \(plane.vpcNames[Int(vpc)]) (\(taken))", result)
+                let place = result == .drop(.noVSwitch(vpc: vpc)) ? "in \(plane.vpcNames[Int(vpc)])'s block but in none of its vSwitches"
+                    : "not local in \(plane.vpcNames[Int(vpc)])"
+                return hop(.peerRoute, name, "\(destination) is \(place) (\(taken))", result)
             }
             hop(.peerRoute, name, analyzer.routeText(table: table, slot: slot), result)
         }

@@ -142,7 +142,8 @@ public struct TopologyDoctor: Sendable {
         let found = routes(of: local, to: name)
         guard !found.isEmpty else {
             return DoctorCheck(kind: .routesToPeer, status: .fail, message: "\(local.name) has no route to peering \(name)",
-                               fix: "add a route \(peer.cidr) -> peering \(name) to \(systemTable(of: local))")
+                               fix: advice.checkedRoute(peer.cidr, via: .peering(name), in: systemTable(of: local),
+                                                        "add a route \(peer.cidr) -> peering \(name) to \(systemTable(of: local))"))
         }
         return DoctorCheck(kind: .routesToPeer, status: .pass,
                            message: "\(local.name) routes \(found.map { "\($0.route.destination) (\($0.table.name))" }.joined(separator: ", ")) to \(name)")
@@ -190,9 +191,11 @@ public struct TopologyDoctor: Sendable {
             }
             // Some instances reached: deliberate partial routing is possible (a warning); none: a failure.
             let reachedSome = missed.count < peerInstances.reduce(0) { $0 + $1.addresses.count }
+            let block = advice.destinationBlock(firstAddress, in: peer)
             return DoctorCheck(kind: .vswitchRouteTable, status: reachedSome ? .warn : .fail,
                                message: "\(subject), which does not send \(missed.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")) to \(name)",
-                               fix: "add a route \(advice.destinationBlock(firstAddress, in: peer)) -> peering \(name) to \(vswitch.routeTable) (for \(firstName))")
+                               fix: advice.checkedRoute(block, via: .peering(name), in: vswitch.routeTable,
+                                                        "add a route \(block) -> peering \(name) to \(vswitch.routeTable) (for \(firstName))"))
         }
     }
 
@@ -209,10 +212,12 @@ public struct TopologyDoctor: Sendable {
                         instance.addresses.first { route.destination.contains($0) }.map { (instance, $0) }
                     }
                     for source in sources { for (target, address) in targets {
+                        let block = advice.destinationBlock(address, in: third)
                         checks.append(DoctorCheck(
                             kind: .nonTransitive, status: .fail,
                             message: "\(source.name) -> \(target.name): \(table.name) sends \(route.destination) to \(name), but \(peer.name) does not forward to \(third.name) (peering does not transit)",
-                            fix: "create a peering between \(local.name) and \(third.name) and route \(advice.destinationBlock(address, in: third)) to it in \(table.name)"))
+                            fix: advice.checkedRoute(block, via: nil, in: table.name,
+                                                     "create a peering between \(local.name) and \(third.name) and route \(block) to it in \(table.name)")))
                     } }
                 }
             }

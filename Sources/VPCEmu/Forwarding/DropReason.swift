@@ -29,6 +29,9 @@ public enum DropReason: Hashable, Sendable {
     /// The packet crossed `peering` but its destination is not local in the VPC at the other
     /// end: peering connections never transit.
     case nonTransitive(peering: UInt32, vpc: UInt32)
+    /// The packet crossed a peering to `vpc`, whose CIDR blocks hold the destination, but no
+    /// vSwitch of `vpc` does (so its system routes have no local route for it).
+    case noVSwitch(vpc: UInt32)
     /// The destination is local in `vpc` but no instance owns the address.
     case noInstance(vpc: UInt32)
     /// The token bucket of an inter-region peering direction dropped the packet
@@ -45,7 +48,7 @@ public enum DropReason: Hashable, Sendable {
     /// The kinds, in the order counters and reports list them.
     public enum Kind: UInt8, CaseIterable, Sendable, Hashable, Codable {
         case malformed, notIP, unknownSource, securityGroupUnavailable, securityGroupDenied, aclDenied
-        case noRoute, blackholeRoute, peeringNotActive, nonTransitive, noInstance, throttled, queueFull, ttlExpired
+        case noRoute, blackholeRoute, peeringNotActive, nonTransitive, noVSwitch, noInstance, throttled, queueFull, ttlExpired
         case connectionTableFull
 
         /// Stable code used in reports, metrics and packet comments.
@@ -61,6 +64,7 @@ public enum DropReason: Hashable, Sendable {
             case .blackholeRoute: "blackhole-route"
             case .peeringNotActive: "peering-not-active"
             case .nonTransitive: "non-transitive"
+            case .noVSwitch: "no-vswitch"
             case .noInstance: "no-instance"
             case .throttled: "throttled"
             case .queueFull: "queue-full"
@@ -82,6 +86,7 @@ public enum DropReason: Hashable, Sendable {
         case .blackholeRoute: .blackholeRoute
         case .peeringNotActive: .peeringNotActive
         case .nonTransitive: .nonTransitive
+        case .noVSwitch: .noVSwitch
         case .noInstance: .noInstance
         case .throttled: .throttled
         case .queueFull: .queueFull
@@ -129,6 +134,7 @@ public enum DropReason: Hashable, Sendable {
             return "peering \(peering(id)) is \(state.map(\.rawValue) ?? "not created"), not Activated"
         case .nonTransitive(let id, let vpc):
             return "destination is not in \(name(topology.vpcNames, vpc)); peering \(peering(id)) does not transit"
+        case .noVSwitch(let vpc): return "destination is in \(name(topology.vpcNames, vpc))'s block but in none of its vSwitches"
         case .noInstance(let vpc): return "no instance of \(name(topology.vpcNames, vpc)) has the destination address"
         case .throttled(let id, let direction, let cause):
             return "throttled on \(peering(id)) \(direction.rawValue) (\(cause.rawValue))"
@@ -154,7 +160,7 @@ extension DropReason {
         case .peeringNotActive(let peering, _), .nonTransitive(let peering, _), .throttled(let peering, _, _),
              .queueFull(let peering, _):
             return name(topology.peerings.map(\.name), peering)
-        case .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
+        case .noVSwitch(let vpc), .noInstance(let vpc), .ttlExpired(let vpc): return name(topology.vpcNames, vpc)
         }
     }
 
@@ -211,7 +217,13 @@ extension DropReason {
             guard let owner = advice.owningVPC(tuple.destination, excluding: from) else {
                 return "no VPC has \(tuple.destination); remove the route that sends it to peering \(peering.name)"
             }
-            return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): create a peering between \(from) and \(owner.name) and route \(advice.destinationBlock(tuple.destination, in: owner)) to it instead of to \(peering.name)"
+            let block = advice.destinationBlock(tuple.destination, in: owner)
+            let table = state.topology.routeTables.first { $0.vpc == from && $0.routes.contains { $0.nextHop == .peering(peering.name) } }?.name
+            let action = "create a peering between \(from) and \(owner.name) and route \(block) to it instead of to \(peering.name)"
+            return "peering \(peering.name) does not transit through \(dataPlane.vpcNames[Int(vpc)]): "
+                + (table.map { advice.checkedRoute(block, via: nil, in: $0, action) } ?? action)
+        case .noVSwitch(let vpc):
+            return "no vSwitch of \(dataPlane.vpcNames[Int(vpc)]) holds \(tuple.destination): check the destination address, or create a vSwitch for it in \(dataPlane.vpcNames[Int(vpc)])"
         case .noInstance(let vpc):
             return "no instance of \(dataPlane.vpcNames[Int(vpc)]) has \(tuple.destination): check the destination address"
         case .malformed, .notIP, .throttled, .queueFull, .ttlExpired, .connectionTableFull:
@@ -259,10 +271,26 @@ struct FixAdvice {
             ?? state.declaredPeerings.values.filter { [$0.requesterVPC, $0.accepterVPC] == [sourceVPC, owner.name] || [$0.accepterVPC, $0.requesterVPC] == [sourceVPC, owner.name] }
                 .map(\.name).sorted().first
         guard let peering else {
-            return .route("create a peering between \(sourceVPC) and \(owner.name) (no peering connects them, and peering does not transit), "
-                + "then \(verb) \(block) -> it to \(tableName)")
+            return .route(checkedRoute(block, via: nil, in: tableName,
+                                       "create a peering between \(sourceVPC) and \(owner.name) (no peering connects them, and peering does not transit), "
+                                           + "then \(verb) \(block) -> it to \(tableName)"))
         }
-        return .route("\(verb) \(block) -> peering \(peering) to \(tableName)")
+        return .route(checkedRoute(block, via: .peering(peering), in: tableName, "\(verb) \(block) -> peering \(peering) to \(tableName)"))
+    }
+
+    /// `action`, a fix proposing the route `destination` -> `nextHop` in `table`, when that route
+    /// passes the validation of a route the user types (`ControlPlaneState.routeProblem`, which
+    /// `topology check` and `add_route` run); else why it would be refused and the documented
+    /// alternative. `nextHop` nil: a peering the fix asks to create, so only the destination is checked.
+    func checkedRoute(_ destination: IPNetwork, via nextHop: RouteNextHop?, in table: String, _ action: String) -> String {
+        guard let problem = state.routeProblem(RouteEntry(destination: destination, nextHop: nextHop ?? .blackhole), inTable: table) else {
+            return action
+        }
+        let route = "a route \(destination)\(nextHop.map { " -> \($0)" } ?? "") in \(table) would be refused (\(problem.message))"
+        guard problem.kind == .routeRejected else { return "\(route): fix that first" }
+        // Alibaba Cloud: a vSwitch block of the route's own VPC holds the destination, so the two
+        // VPCs' vSwitches overlap; the documented answer is to migrate to non-overlapping blocks.
+        return "\(route): the vSwitch blocks overlap, and the answer is to migrate to non-overlapping blocks (renumber one vSwitch of the overlapping pair)"
     }
 
     func peeringFix(_ name: String, state peeringState: PeeringState?) -> String {

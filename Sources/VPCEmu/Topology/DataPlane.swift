@@ -120,6 +120,8 @@ public struct DataPlane: Sendable {
     private let ownerPool: HostTablePool
     /// The `--bind` blocks (a pool of none or one table), tried before `sourceOwners`.
     private let bindingPool: FIBPool<UInt32>
+    /// Per VPC: its CIDR blocks, to tell an address the VPC owns but no vSwitch holds.
+    private let blockPool: FIBPool<UInt32>
 
     /// `bindings`: source blocks attributed to an instance whatever the topology says
     /// (`replay --bind`, ping's source), longest match first.
@@ -172,6 +174,11 @@ public struct DataPlane: Sendable {
         hostPool = HostTablePool(hosts, candidates: candidates)
         ownerPool = HostTablePool([sourceOwners], candidates: candidates)
         bindingPool = FIBPool(bindings.count == 0 ? [] : [bindings.build()])
+        blockPool = FIBPool(topology.vpcs.map { vpc in
+            var blocks = RouteTable<UInt32>()
+            for block in vpc.allCIDRs { blocks.insert(block, nextHop: 0) }
+            return blocks.build()
+        })
         intraRegionLatency = topology.settings.intraRegionLatency.nanoseconds
         routePool = FIBPool([])
         // `tables` is compiled in the order of `topology.routeTables`.
@@ -354,6 +361,8 @@ public struct DataPlane: Sendable {
         let hosts: HostTablePool.View
         let owners: HostTablePool.View
         let bindings: FIBPool<UInt32>.View
+        /// Per VPC: its CIDR blocks.
+        let vpcBlocks: FIBPool<UInt32>.View
         let intraRegionLatency: Int64
 
         /// The instance `address` is attributed to (possibly `DataPlane.ambiguousOwner`).
@@ -378,6 +387,12 @@ public struct DataPlane: Sendable {
             hosts.lookup(Int(vpc), address)
         }
 
+        /// Whether a CIDR block of `vpc` holds `address`.
+        @inline(__always)
+        func vpc(_ vpc: UInt32, holds address: IPAddress) -> Bool {
+            vpcBlocks.lookup(Int(vpc), address) != nil
+        }
+
         /// The verdict of filter `id` (not `noFilter`) for `tuple`.
         @inline(__always)
         func evaluate(_ id: UInt32, _ tuple: FiveTuple) -> FilterVerdict { filters.evaluate(id, tuple) }
@@ -393,9 +408,12 @@ public struct DataPlane: Sendable {
                                 try hostPool.withView { hosts in
                                     try ownerPool.withView { owners in
                                         try bindingPool.withView { bindings in
-                                            try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
-                                                          systemTables: systemTables, filters: filters, routes: routes, hosts: hosts,
-                                                          owners: owners, bindings: bindings, intraRegionLatency: intraRegionLatency))
+                                            try blockPool.withView { blocks in
+                                                try body(View(instances: instances, vswitches: vswitches, peerings: peerings,
+                                                              systemTables: systemTables, filters: filters, routes: routes, hosts: hosts,
+                                                              owners: owners, bindings: bindings, vpcBlocks: blocks,
+                                                              intraRegionLatency: intraRegionLatency))
+                                            }
                                         }
                                     }
                                 }

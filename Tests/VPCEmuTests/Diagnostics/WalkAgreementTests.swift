@@ -60,7 +60,7 @@ import Testing
         // Together the topologies reach every drop the analysis predicts.
         let seen = outcomes.values.reduce(into: Set<String>()) { $0.formUnion($1) }
         #expect(seen.isSuperset(of: ["delivered", "unknown-source", "acl-denied", "security-group-denied", "blackhole-route", "no-route",
-                                     "non-transitive", "no-instance", "peering-not-active"]), "\(seen)")
+                                     "non-transitive", "no-vswitch", "no-instance", "peering-not-active"]), "\(seen)")
     }
 
     /// Every instance address to every instance address of its family, and to an address in every
