@@ -16,10 +16,9 @@ enum Walk {
     /// emulated time `packet.now`. `trail` receives the objects reached; `buckets` are the token
     /// buckets per peering direction (`2 × peering + direction`; nil: unlimited); the connection
     /// table `tracker` is read and written through `connections`, its storage.
-    // Specialised for the pipeline explicitly: left to itself the optimiser kept the walk generic
-    // (witness-table calls and value-witness copies of the data-plane view per stage).
+    // Left to the optimiser to specialise at each caller: an explicit `@_specialize` for the
+    // pipeline's types compiles to a slower walk (`bench replay`, ~12 ns a packet more).
     @inline(__always)
-    @_specialize(exported: false, where L == FlowDecisionCache.Lookups, O == ForwardingPipeline.Meter)
     static func run<L: FlowLookups, O: WalkObserver>(
         _ packet: WalkPacket, _ lookups: L, tracker: inout ConnectionTracker,
         connections: UnsafeMutablePointer<ConnectionTracker.Entry>, buckets: UnsafeMutableBufferPointer<TokenBucket?>,
