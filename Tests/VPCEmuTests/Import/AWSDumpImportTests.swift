@@ -6,6 +6,7 @@ import Testing
 /// accounts), imported and checked against what Batfish's own tests expect of them (the README's
 /// tables). Batfish's flows are of IP protocol 0; the analyzer's flows are TCP, UDP or ICMP, so
 /// ICMP stands in for them (the security groups allow TCP 22 only, so ICMP is denied the same way).
+/// Each flow is analyzed and also sent as packets (request and reply) through the pipeline.
 @Suite(.needsSharedData) struct AWSDumpImportTests {
     static func directory(_ name: String) -> String { SharedData.root.appendingPathComponent("aws/\(name)").path }
 
@@ -18,12 +19,6 @@ import Testing
         return (imported, loaded.topology)
     }
 
-    static func analyze(_ topology: Topology, _ from: String, _ to: String, _ ipProtocol: ReachabilityFlow.FlowProtocol = .icmp,
-                        port: UInt16 = 0) throws -> ReachabilityReport {
-        let flow = try ReachabilityFlow(source: IPAddress(from)!, destination: IPAddress(to)!, ipProtocol: ipProtocol, destinationPort: port)
-        return ReachabilityAnalyzer(topology: topology).analyze(flow)
-    }
-
     @Test func vpcPeeringOutcomesMatchBatfish() throws {
         let (imported, topology) = try Self.load("test-vpc-peering")
         #expect(topology.vpcs.map(\.name) == ["VPC-B", "VPC-A", "VPC-C"])
@@ -32,39 +27,39 @@ import Testing
         let a = "10.10.10.157", b = "192.168.1.106", c = "192.168.2.229"
 
         // A → B crosses the peering and is denied at B's inbound security group.
-        let aToB = try Self.analyze(topology, a, b)
+        let aToB = try ImportFixtures.analyze(topology, a, b)
         #expect(aToB.forward.hops.map(\.stage).contains(.peering))
         #expect(aToB.forward.block?.stage == .securityGroupIngress)
         #expect(aToB.forward.block?.component == "launch-wizard-1")
         #expect(aToB.forward.block?.code == "security-group-denied")
         // B → A likewise at A's.
-        let bToA = try Self.analyze(topology, b, a)
+        let bToA = try ImportFixtures.analyze(topology, b, a)
         #expect(bToA.forward.hops.map(\.component).contains("A-B"))
         #expect(bToA.forward.block?.stage == .securityGroupIngress)
         #expect(bToA.forward.block?.component == "launch-wizard-2")
         // A → 192.168.100.1: no route at A's subnet (its table routes only B's and C's /24s).
-        let noRoute = try Self.analyze(topology, a, "192.168.100.1")
+        let noRoute = try ImportFixtures.analyze(topology, a, "192.168.100.1")
         #expect(noRoute.forward.block?.code == "no-route")
         #expect(noRoute.forward.block?.component == "rtb-0891861fffaea6d52")
         // B → 10.10.100.1 crosses the peering; nothing in VPC A holds it.
-        let nullRouted = try Self.analyze(topology, b, "10.10.100.1")
+        let nullRouted = try ImportFixtures.analyze(topology, b, "10.10.100.1")
         #expect(nullRouted.forward.hops.map(\.stage).contains(.peering))
         #expect(nullRouted.forward.block?.code == "no-instance")
         #expect(nullRouted.forward.block?.component == "VPC-A")
         // B → 10.10.10.11 reaches A's subnet; no instance has the address.
-        let noInstance = try Self.analyze(topology, b, "10.10.10.11")
+        let noInstance = try ImportFixtures.analyze(topology, b, "10.10.10.11")
         #expect(noInstance.forward.block?.code == "no-instance")
         // TCP 22 between the instances: their security groups allow it, both ways, over both peerings.
         for (from, to) in [(a, b), (b, a), (a, c), (c, a)] {
-            let ssh = try Self.analyze(topology, from, to, .tcp, port: 22)
+            let ssh = try ImportFixtures.analyze(topology, from, to, .tcp, port: 22)
             #expect(ssh.isReachable, "\(from) -> \(to): \(ssh.text)")
         }
         // B and C share 192.168.0.0/16: C's address is local to B (and peering would not transit through A anyway).
-        let bToC = try Self.analyze(topology, b, c, .tcp, port: 22)
+        let bToC = try ImportFixtures.analyze(topology, b, c, .tcp, port: 22)
         #expect(bToC.forward.block?.code == "no-instance")
         #expect(bToC.forward.block?.component == "VPC-B")
         // B's blackhole route to the deleted internet gateway.
-        let blackhole = try Self.analyze(topology, b, "8.8.8.8")
+        let blackhole = try ImportFixtures.analyze(topology, b, "8.8.8.8")
         #expect(blackhole.forward.block?.code == "blackhole-route")
     }
 
@@ -72,10 +67,10 @@ import Testing
         let (_, topology) = try Self.load("test-public-private-subnet")
         let publicInstance = "10.0.0.47", privateInstance = "10.0.1.204"
         // Private → public and public → private: denied at the destination's inbound security group.
-        let toPublic = try Self.analyze(topology, privateInstance, publicInstance)
+        let toPublic = try ImportFixtures.analyze(topology, privateInstance, publicInstance)
         #expect(toPublic.forward.block?.stage == .securityGroupIngress)
         #expect(toPublic.forward.block?.component == "launch-wizard-2")
-        let toPrivate = try Self.analyze(topology, publicInstance, privateInstance)
+        let toPrivate = try ImportFixtures.analyze(topology, publicInstance, privateInstance)
         #expect(toPrivate.forward.block?.stage == .securityGroupIngress)
         #expect(toPrivate.forward.block?.component == "launch-wizard-3")
         // Which gateway each destination leaves through, from each subnet's table.
