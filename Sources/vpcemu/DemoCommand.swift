@@ -109,15 +109,7 @@ struct DemoCommand: ParsableCommand {
         StopSignal.install()
         try createOutputDirectory(out)
         try Self.removePreviousOutputs([capture])
-        let written: Int?
-        do { written = try generator.write(to: capture, shouldStop: { StopSignal.received != nil }) } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
-        guard let count = written else {
-            try StopSignal.exitIfReceived("nothing was written to \(capture)")
-            return
-        }
+        guard let count = try GenerateCommand.write(generator, to: capture) else { return }
         print("generated \(count) packets into \(capture):")
         for flow in flowSpecs { print("  \(flow)") }
         print()

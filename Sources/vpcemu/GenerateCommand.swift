@@ -55,16 +55,21 @@ struct GenerateCommand: ParsableCommand {
         try Self.refuseOverwriting(inputs: [topology], with: [out])
         try Self.refuseOversized(generator, writing: out, limit: maxSize.flatMap(Self.bytes))
         StopSignal.install()
+        guard let count = try Self.write(generator, to: out) else { return }
+        print("wrote \(count) packets to \(out)")
+    }
+
+    /// Writes the generated capture to `path`, stopping between packets on SIGINT or SIGTERM;
+    /// the packet count, or nil when a signal stopped it before anything was written (then it
+    /// exits with the signal's status). A write error exits 1.
+    static func write(_ generator: TrafficGenerator, to path: String) throws -> Int? {
         let written: Int?
-        do { written = try generator.write(to: out, shouldStop: { StopSignal.received != nil }) } catch {
+        do { written = try generator.write(to: path, shouldStop: { StopSignal.received != nil }) } catch {
             printError("\(error)")
             throw ExitCode.failure
         }
-        guard let count = written else {
-            try StopSignal.exitIfReceived("nothing was written to \(out)")
-            return
-        }
-        print("wrote \(count) packets to \(out)")
+        if written == nil { try StopSignal.exitIfReceived("nothing was written to \(path)") }
+        return written
     }
 
     /// Exits 64 when the file would be larger than `limit` or, without one, than 95 % of the free
